@@ -1,0 +1,24 @@
+# The front door: `make demo` runs the whole learning loop on the demo domain, `make test` the tests.
+VENV := .venv/bin
+DOMAIN ?= data/domains/demo.toml
+
+.PHONY: setup demo test ui report clean-state
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(VENV)/alas run --domain $(DOMAIN)
+	$(VENV)/alas report --domain $(DOMAIN)
+
+test: setup
+	$(VENV)/python -m pytest -q
+
+ui: setup
+	$(VENV)/alas ui --domain $(DOMAIN)
+
+report: setup
+	$(VENV)/alas report --domain $(DOMAIN)
+
+clean-state:
+	rm -rf data/state data/dagster_home

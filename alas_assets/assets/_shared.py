@@ -1,0 +1,78 @@
+"""Small helpers the asset modules share."""
+
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import dagster as dg
+import pandas as pd
+
+from alas_assets.domain import Domain
+from alas_assets.partitions import DomainPartitions
+from alas_assets.records import ModelVersion, content_hash
+from alas_assets.storage.warehouse import Warehouse
+from alas_assets.student.local import resolve_base_model
+
+DUCKDB_POOL = "alas_duckdb"  # DuckDB has one writer per file: these assets run one at a time
+
+
+@dataclass(frozen=True)
+class Build:
+    """What every asset factory needs: the domain's partitions and its asset key prefix."""
+
+    parts: DomainPartitions
+    prefix: str
+
+    def key(self, name: str) -> dg.AssetKey:
+        return dg.AssetKey([self.prefix, name])
+
+
+def cell(context: dg.AssetExecutionContext) -> tuple[str, str]:
+    keys = context.partition_key.keys_by_dimension  # type: ignore[union-attr]
+    return keys["iteration"], keys["topic"]
+
+
+def markdown_table(frame: pd.DataFrame, limit: int = 50) -> dg.MetadataValue:
+    if frame.empty:
+        return dg.MetadataValue.md("_no rows_")
+    shown = frame.head(limit).astype(str).apply(lambda col: col.str.replace("|", "\\|").str.slice(0, 120))
+    header = "| " + " | ".join(shown.columns) + " |\n|" + "---|" * len(shown.columns) + "\n"
+    body = "\n".join("| " + " | ".join(row) + " |" for row in shown.itertuples(index=False))
+    more = f"\n\n_{len(frame) - limit} more rows_" if len(frame) > limit else ""
+    return dg.MetadataValue.md(header + body + more)
+
+
+def ensure_base_model(warehouse: Warehouse, domain: Domain) -> ModelVersion:
+    """Register the base model as the first promoted version, once."""
+    model_id = f"{domain.slug}-base"
+    existing = warehouse.model(model_id)
+    if existing is not None:
+        return existing
+    base = ModelVersion(
+        model_id=model_id,
+        iteration="it0000",
+        stage="base",
+        parent_id=None,
+        base_model=domain.student.model,
+        artifact_path=resolve_base_model(domain.student.model),
+        data_hash=content_hash(domain.student.model),
+        hyperparameters=json.dumps({}),
+        created_at=datetime.now(timezone.utc),
+        promoted=True,
+    )
+    warehouse.register(base)
+    return base
+
+
+def parent_model(warehouse: Warehouse, domain: Domain, iteration: str) -> ModelVersion:
+    """The model this iteration starts from: the latest promoted one of an earlier iteration."""
+    ensure_base_model(warehouse, domain)
+    parent = warehouse.promoted_model(before_iteration=iteration)
+    assert parent is not None
+    return parent
+
+
+def adapter_chain(warehouse: Warehouse, model_id: str) -> list[str]:
+    """Adapters to merge, in order, on top of the base model to get this model version."""
+    return [m.artifact_path for m in warehouse.lineage(model_id) if m.stage != "base"]

@@ -1,0 +1,70 @@
+"""Distil a topic's sources into cited question/answer pairs: training pairs and held-out probes."""
+
+
+import dagster as dg
+import pandas as pd
+
+from alas_assets.assets._shared import DUCKDB_POOL, Build, cell, markdown_table
+from alas_assets.curation import keep_held_out
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
+from alas_assets.records import QAPair, SourceDoc, Topic, from_frame, to_frame
+from alas_assets.resources import DomainResource, TeacherResource
+from alas_assets.storage.warehouse import SCHEMA
+
+
+def build(b: Build) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        key_prefix=b.prefix,
+        partitions_def=b.parts.iteration_topic,
+        io_manager_key="warehouse_io",
+        pool=DUCKDB_POOL,
+        group_name="distil",
+        metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
+        kinds={"duckdb"},
+        ins={
+            "raw_sources": dg.AssetIn(b.key("raw_sources")),
+            "curriculum": dg.AssetIn(b.key("curriculum"), partition_mapping=ALL_TOPICS_OF_ITERATION),
+        },
+    )
+    def qa_pairs(
+        context: dg.AssetExecutionContext,
+        domain: DomainResource,
+        teacher: TeacherResource,
+        raw_sources: pd.DataFrame,
+        curriculum: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """Training pairs and held-out probes, each citing a quoted span of a fetched source."""
+        iteration, slug = cell(context)
+        topic = from_frame(curriculum[curriculum["topic"] == slug], Topic)[0]
+        sources = from_frame(raw_sources, SourceDoc)
+        warehouse = domain.warehouse()
+        earlier = warehouse.query(
+            f"select question, iteration from {SCHEMA}.qa_pairs where topic = ? and iteration < ? and split = 'train'",
+            [slug, iteration],
+            tables=(f"{SCHEMA}.qa_pairs",),
+        )
+        study_round = 1 + (earlier["iteration"].nunique() if len(earlier) else 0)
+        thresholds = domain.domain.thresholds
+        synthesizer = teacher.synthesizer()
+        pairs = synthesizer.synthesize(topic, sources, thresholds.qa_pairs_per_topic, thresholds.probes_per_topic, study_round)
+        kept, dropped = keep_held_out(pairs, sources, list(earlier["question"]) if len(earlier) else [])
+        for reason in dropped:
+            context.log.warning(f"dropped pair: {reason}")
+        if not any(p.split == "train" for p in kept):
+            raise dg.Failure(f"no usable training pairs for topic {slug}: the sources hold no askable facts")
+        for pair in kept:
+            pair.run_id = context.run_id
+        frame = to_frame(kept, QAPair)
+        context.add_output_metadata(
+            {
+                "training_pairs": int((frame["split"] == "train").sum()),
+                "probes": int((frame["split"] == "probe").sum()),
+                "dropped": len(dropped),
+                "study_round": study_round,
+                "synthesizer": synthesizer.name,
+                "pairs": markdown_table(frame[["split", "direction", "question", "answer_span"]]),
+            }
+        )
+        return frame
+
+    return [qa_pairs]

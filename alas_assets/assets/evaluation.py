@@ -1,0 +1,191 @@
+"""Grade the student with the judge: before training, after SFT, after DPO, and on retention probes."""
+
+
+import json
+
+import dagster as dg
+import pandas as pd
+
+from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, cell, markdown_table, parent_model
+from alas_assets.evaluation import Question, accuracy, grade
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
+from alas_assets.records import Judgement, ModelVersion, QAPair, from_frame, to_frame
+from alas_assets.resources import DomainResource, StudentResource, TeacherResource
+from alas_assets.storage.warehouse import SCHEMA
+
+
+def _score(
+    context: dg.AssetExecutionContext,
+    domain: DomainResource,
+    student: StudentResource,
+    teacher: TeacherResource,
+    model_id: str,
+    questions: list[Question],
+    stage: str,
+) -> pd.DataFrame:
+    chain = adapter_chain(domain.warehouse(), model_id)
+    backend = student.backend()
+    judgements = grade(
+        lambda qs: backend.answer(chain, qs),
+        teacher.judge(),
+        questions,
+        stage=stage,
+        model_id=model_id,
+        run_id=context.run_id,
+    )
+    frame = to_frame(judgements, Judgement)
+    metadata = {
+        "model_id": model_id,
+        "probe_accuracy": accuracy(frame, "probe"),
+        "probes": int((frame["split"] == "probe").sum()),
+        "judgements": markdown_table(frame[["split", "question", "answer", "correct"]]),
+    }
+    if (frame["split"] == "train").any():
+        metadata["training_fit_accuracy"] = accuracy(frame, "train")
+    context.add_output_metadata(metadata)
+    return frame
+
+
+def build(b: Build) -> list[dg.AssetsDefinition]:
+    per_topic = dict(
+        key_prefix=b.prefix,
+        partitions_def=b.parts.iteration_topic,
+        io_manager_key="warehouse_io",
+        pool=DUCKDB_POOL,
+        group_name="evaluate",
+        metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
+        kinds={"duckdb"},
+    )
+
+    @dg.asset(**per_topic, ins={"qa_pairs": dg.AssetIn(b.key("qa_pairs"))})
+    def baseline_scores(
+        context: dg.AssetExecutionContext,
+        domain: DomainResource,
+        student: StudentResource,
+        teacher: TeacherResource,
+        qa_pairs: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """The current promoted model on this topic's held-out probes, before any training."""
+        iteration, _ = cell(context)
+        parent = parent_model(domain.warehouse(), domain.domain, iteration)
+        probes = [Question.of(p) for p in from_frame(qa_pairs, QAPair) if p.split == "probe"]
+        return _score(context, domain, student, teacher, parent.model_id, probes, "baseline")
+
+    @dg.asset(
+        **per_topic,
+        ins={
+            "qa_pairs": dg.AssetIn(b.key("qa_pairs")),
+            "sft_model": dg.AssetIn(b.key("sft_model"), partition_mapping=ALL_TOPICS_OF_ITERATION),
+        },
+    )
+    def judge_scores(
+        context: dg.AssetExecutionContext,
+        domain: DomainResource,
+        student: StudentResource,
+        teacher: TeacherResource,
+        qa_pairs: pd.DataFrame,
+        sft_model: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """The SFT model on the held-out probes, and on its training questions (to find what DPO must fix)."""
+        model_id = str(sft_model["model_id"].iloc[0])
+        questions = [Question.of(p) for p in from_frame(qa_pairs, QAPair)]
+        return _score(context, domain, student, teacher, model_id, questions, "sft")
+
+    @dg.asset(
+        **per_topic,
+        ins={
+            "qa_pairs": dg.AssetIn(b.key("qa_pairs")),
+            "dpo_model": dg.AssetIn(b.key("dpo_model"), partition_mapping=ALL_TOPICS_OF_ITERATION),
+        },
+    )
+    def dpo_judge_scores(
+        context: dg.AssetExecutionContext,
+        domain: DomainResource,
+        student: StudentResource,
+        teacher: TeacherResource,
+        qa_pairs: pd.DataFrame,
+        dpo_model: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """The candidate model (after DPO) on the held-out probes."""
+        model_id = str(dpo_model["model_id"].iloc[0])
+        probes = [Question.of(p) for p in from_frame(qa_pairs, QAPair) if p.split == "probe"]
+        return _score(context, domain, student, teacher, model_id, probes, "dpo")
+
+    @dg.asset(
+        key_prefix=b.prefix,
+        partitions_def=b.parts.iteration,
+        io_manager_key="warehouse_io",
+        pool=DUCKDB_POOL,
+        group_name="evaluate",
+        metadata={"partition_expr": "iteration"},
+        kinds={"duckdb"},
+        ins={"dpo_model": dg.AssetIn(b.key("dpo_model"))},
+    )
+    def retention_scores(
+        context: dg.AssetExecutionContext,
+        domain: DomainResource,
+        student: StudentResource,
+        teacher: TeacherResource,
+        dpo_model: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """Parent and candidate on general-knowledge probes and on earlier iterations' probes (forgetting)."""
+        iteration = context.partition_key
+        warehouse = domain.warehouse()
+        parent = parent_model(warehouse, domain.domain, iteration)
+        candidate = from_frame(dpo_model, ModelVersion)[0]
+        questions = general_questions(domain) + [
+            Question(p.iteration, p.topic, p.pair_id, "earlier", p.question, p.answer, p.answer_span)
+            for p in from_frame(
+                warehouse.query(
+                    f"select * from {SCHEMA}.qa_pairs where iteration < ? and split = 'probe'",
+                    [iteration],
+                    tables=(f"{SCHEMA}.qa_pairs",),
+                ),
+                QAPair,
+            )
+        ]
+        frames = []
+        for role, model in (("parent", parent), ("candidate", candidate)):
+            chain = adapter_chain(warehouse, model.model_id)
+            backend = student.backend()
+            judgements = grade(
+                lambda qs: backend.answer(chain, qs),
+                teacher.judge(),
+                questions,
+                stage=f"retention:{role}",
+                model_id=model.model_id,
+                run_id=context.run_id,
+                iteration=iteration,
+            )
+            frames.append(to_frame(judgements, Judgement))
+        frame = pd.concat(frames, ignore_index=True)
+        summary = frame.groupby(["stage", "split"])["correct"].mean().reset_index()
+        context.add_output_metadata(
+            {
+                "parent_id": parent.model_id,
+                "candidate_id": candidate.model_id,
+                "general_probes": len([q for q in questions if q.split == "general"]),
+                "earlier_probes": len([q for q in questions if q.split == "earlier"]),
+                "accuracy": markdown_table(summary),
+            }
+        )
+        return frame
+
+    return [baseline_scores, judge_scores, dpo_judge_scores, retention_scores]
+
+
+def general_questions(domain: DomainResource) -> list[Question]:
+    """General-knowledge probes (JSONL of question/answer) that training must not make the model forget."""
+    path = domain.domain.general_probes_file
+    if not path.is_file():
+        return []
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            questions.append(Question("", "general", f"general-{number}", "general", item["question"], item["answer"], item["answer"]))
+        except (ValueError, KeyError) as exc:
+            raise dg.Failure(f"{path}:{number} is not a JSON object with 'question' and 'answer': {exc}") from exc
+    return questions

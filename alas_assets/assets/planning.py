@@ -1,0 +1,107 @@
+"""Plan the curriculum of an iteration, and revise it once the iteration is judged."""
+
+
+import dagster as dg
+import pandas as pd
+
+from alas_assets.assets._shared import DUCKDB_POOL, Build, markdown_table
+from alas_assets.evaluation import accuracy_by_topic, revise
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, iteration_key, iteration_number
+from alas_assets.records import Topic, TopicRevision, from_frame, to_frame
+from alas_assets.resources import DomainResource, TeacherResource
+from alas_assets.storage.warehouse import SCHEMA
+
+
+def build(b: Build) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        key_prefix=b.prefix,
+        partitions_def=b.parts.iteration,
+        io_manager_key="warehouse_io",
+        pool=DUCKDB_POOL,
+        group_name="plan",
+        metadata={"partition_expr": "iteration"},
+        kinds={"duckdb"},
+    )
+    def curriculum(context: dg.AssetExecutionContext, domain: DomainResource, teacher: TeacherResource) -> pd.DataFrame:
+        """Topics to study this iteration: weak topics of the last revision, then new material."""
+        iteration = context.partition_key
+        warehouse = domain.warehouse()
+        previous_key = iteration_key(iteration_number(iteration) - 1)
+        previous = from_frame(
+            warehouse.query(
+                f"select * from {SCHEMA}.curriculum_revision where iteration = ?",
+                [previous_key],
+                tables=(f"{SCHEMA}.curriculum_revision",),
+            ),
+            TopicRevision,
+        )
+        covered = warehouse.query(
+            f"select distinct topic from {SCHEMA}.curriculum where iteration < ?", [iteration], tables=(f"{SCHEMA}.curriculum",)
+        )
+        planner = teacher.planner()
+        topics = planner.plan(iteration, previous, set(covered["topic"]) if len(covered) else set())
+        if not topics:
+            raise dg.Failure(f"the planner found nothing to study in {iteration}: every topic is covered and mastered")
+        for topic in topics:
+            topic.run_id = context.run_id
+        context.instance.add_dynamic_partitions(b.parts.topic.name, [t.topic for t in topics])
+        frame = to_frame(topics, Topic)
+        context.add_output_metadata(
+            {
+                "topics": len(topics),
+                "planner": planner.name,
+                "previous_revision": previous_key if previous else "none",
+                "curriculum": markdown_table(frame[["order", "topic", "name", "status", "difficulty"]]),
+            }
+        )
+        return frame
+
+    @dg.asset(
+        key_prefix=b.prefix,
+        partitions_def=b.parts.iteration,
+        io_manager_key="warehouse_io",
+        pool=DUCKDB_POOL,
+        group_name="plan",
+        metadata={"partition_expr": "iteration"},
+        kinds={"duckdb"},
+        ins={
+            "curriculum": dg.AssetIn(b.key("curriculum")),
+            "promotion": dg.AssetIn(b.key("promotion")),
+            "baseline_scores": dg.AssetIn(b.key("baseline_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
+            "dpo_judge_scores": dg.AssetIn(b.key("dpo_judge_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
+        },
+    )
+    def curriculum_revision(
+        context: dg.AssetExecutionContext,
+        domain: DomainResource,
+        curriculum: pd.DataFrame,
+        promotion: pd.DataFrame,
+        baseline_scores: pd.DataFrame,
+        dpo_judge_scores: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """Mastered topics are done, weak ones are remediated; says whether the loop goes on."""
+        iteration = context.partition_key
+        topics = from_frame(curriculum, Topic)
+        promoted = bool(promotion["promoted"].iloc[0])
+        before = accuracy_by_topic(baseline_scores)
+        # The knowledge the domain now has is the promoted model's: the candidate's if promoted.
+        after = accuracy_by_topic(dpo_judge_scores) if promoted else before
+        probes = baseline_scores[baseline_scores["split"] == "probe"].groupby("topic").size().to_dict()
+        revisions = revise(
+            topics, before, after, probes, domain.domain.thresholds, iteration_number(iteration)
+        )
+        for revision in revisions:
+            revision.run_id = context.run_id
+        frame = to_frame(revisions, TopicRevision)
+        context.add_output_metadata(
+            {
+                "mastered": int((frame["status"] == "mastered").sum()),
+                "remediate": int((frame["status"] == "remediate").sum()),
+                "continue_loop": bool(frame["continue_loop"].all()) if len(frame) else False,
+                "stop_reason": revisions[0].stop_reason if revisions else "no topics",
+                "revision": markdown_table(frame[["topic", "accuracy_before", "accuracy_after", "status"]]),
+            }
+        )
+        return frame
+
+    return [curriculum, curriculum_revision]

@@ -1,0 +1,95 @@
+"""The gate: promote the candidate only if it gained on the new topics and kept what it knew."""
+
+
+import json
+
+import dagster as dg
+import pandas as pd
+
+from alas_assets.assets._shared import DUCKDB_POOL, Build, markdown_table, parent_model
+from alas_assets.evaluation import accuracy_by_topic, promotion_gate
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
+from alas_assets.resources import DomainResource
+
+
+def build(b: Build) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        key_prefix=b.prefix,
+        partitions_def=b.parts.iteration,
+        io_manager_key="warehouse_io",
+        pool=DUCKDB_POOL,
+        group_name="promote",
+        metadata={"partition_expr": "iteration"},
+        kinds={"duckdb"},
+        ins={
+            "baseline_scores": dg.AssetIn(b.key("baseline_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
+            "judge_scores": dg.AssetIn(b.key("judge_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
+            "dpo_judge_scores": dg.AssetIn(b.key("dpo_judge_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
+            "retention_scores": dg.AssetIn(b.key("retention_scores")),
+        },
+    )
+    def promotion(
+        context: dg.AssetExecutionContext,
+        domain: DomainResource,
+        baseline_scores: pd.DataFrame,
+        judge_scores: pd.DataFrame,
+        dpo_judge_scores: pd.DataFrame,
+        retention_scores: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """Compare candidate and parent on new probes, general knowledge and earlier topics; record the verdict."""
+        iteration = context.partition_key
+        warehouse = domain.warehouse()
+        parent = parent_model(warehouse, domain.domain, iteration)
+        candidate_id = str(dpo_judge_scores["model_id"].iloc[0])
+
+        def suite(role: str, split: str) -> pd.DataFrame:
+            rows = retention_scores
+            return rows[(rows["stage"] == f"retention:{role}") & (rows["split"] == split)]
+
+        decision = promotion_gate(
+            baseline_scores,
+            dpo_judge_scores,
+            suite("parent", "general"),
+            suite("candidate", "general"),
+            suite("parent", "earlier"),
+            suite("candidate", "earlier"),
+            domain.domain.thresholds,
+        )
+        if decision.promoted:
+            warehouse.set_promoted(candidate_id, True, decision.to_json())
+        before, after_sft, after = (accuracy_by_topic(f) for f in (baseline_scores, judge_scores, dpo_judge_scores))
+        per_topic = pd.DataFrame(
+            {
+                "topic": sorted(before),
+                "before": [round(before[t], 3) for t in sorted(before)],
+                "after_sft": [round(after_sft.get(t, 0.0), 3) for t in sorted(before)],
+                "after_dpo": [round(after.get(t, 0.0), 3) for t in sorted(before)],
+            }
+        )
+        context.add_output_metadata(
+            {
+                "promoted": decision.promoted,
+                "reason": decision.reason,
+                "candidate_id": candidate_id,
+                "parent_id": parent.model_id,
+                "accuracy_before": decision.accuracy_before,
+                "accuracy_after": decision.accuracy_after,
+                "general_retention": decision.general_retention if decision.general_retention is not None else float("nan"),
+                "earlier_retention": decision.earlier_retention if decision.earlier_retention is not None else float("nan"),
+                "accuracy_per_topic": markdown_table(per_topic),
+            }
+        )
+        return pd.DataFrame(
+            [
+                {
+                    "iteration": iteration,
+                    "candidate_id": candidate_id,
+                    "parent_id": parent.model_id,
+                    **json.loads(decision.to_json()),
+                    "per_topic": per_topic.to_json(orient="records"),
+                    "run_id": context.run_id,
+                }
+            ]
+        )
+
+    return [promotion]

@@ -1,0 +1,53 @@
+"""Research each topic of an iteration: fetch and keep its sources."""
+
+
+import dagster as dg
+import pandas as pd
+
+from alas_assets.assets._shared import DUCKDB_POOL, Build, cell, markdown_table
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
+from alas_assets.records import SourceDoc, Topic, from_frame, to_frame
+from alas_assets.resources import ResearchResource
+
+
+def build(b: Build) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        key_prefix=b.prefix,
+        partitions_def=b.parts.iteration_topic,
+        io_manager_key="warehouse_io",
+        pool=DUCKDB_POOL,
+        group_name="research",
+        metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
+        kinds={"duckdb"},
+        ins={"curriculum": dg.AssetIn(b.key("curriculum"), partition_mapping=ALL_TOPICS_OF_ITERATION)},
+    )
+    def raw_sources(context: dg.AssetExecutionContext, research: ResearchResource, curriculum: pd.DataFrame) -> pd.DataFrame:
+        """The topic's sources: URL, title, publish date, text and content hash, de-duplicated."""
+        iteration, slug = cell(context)
+        rows = curriculum[curriculum["topic"] == slug]
+        if rows.empty:
+            raise dg.Failure(f"topic {slug} is not in the curriculum of {iteration}; materialise curriculum first")
+        topic = from_frame(rows, Topic)[0]
+        researcher = research.researcher()
+        sources: dict[str, SourceDoc] = {}
+        seen_hashes: set[str] = set()
+        for source in researcher.research(topic):
+            if source.url in sources or source.content_hash in seen_hashes:
+                continue
+            source.run_id = context.run_id
+            sources[source.url] = source
+            seen_hashes.add(source.content_hash)
+        if not sources:
+            raise dg.Failure(f"research found no sources for topic {slug} ({researcher.name})")
+        frame = to_frame(sources.values(), SourceDoc)
+        context.add_output_metadata(
+            {
+                "sources": len(frame),
+                "researcher": researcher.name,
+                "characters": int(frame["text"].str.len().sum()),
+                "sources_table": markdown_table(frame[["title", "url", "published", "content_hash"]]),
+            }
+        )
+        return frame
+
+    return [raw_sources]

@@ -1,0 +1,186 @@
+"""Train the student: LoRA SFT on the new pairs plus rehearsal, then DPO on its wrong answers."""
+
+
+import json
+from datetime import datetime, timezone
+
+import dagster as dg
+import pandas as pd
+
+from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, cell, markdown_table, parent_model
+from alas_assets.curation import preference_pairs, rehearsal_sample
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
+from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, content_hash, from_frame, to_frame
+from alas_assets.resources import DomainResource, StudentResource
+from alas_assets.storage.warehouse import SCHEMA
+
+
+def _version(
+    context: dg.AssetExecutionContext, stage: str, parent: ModelVersion, domain, data_hash: str, hyper: dict, result
+) -> ModelVersion:
+    iteration = context.partition_key
+    model_id = f"{domain.slug}-{iteration}-{stage}-{content_hash(parent.model_id, data_hash, hyper)[:8]}"
+    return ModelVersion(
+        model_id=model_id,
+        iteration=iteration,
+        stage=stage,
+        parent_id=parent.model_id,
+        base_model=parent.base_model,
+        artifact_path=str(domain.models_dir / model_id),
+        data_hash=data_hash,
+        hyperparameters=json.dumps(hyper),
+        train_examples=result.examples if result else 0,
+        train_tokens=result.tokens if result else 0,
+        train_loss=result.loss if result else None,
+        train_seconds=round(result.seconds, 2) if result else 0.0,
+        tokens_per_second=round(result.tokens_per_second, 1) if result else 0.0,
+        created_at=datetime.now(timezone.utc),
+        run_id=context.run_id,
+    )
+
+
+def _model_metadata(version: ModelVersion) -> dict:
+    return {
+        "model_id": version.model_id,
+        "parent_id": version.parent_id or "",
+        "train_examples": version.train_examples,
+        "train_tokens": version.train_tokens,
+        "train_loss": version.train_loss if version.train_loss is not None else float("nan"),
+        "train_seconds": version.train_seconds,
+        "tokens_per_second": version.tokens_per_second,
+        "artifact_path": dg.MetadataValue.path(version.artifact_path),
+    }
+
+
+def build(b: Build) -> list[dg.AssetsDefinition]:
+    model_asset = dict(
+        key_prefix=b.prefix,
+        partitions_def=b.parts.iteration,
+        io_manager_key="warehouse_io",
+        pool=DUCKDB_POOL,
+        group_name="train",
+        metadata={"partition_expr": "iteration"},
+        kinds={"duckdb", "pytorch"},
+    )
+
+    @dg.asset(**model_asset, ins={"qa_pairs": dg.AssetIn(b.key("qa_pairs"), partition_mapping=ALL_TOPICS_OF_ITERATION)})
+    def sft_model(
+        context: dg.AssetExecutionContext, domain: DomainResource, student: StudentResource, qa_pairs: pd.DataFrame
+    ) -> pd.DataFrame:
+        """LoRA SFT of the latest promoted model on this iteration's pairs plus a rehearsal sample."""
+        iteration = context.partition_key
+        settings = domain.domain.student
+        warehouse = domain.warehouse()
+        parent = parent_model(warehouse, domain.domain, iteration)
+        pairs = from_frame(qa_pairs, QAPair)
+        new = [p for p in pairs if p.split == "train"]
+        probes = [p.question for p in pairs if p.split == "probe"]
+        earlier = from_frame(
+            warehouse.query(
+                f"select * from {SCHEMA}.qa_pairs where iteration < ? and split = 'train'",
+                [iteration],
+                tables=(f"{SCHEMA}.qa_pairs",),
+            ),
+            QAPair,
+        )
+        rehearsal = rehearsal_sample(earlier, len(new), settings.rehearsal_fraction, probes, settings.seed)
+        examples = [(p.question, p.answer) for p in new + rehearsal]
+        hyper = {
+            "method": "lora-sft",
+            "epochs": settings.sft_epochs,
+            "learning_rate": settings.sft_learning_rate,
+            "lora_rank": settings.lora_rank,
+            "batch_size": settings.batch_size,
+            "rehearsal_fraction": settings.rehearsal_fraction,
+        }
+        data_hash = content_hash(sorted(examples))
+        context.log.info(f"SFT of {parent.model_id} on {len(new)} new + {len(rehearsal)} rehearsal pairs")
+        provisional = _version(context, "sft", parent, domain.domain, data_hash, hyper, None)
+        result = student.backend().train_sft(
+            adapter_chain(warehouse, parent.model_id),
+            examples,
+            domain.domain.models_dir / provisional.model_id,
+            epochs=settings.sft_epochs,
+            learning_rate=settings.sft_learning_rate,
+            on_log=context.log.info,
+        )
+        version = _version(context, "sft", parent, domain.domain, data_hash, hyper, result)
+        warehouse.register(version)
+        context.add_output_metadata({**_model_metadata(version), "new_pairs": len(new), "rehearsal_pairs": len(rehearsal)})
+        return to_frame([version], ModelVersion)
+
+    @dg.asset(
+        key_prefix=b.prefix,
+        partitions_def=b.parts.iteration_topic,
+        io_manager_key="warehouse_io",
+        pool=DUCKDB_POOL,
+        group_name="train",
+        metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
+        kinds={"duckdb"},
+        ins={"judge_scores": dg.AssetIn(b.key("judge_scores")), "qa_pairs": dg.AssetIn(b.key("qa_pairs"))},
+    )
+    def dpo_pairs(context: dg.AssetExecutionContext, judge_scores: pd.DataFrame, qa_pairs: pd.DataFrame) -> pd.DataFrame:
+        """Reference answer (preferred) vs the SFT model's wrong answer, on training questions only."""
+        _, slug = cell(context)
+        preferences, dropped = preference_pairs(from_frame(judge_scores, Judgement), from_frame(qa_pairs, QAPair))
+        for preference in preferences:
+            preference.run_id = context.run_id
+        frame = to_frame(preferences, PreferencePair)
+        context.add_output_metadata(
+            {
+                "preference_pairs": len(frame),
+                "degenerate_dropped": dropped,
+                "pairs": markdown_table(frame[["prompt", "rejected"]]),
+            }
+        )
+        return frame
+
+    @dg.asset(
+        **model_asset,
+        ins={
+            "dpo_pairs": dg.AssetIn(b.key("dpo_pairs"), partition_mapping=ALL_TOPICS_OF_ITERATION),
+            "sft_model": dg.AssetIn(b.key("sft_model")),
+        },
+    )
+    def dpo_model(
+        context: dg.AssetExecutionContext,
+        domain: DomainResource,
+        student: StudentResource,
+        dpo_pairs: pd.DataFrame,
+        sft_model: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """DPO of the SFT model on its wrong answers; the SFT model itself when it got none wrong."""
+        settings = domain.domain.student
+        warehouse = domain.warehouse()
+        sft = from_frame(sft_model, ModelVersion)[0]
+        preferences = from_frame(dpo_pairs, PreferencePair)
+        if not preferences:
+            context.log.info("no wrong training answers: DPO skipped, the SFT model is the candidate")
+            context.add_output_metadata({**_model_metadata(sft), "dpo": "skipped: no wrong answers"})
+            return to_frame([sft], ModelVersion)
+        beta = domain.domain.thresholds.dpo_beta
+        hyper = {
+            "method": "lora-dpo",
+            "beta": beta,
+            "epochs": settings.dpo_epochs,
+            "learning_rate": settings.dpo_learning_rate,
+            "lora_rank": settings.lora_rank,
+        }
+        triples = [(p.prompt, p.chosen, p.rejected) for p in preferences]
+        data_hash = content_hash(sorted(triples))
+        provisional = _version(context, "dpo", sft, domain.domain, data_hash, hyper, None)
+        result = student.backend().train_dpo(
+            adapter_chain(warehouse, sft.model_id),
+            triples,
+            domain.domain.models_dir / provisional.model_id,
+            beta=beta,
+            epochs=settings.dpo_epochs,
+            learning_rate=settings.dpo_learning_rate,
+            on_log=context.log.info,
+        )
+        version = _version(context, "dpo", sft, domain.domain, data_hash, hyper, result)
+        warehouse.register(version)
+        context.add_output_metadata({**_model_metadata(version), "preference_pairs": len(triples), "beta": beta})
+        return to_frame([version], ModelVersion)
+
+    return [sft_model, dpo_pairs, dpo_model]

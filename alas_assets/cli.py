@@ -1,0 +1,167 @@
+"""The `alas` command: run the loop, ask the promoted model, report what it learned, open the UI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alas_assets.domain import DEFAULT_DOMAIN_FILE, DomainError, load_domain
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from alas_assets.loop import IterationOutcome, LoopError, run_loop
+    from alas_assets.reporting import accuracy_report
+
+    domain = load_domain(args.domain)
+    bar = tqdm(desc=f"{domain.name}", unit="step", dynamic_ncols=True)
+
+    def on_step(stage: str, partition: str) -> None:
+        bar.set_postfix_str(f"{stage} {partition}")
+        bar.update(1)
+
+    def on_iteration(outcome: IterationOutcome) -> None:
+        from alas_assets.storage.warehouse import Warehouse
+
+        report = accuracy_report(Warehouse(domain.database))
+        report = report[report["iteration"] == outcome.iteration]
+        retention = "n/a" if outcome.general_retention is None else f"{outcome.general_retention:.2f}"
+        tqdm.write(f"\n== {outcome.iteration}: held-out probe accuracy per topic ==")
+        tqdm.write(report.to_string(index=False))
+        tqdm.write(
+            f"overall {outcome.accuracy_before:.2f} -> {outcome.accuracy_after:.2f}; "
+            f"general-knowledge retention {retention}; "
+            f"{'PROMOTED' if outcome.promoted else 'not promoted'} ({outcome.reason})"
+        )
+        if not outcome.continue_loop:
+            tqdm.write(f"loop stops: {outcome.stop_reason}")
+
+    try:
+        run_loop(args.domain, args.iterations, on_step=on_step, on_iteration=on_iteration)
+    except LoopError as exc:
+        bar.close()
+        print(f"alas run: {exc}", file=sys.stderr)
+        return 1
+    bar.close()
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from alas_assets.assets._shared import adapter_chain, ensure_base_model
+    from alas_assets.resources import _local_student
+    from alas_assets.storage.warehouse import Warehouse
+
+    domain = load_domain(args.domain)
+    warehouse = Warehouse(domain.database)
+    ensure_base_model(warehouse, domain)
+    model = warehouse.promoted_model()
+    assert model is not None
+    student = _local_student(str(Path(args.domain).resolve()))
+    chain = adapter_chain(warehouse, model.model_id)
+    if args.questions:
+        items = []
+        for number, line in enumerate(Path(args.questions).read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+                    raise ValueError("needs a string 'question'")
+            except ValueError as exc:
+                print(f"alas ask: {args.questions}:{number}: {exc}", file=sys.stderr)
+                return 2
+            items.append(item)
+        answers = student.answer(chain, [item["question"] for item in items])
+        lines = [json.dumps({**item, "answer": answer}, ensure_ascii=False) for item, answer in zip(items, answers)]
+        output = "\n".join(lines) + ("\n" if lines else "")
+        if args.out:
+            staging = Path(args.out).with_suffix(".partial")
+            staging.write_text(output, encoding="utf-8")
+            staging.replace(args.out)
+            print(f"{len(lines)} answers by {model.model_id} written to {args.out}", file=sys.stderr)
+        else:
+            sys.stdout.write(output)
+        return 0
+    if not args.question:
+        print("alas ask: give a question, or --questions FILE.jsonl", file=sys.stderr)
+        return 2
+    print(student.answer(chain, [args.question])[0])
+    print(f"-- {model.model_id}", file=sys.stderr)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from alas_assets.reporting import accuracy_report, iteration_report
+    from alas_assets.storage.warehouse import Warehouse
+
+    domain = load_domain(args.domain)
+    warehouse = Warehouse(domain.database)
+    iterations = iteration_report(warehouse)
+    if iterations.empty:
+        print(f"no iteration of domain '{domain.name}' has finished yet: run `alas run --domain {args.domain}`")
+        return 0
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60):
+        print(f"# {domain.name}: held-out probe accuracy per iteration and topic\n")
+        print(accuracy_report(warehouse).to_string(index=False))
+        print("\n# per iteration: accuracy, retention (fraction of what the parent knew that is kept), promotion\n")
+        print(iterations.to_string(index=False))
+    return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from alas_assets.loop import dagster_home
+
+    env = {**os.environ, "ALAS_DOMAIN": str(Path(args.domain).resolve()), "DAGSTER_HOME": str(dagster_home())}
+    load_domain(args.domain)
+    command = ["dagster", "dev", "-w", "workspace.yaml", "--host", args.host, "--port", str(args.port)]
+    return subprocess.call(command, env=env)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="alas", description="ALAS: keep a language model's knowledge current.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    def with_domain(name: str, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help)
+        sub.add_argument("--domain", default=str(DEFAULT_DOMAIN_FILE), help="domain file (TOML)")
+        return sub
+
+    run = with_domain("run", "run the learning loop headless")
+    run.add_argument("--iterations", type=int, default=None, help="at most this many iterations")
+    run.set_defaults(handler=_run)
+
+    ask = with_domain("ask", "answer with the domain's promoted model")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--questions", help="JSONL file of {\"question\": ...} lines")
+    ask.add_argument("--out", help="where to write the JSONL answers (default: stdout)")
+    ask.set_defaults(handler=_ask)
+
+    report = with_domain("report", "probe accuracy before/after per iteration and topic, and retention")
+    report.set_defaults(handler=_report)
+
+    ui = with_domain("ui", "open the Dagster UI on this domain")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(handler=_ui)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    os.environ.setdefault("ALAS_DOMAIN", str(Path(args.domain).resolve()))
+    try:
+        return args.handler(args)
+    except DomainError as exc:
+        print(f"alas: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Training data curation: citations, held-out hygiene, rehearsal and preference pairs."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Sequence
+
+from alas_assets.records import Judgement, PreferencePair, QAPair, SourceDoc
+from alas_assets.teacher.spans import contains_span, normalise
+
+NEAR_DUPLICATE = 0.8
+
+
+def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
+    words = normalise(text).split()
+    return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of word 3-grams after normalisation."""
+    left, right = _shingles(a), _shingles(b)
+    return len(left & right) / len(left | right) if left and right else 0.0
+
+
+def near_duplicates(probes: Sequence[str], questions: Sequence[str], threshold: float = NEAR_DUPLICATE) -> set[str]:
+    """The questions that equal or nearly repeat a probe."""
+    return {q for q in questions for p in probes if similarity(p, q) >= threshold}
+
+
+def cited_in(pair: QAPair, sources: Sequence[SourceDoc]) -> bool:
+    """True when the pair's quote appears (whitespace-insensitively) in the source it cites."""
+    quote = " ".join(pair.quote.split())
+    return any(
+        source.source_id == pair.source_id and quote and quote in " ".join(source.text.split()) for source in sources
+    )
+
+
+def keep_held_out(pairs: Sequence[QAPair], sources: Sequence[SourceDoc], earlier_train: Sequence[str] = ()) -> tuple[list[QAPair], list[str]]:
+    """Drop uncited pairs and training pairs that would leak a probe; return kept pairs and reasons."""
+    dropped: list[str] = []
+    kept = []
+    for pair in pairs:
+        if not cited_in(pair, sources):
+            dropped.append(f"uncited: {pair.question[:80]}")
+        else:
+            kept.append(pair)
+    probes = [p.question for p in kept if p.split == "probe"]
+    leaking = near_duplicates(probes, [p.question for p in kept if p.split == "train"])
+    if leaking:
+        dropped += [f"near-duplicate of a probe: {q[:80]}" for q in sorted(leaking)]
+        kept = [p for p in kept if not (p.split == "train" and p.question in leaking)]
+    # A probe that repeats an earlier iteration's training question is no longer held out.
+    stale = near_duplicates([q for q in earlier_train], probes)
+    if stale:
+        dropped += [f"probe seen in earlier training: {q[:80]}" for q in sorted(stale)]
+        kept = [p for p in kept if not (p.split == "probe" and p.question in stale)]
+    return kept, dropped
+
+
+def rehearsal_sample(earlier: Sequence[QAPair], new_count: int, fraction: float, probes: Sequence[str], seed: int) -> list[QAPair]:
+    """A deterministic sample of earlier training pairs, replayed against forgetting; never a probe look-alike."""
+    pool = [p for p in earlier if p.split == "train"]
+    leaking = near_duplicates(probes, [p.question for p in pool])
+    pool = [p for p in pool if p.question not in leaking]
+    size = min(len(pool), round(new_count * fraction))
+    return random.Random(seed).sample(pool, size)
+
+
+def preference_pairs(judgements: Sequence[Judgement], pairs: Sequence[QAPair]) -> tuple[list[PreferencePair], int]:
+    """Reference (chosen) vs the model's wrong answer (rejected), for wrong *training* answers only.
+
+    Probes are never turned into training data. Degenerate pairs (empty or reference-like rejected
+    answers) are dropped, and nothing is duplicated to reach a count. Returns pairs and the number dropped.
+    """
+    by_id = {p.pair_id: p for p in pairs}
+    result: list[PreferencePair] = []
+    dropped = 0
+    seen: set[tuple[str, str]] = set()
+    for judgement in judgements:
+        pair = by_id.get(judgement.pair_id)
+        if judgement.correct or pair is None or pair.split != "train":
+            continue
+        rejected = judgement.answer.strip()
+        degenerate = (
+            not rejected
+            or normalise(rejected) == normalise(pair.answer)
+            or contains_span(rejected, pair.answer_span)
+            or (pair.question, rejected) in seen
+        )
+        if degenerate:
+            dropped += 1
+            continue
+        seen.add((pair.question, rejected))
+        result.append(
+            PreferencePair(
+                iteration=pair.iteration,
+                topic=pair.topic,
+                pair_id=pair.pair_id,
+                prompt=pair.question,
+                chosen=pair.answer,
+                rejected=rejected,
+                model_id=judgement.model_id,
+            )
+        )
+    return result, dropped
+
+
+def is_degenerate(pair: PreferencePair) -> bool:
+    return not pair.rejected.strip() or normalise(pair.chosen) == normalise(pair.rejected) or bool(
+        re.fullmatch(r"\W*", pair.rejected)
+    )

@@ -1,0 +1,37 @@
+"""The one Definitions object: the assets, resources and jobs of the domain named by ALAS_DOMAIN."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from alas_assets.assets import build_assets
+from alas_assets.assets._shared import Build
+from alas_assets.domain import DEFAULT_DOMAIN_FILE, load_domain
+from alas_assets.jobs import build_jobs
+from alas_assets.partitions import DomainPartitions
+from alas_assets.resources import DomainResource, ResearchResource, StudentResource, TeacherResource
+from alas_assets.storage.io_manager import AlasIOManager
+from alas_assets.storage.warehouse import SCHEMA
+
+
+def build_definitions(domain_file: str | Path) -> dg.Definitions:
+    domain_file = str(Path(domain_file).resolve())
+    domain = load_domain(domain_file)
+    build = Build(DomainPartitions.for_domain(domain.slug), domain.slug.replace("-", "_"))
+    return dg.Definitions(
+        assets=build_assets(build),
+        jobs=build_jobs(build),
+        resources={
+            "domain": DomainResource(domain_file=domain_file),
+            "teacher": TeacherResource(domain_file=domain_file),
+            "research": ResearchResource(domain_file=domain_file),
+            "student": StudentResource(domain_file=domain_file),
+            "warehouse_io": AlasIOManager(database=str(domain.database), schema=SCHEMA, lake_dir=str(domain.lake_dir)),
+        },
+    )
+
+
+defs = build_definitions(os.environ.get("ALAS_DOMAIN", str(DEFAULT_DOMAIN_FILE)))

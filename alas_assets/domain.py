@@ -1,0 +1,159 @@
+"""The domain file: what to learn, where new information comes from, and how to judge mastery.
+
+A domain is a TOML file validated with pydantic. Only ``name``, ``description`` and
+``[sources] corpus`` are required; everything else has defaults that run offline.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_DOMAIN_FILE = Path("data/domains/demo.toml")
+
+
+class DomainError(ValueError):
+    """A domain file that cannot be used; the message names the file and the bad key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Sources(_Strict):
+    corpus: Path | None = Field(None, description="folder of Markdown/text documents with front matter")
+    feeds: list[str] = Field(default_factory=list, description="RSS/Atom feed files or URLs")
+    web_queries: list[str] = Field(default_factory=list, description="search queries (SerpAPI)")
+
+    @model_validator(mode="after")
+    def _some_source(self) -> Sources:
+        if self.corpus is None and not self.feeds and not self.web_queries:
+            raise ValueError("give at least one of corpus, feeds or web_queries")
+        return self
+
+
+class Student(_Strict):
+    backend: Literal["local", "openai"] = "local"
+    model: str = Field(
+        "smollm2-135m-instruct",
+        description="'smollm2-135m-instruct' (shipped, offline), a local Hugging Face model folder, or a hub ID",
+    )
+    lora_rank: int = Field(16, ge=1, le=256)
+    sft_epochs: int = Field(5, ge=1, le=50)
+    sft_learning_rate: float = Field(1e-3, gt=0, lt=1)
+    dpo_epochs: int = Field(2, ge=1, le=50)
+    dpo_learning_rate: float = Field(2e-4, gt=0, lt=1)
+    batch_size: int = Field(16, ge=1, le=512)
+    rehearsal_fraction: float = Field(0.5, ge=0, le=5, description="earlier pairs replayed per new pair")
+    max_new_tokens: int = Field(40, ge=4, le=1024)
+    seed: int = 0
+
+
+class Teacher(_Strict):
+    backend: Literal["offline", "openai"] = "offline"
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    planner_model: str | None = None
+    synthesizer_model: str | None = None
+    judge_model: str | None = None
+
+
+class Thresholds(_Strict):
+    mastery: float = Field(0.90, gt=0, le=1, description="tau: a topic at or above this is mastered")
+    convergence_delta: float = Field(0.01, ge=0, lt=1, description="stop when the gain is under this")
+    max_iterations: int = Field(3, ge=1, le=1000)
+    qa_pairs_per_topic: int = Field(10, ge=1, le=1000, description="training pairs per topic")
+    probes_per_topic: int = Field(4, ge=1, le=200, description="held-out probes per topic")
+    max_topics: int = Field(12, ge=1, le=1000)
+    dpo_beta: float = Field(0.1, ge=0.1, le=0.5)
+    retention_floor: float = Field(0.95, ge=0, le=1, description="general knowledge kept, vs parent")
+    earlier_topics_floor: float = Field(0.90, ge=0, le=1, description="earlier probes kept, vs parent")
+
+
+class Domain(_Strict):
+    name: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    goals: list[str] = Field(default_factory=list)
+    sources: Sources
+    student: Student = Field(default_factory=Student)
+    teacher: Teacher = Field(default_factory=Teacher)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    schedule: str = Field("0 2 * * *", description="cron (UTC) of the nightly refresh")
+    general_probes: Path | None = Field(None, description="JSONL of general-knowledge retention probes")
+
+    # Where the file was read from; relative paths inside it are resolved against its folder.
+    path: Path | None = Field(None, exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _name_has_a_slug(cls, value: str) -> str:
+        if not slugify(value):
+            raise ValueError("must contain letters or digits")
+        return value
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.name)
+
+    @property
+    def state_dir(self) -> Path:
+        """Generated state of this domain (DuckDB, Parquet lake, model artifacts), kept apart per domain."""
+        root = Path(os.environ.get("ALAS_STATE_DIR", "data/state"))
+        return (root / self.slug).resolve()
+
+    @property
+    def database(self) -> Path:
+        return self.state_dir / "alas.duckdb"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.state_dir / "lake"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.state_dir / "models"
+
+    @property
+    def general_probes_file(self) -> Path:
+        return self.general_probes or Path(__file__).resolve().parent.parent / "data" / "general_probes.jsonl"
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII words joined by '-': safe as a Dagster partition key (no '|' or ',')."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-")
+
+
+def load_domain(path: str | Path) -> Domain:
+    path = Path(path)
+    if not path.is_file():
+        raise DomainError(f"domain file {path} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DomainError(f"domain file {path} is not valid TOML: {exc}") from exc
+    try:
+        domain = Domain.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise DomainError(f"domain file {path} is invalid: {problems}") from exc
+    base = path.resolve().parent
+    sources = domain.sources
+    if sources.corpus is not None:
+        sources.corpus = (base / sources.corpus).resolve()
+        if not sources.corpus.is_dir():
+            raise DomainError(f"domain file {path}: sources.corpus folder {sources.corpus} does not exist")
+    sources.feeds = [f if "://" in f else str((base / f).resolve()) for f in sources.feeds]
+    if domain.general_probes is not None:
+        domain.general_probes = (base / domain.general_probes).resolve()
+    local_model = base / domain.student.model
+    if local_model.is_dir():
+        domain.student.model = str(local_model.resolve())
+    domain.path = path.resolve()
+    return domain

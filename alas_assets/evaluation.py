@@ -1,0 +1,165 @@
+"""Evaluation that can be trusted: answering held-out probes, the promotion gate, curriculum revision."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from alas_assets.domain import Thresholds
+from alas_assets.records import Judgement, QAPair, Topic, TopicRevision
+from alas_assets.teacher.base import Judge
+
+
+@dataclass(frozen=True)
+class Question:
+    """Anything to ask: a QA pair, or a general-knowledge probe."""
+
+    iteration: str
+    topic: str
+    pair_id: str
+    split: str
+    question: str
+    reference: str
+    answer_span: str
+
+    @classmethod
+    def of(cls, pair: QAPair) -> Question:
+        return cls(pair.iteration, pair.topic, pair.pair_id, pair.split, pair.question, pair.answer, pair.answer_span)
+
+
+def grade(
+    answer: Callable[[Sequence[str]], list[str]],
+    judge: Judge,
+    questions: Sequence[Question],
+    *,
+    stage: str,
+    model_id: str,
+    run_id: str = "",
+    iteration: str | None = None,
+) -> list[Judgement]:
+    """Answer every question with the model, then grade each answer against its reference."""
+    answers = answer([q.question for q in questions]) if questions else []
+    judgements = []
+    for q, given in zip(questions, answers, strict=True):
+        verdict = judge.grade(q.question, q.reference, q.answer_span, given)
+        judgements.append(
+            Judgement(
+                iteration=iteration or q.iteration,
+                topic=q.topic,
+                stage=stage,
+                pair_id=q.pair_id,
+                split=q.split,
+                question=q.question,
+                reference=q.reference,
+                answer=given,
+                correct=verdict.correct,
+                score=verdict.score,
+                reasoning=verdict.reasoning,
+                model_id=model_id,
+                judge=judge.name,
+                run_id=run_id,
+            )
+        )
+    return judgements
+
+
+def accuracy(frame: pd.DataFrame, split: str = "probe") -> float:
+    rows = frame[frame["split"] == split] if len(frame) else frame
+    return float(rows["correct"].mean()) if len(rows) else 0.0
+
+
+def accuracy_by_topic(frame: pd.DataFrame, split: str = "probe") -> dict[str, float]:
+    rows = frame[frame["split"] == split] if len(frame) else frame
+    return {str(k): float(v) for k, v in rows.groupby("topic")["correct"].mean().items()} if len(rows) else {}
+
+
+def kept_fraction(parent: pd.DataFrame, candidate: pd.DataFrame) -> float | None:
+    """Of the questions the parent answers correctly, the fraction the candidate still answers correctly."""
+    known = set(parent.loc[parent["correct"].astype(bool), "pair_id"]) if len(parent) else set()
+    if not known:
+        return None
+    still = set(candidate.loc[candidate["correct"].astype(bool), "pair_id"]) if len(candidate) else set()
+    return len(known & still) / len(known)
+
+
+@dataclass(frozen=True)
+class Decision:
+    promoted: bool
+    reason: str
+    accuracy_before: float
+    accuracy_after: float
+    general_retention: float | None
+    earlier_retention: float | None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+def promotion_gate(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    general_parent: pd.DataFrame,
+    general_candidate: pd.DataFrame,
+    earlier_parent: pd.DataFrame,
+    earlier_candidate: pd.DataFrame,
+    thresholds: Thresholds,
+) -> Decision:
+    """Promote only a model that gains on the new probes and keeps general and earlier knowledge."""
+    acc_before, acc_after = accuracy(before), accuracy(after)
+    general = kept_fraction(general_parent, general_candidate)
+    earlier = kept_fraction(earlier_parent, earlier_candidate)
+    reasons = []
+    if acc_after <= acc_before:
+        reasons.append(f"no gain on new probes ({acc_before:.2f} -> {acc_after:.2f})")
+    if general is not None and general < thresholds.retention_floor:
+        reasons.append(f"general knowledge kept {general:.2f} < {thresholds.retention_floor:.2f}")
+    if earlier is not None and earlier < thresholds.earlier_topics_floor:
+        reasons.append(f"earlier topics kept {earlier:.2f} < {thresholds.earlier_topics_floor:.2f}")
+    promoted = not reasons
+    reason = "gains on new probes and keeps what it knew" if promoted else "; ".join(reasons)
+    return Decision(promoted, reason, acc_before, acc_after, general, earlier)
+
+
+def revise(
+    topics: Sequence[Topic],
+    before: dict[str, float],
+    after: dict[str, float],
+    probes: dict[str, int],
+    thresholds: Thresholds,
+    iteration_number: int,
+) -> list[TopicRevision]:
+    """Mastered topics are done; the rest are remediated; say whether the loop goes on and why not."""
+    mean_after = sum(after.get(t.topic, 0.0) for t in topics) / max(1, len(topics))
+    mean_before = sum(before.get(t.topic, 0.0) for t in topics) / max(1, len(topics))
+    all_mastered = all(after.get(t.topic, 0.0) >= thresholds.mastery for t in topics)
+    if all_mastered:
+        stop = "every topic is mastered"
+    elif iteration_number >= thresholds.max_iterations:
+        stop = f"iteration budget of {thresholds.max_iterations} used"
+    elif mean_after - mean_before < thresholds.convergence_delta:
+        stop = f"converged: gain {mean_after - mean_before:+.3f} under delta {thresholds.convergence_delta}"
+    else:
+        stop = ""
+    revisions = []
+    for topic in topics:
+        score = after.get(topic.topic, 0.0)
+        mastered = score >= thresholds.mastery
+        revisions.append(
+            TopicRevision(
+                iteration=topic.iteration,
+                topic=topic.topic,
+                name=topic.name,
+                accuracy_before=before.get(topic.topic, 0.0),
+                accuracy_after=score,
+                probes=probes.get(topic.topic, 0),
+                status="mastered" if mastered else "remediate",
+                next_action="rehearse only" if mastered else "study again with new phrasings",
+                source_refs=topic.source_refs,
+                continue_loop=not stop,
+                stop_reason=stop,
+            )
+        )
+    return revisions

@@ -1,0 +1,44 @@
+"""The stages of one iteration as jobs, in the order the loop runs them.
+
+Each job holds the assets of one partitioning; the loop (CLI or sensor) launches them for exact
+partitions: per-iteration jobs with the iteration key, per-topic jobs with each (iteration, topic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from alas_assets.assets._shared import Build
+
+
+@dataclass(frozen=True)
+class Stage:
+    job: str
+    assets: tuple[str, ...]
+    per_topic: bool
+    description: str
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("plan", ("curriculum",), False, "plan the curriculum and register its topics"),
+    Stage("study", ("raw_sources", "qa_pairs", "baseline_scores"), True, "research, distil, score before training"),
+    Stage("fine_tune", ("sft_model",), False, "LoRA SFT with rehearsal"),
+    Stage("grade", ("judge_scores", "dpo_pairs"), True, "grade the SFT model, collect its mistakes"),
+    Stage("correct", ("dpo_model", "retention_scores"), False, "DPO on the mistakes; retention probes"),
+    Stage("regrade", ("dpo_judge_scores",), True, "grade the candidate on held-out probes"),
+    Stage("promote", ("promotion", "curriculum_revision"), False, "the promotion gate and the revision"),
+)
+
+
+def build_jobs(b: Build) -> list[dg.UnresolvedAssetJobDefinition]:
+    return [
+        dg.define_asset_job(
+            f"{b.prefix}__{stage.job}",
+            selection=[b.key(name) for name in stage.assets],
+            partitions_def=b.parts.iteration_topic if stage.per_topic else b.parts.iteration,
+            description=stage.description,
+        )
+        for stage in STAGES
+    ]

@@ -1,0 +1,1 @@
+"""Research backends: where the facts to learn come from."""

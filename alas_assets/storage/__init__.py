@@ -1,0 +1,1 @@
+"""Storage: the DuckDB warehouse, its Parquet export, and the model registry."""

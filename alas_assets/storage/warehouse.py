@@ -1,0 +1,106 @@
+"""Direct access to a domain's DuckDB file: read earlier iterations' state, keep the model registry.
+
+DuckDB allows one writer per file, so every connection retries while another process holds the lock.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from alas_assets.records import ModelVersion, from_frame, to_frame
+
+SCHEMA = "lake"  # not the file's stem: duckdb 2 finds "alas" ambiguous in alas.duckdb
+REGISTRY = "registry.model_versions"
+
+
+@contextmanager
+def connect(database: Path, read_only: bool = False, attempts: int = 40) -> Iterator[duckdb.DuckDBPyConnection]:
+    database.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(attempts):
+        try:
+            connection = duckdb.connect(str(database), read_only=read_only and database.exists())
+            break
+        except duckdb.IOException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(min(0.25 * (attempt + 1), 2.0))
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+class Warehouse:
+    """Queries over the tables the assets wrote, and the model registry."""
+
+    def __init__(self, database: Path):
+        self.database = database
+
+    def table_exists(self, table: str) -> bool:
+        if not self.database.exists():
+            return False
+        schema, name = table.split(".") if "." in table else (SCHEMA, table)
+        with connect(self.database, read_only=True) as con:
+            found = con.execute(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchone()
+        return bool(found and found[0])
+
+    def query(self, sql: str, params: list | None = None, tables: tuple[str, ...] = ()) -> pd.DataFrame:
+        """Run a query; an empty frame when a table it needs has not been written yet."""
+        if any(not self.table_exists(t) for t in tables):
+            return pd.DataFrame()
+        with connect(self.database, read_only=True) as con:
+            return con.execute(sql, params or []).df()
+
+    # --- model registry -------------------------------------------------------------------
+    def register(self, version: ModelVersion) -> None:
+        """Insert or replace one model version, in one transaction."""
+        frame = to_frame([version], ModelVersion)
+        with connect(self.database) as con:
+            con.execute("create schema if not exists registry")
+            con.register("incoming", frame)
+            con.execute(f"create table if not exists {REGISTRY} as select * from incoming limit 0")
+            con.execute("begin transaction")
+            con.execute(f"delete from {REGISTRY} where model_id = ?", [version.model_id])
+            con.execute(f"insert into {REGISTRY} by name select * from incoming")
+            con.execute("commit")
+
+    def model(self, model_id: str) -> ModelVersion | None:
+        frame = self.query(f"select * from {REGISTRY} where model_id = ?", [model_id], tables=(REGISTRY,))
+        return from_frame(frame, ModelVersion)[0] if len(frame) else None
+
+    def models(self) -> list[ModelVersion]:
+        frame = self.query(f"select * from {REGISTRY} order by created_at", tables=(REGISTRY,))
+        return from_frame(frame, ModelVersion)
+
+    def promoted_model(self, before_iteration: str | None = None) -> ModelVersion | None:
+        """The latest promoted model (of an iteration before the given one), else the base model."""
+        sql = f"select * from {REGISTRY} where promoted"
+        params: list = []
+        if before_iteration is not None:
+            sql += " and (iteration < ? or stage = 'base')"
+            params.append(before_iteration)
+        sql += " order by case when stage = 'base' then 0 else 1 end, iteration, created_at"
+        frame = self.query(sql, params, tables=(REGISTRY,))
+        return from_frame(frame, ModelVersion)[-1] if len(frame) else None
+
+    def set_promoted(self, model_id: str, promoted: bool, metrics_json: str) -> None:
+        with connect(self.database) as con:
+            con.execute(f"update {REGISTRY} set promoted = ?, metrics = ? where model_id = ?", [promoted, metrics_json, model_id])
+
+    def lineage(self, model_id: str) -> list[ModelVersion]:
+        """The model and its ancestors, base first."""
+        chain: list[ModelVersion] = []
+        current = self.model(model_id)
+        while current is not None:
+            chain.append(current)
+            current = self.model(current.parent_id) if current.parent_id else None
+        return list(reversed(chain))

