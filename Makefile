@@ -2,7 +2,7 @@
 VENV := .venv/bin
 DOMAIN ?= data/domains/demo.toml
 
-.PHONY: setup demo test ui report clean-state
+.PHONY: setup demo test ui report bench clean-state
 
 setup:
 	@bash scripts/setup.sh
@@ -12,6 +12,7 @@ demo: setup
 	$(VENV)/alas report --domain $(DOMAIN)
 
 test: setup
+	@bash scripts/setup-browser.sh
 	$(VENV)/python -m pytest -q
 
 ui: setup
@@ -19,6 +20,10 @@ ui: setup
 
 report: setup
 	$(VENV)/alas report --domain $(DOMAIN)
+
+# The benchmark on a fresh state (bench-results/<domain>/): accuracy vs baselines, retention, throughput.
+bench: setup
+	$(VENV)/alas bench --domain $(DOMAIN)
 
 clean-state:
 	rm -rf data/state data/dagster_home

@@ -25,6 +25,11 @@ def _run(args: argparse.Namespace) -> int:
         bar.set_postfix_str(f"{stage} {partition}")
         bar.update(1)
 
+    def on_plan(steps: int) -> None:
+        # The number of steps is known once the curriculum is planned.
+        bar.total = bar.n + steps - 1
+        bar.refresh()
+
     def on_iteration(outcome: IterationOutcome) -> None:
         from alas_assets.storage.warehouse import Warehouse
 
@@ -42,7 +47,7 @@ def _run(args: argparse.Namespace) -> int:
             tqdm.write(f"loop stops: {outcome.stop_reason}")
 
     try:
-        run_loop(args.domain, args.iterations, on_step=on_step, on_iteration=on_iteration)
+        run_loop(args.domain, args.iterations, on_step=on_step, on_plan=on_plan, on_iteration=on_iteration)
     except LoopError as exc:
         bar.close()
         print(f"alas run: {exc}", file=sys.stderr)
@@ -53,7 +58,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _ask(args: argparse.Namespace) -> int:
     from alas_assets.assets._shared import adapter_chain, ensure_base_model
-    from alas_assets.resources import _local_student
+    from alas_assets.resources import StudentResource
     from alas_assets.storage.warehouse import Warehouse
 
     domain = load_domain(args.domain)
@@ -61,7 +66,7 @@ def _ask(args: argparse.Namespace) -> int:
     ensure_base_model(warehouse, domain)
     model = warehouse.promoted_model()
     assert model is not None
-    student = _local_student(str(Path(args.domain).resolve()))
+    student = StudentResource(domain_file=str(Path(args.domain).resolve())).backend()
     chain = adapter_chain(warehouse, model.model_id)
     if args.questions:
         items = []
@@ -115,6 +120,12 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from alas_assets.benchmark.command import bench
+
+    return bench(args)
+
+
 def _ui(args: argparse.Namespace) -> int:
     from alas_assets.loop import dagster_home
 
@@ -146,6 +157,11 @@ def parser() -> argparse.ArgumentParser:
     report = with_domain("report", "probe accuracy before/after per iteration and topic, and retention")
     report.set_defaults(handler=_report)
 
+    bench = with_domain("bench", "benchmark on a fresh state: accuracy vs baselines, retention, throughput")
+    bench.add_argument("--iterations", type=int, default=None, help="at most this many iterations")
+    bench.add_argument("--out", default=None, help="output folder (default: bench-results/<domain>/)")
+    bench.set_defaults(handler=_bench)
+
     ui = with_domain("ui", "open the Dagster UI on this domain")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
@@ -155,7 +171,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    os.environ.setdefault("ALAS_DOMAIN", str(Path(args.domain).resolve()))
+    # --domain wins: the Dagster definitions imported in this process must be this domain's, not a stale one's.
+    os.environ["ALAS_DOMAIN"] = str(Path(args.domain).resolve())
     try:
         return args.handler(args)
     except DomainError as exc:

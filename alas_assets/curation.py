@@ -60,7 +60,8 @@ def keep_held_out(pairs: Sequence[QAPair], sources: Sequence[SourceDoc], earlier
 
 def rehearsal_sample(earlier: Sequence[QAPair], new_count: int, fraction: float, probes: Sequence[str], seed: int) -> list[QAPair]:
     """A deterministic sample of earlier training pairs, replayed against forgetting; never a probe look-alike."""
-    pool = [p for p in earlier if p.split == "train"]
+    # Sorted: the warehouse returns rows in no fixed order, and the sample must not depend on it.
+    pool = sorted((p for p in earlier if p.split == "train"), key=lambda p: (p.iteration, p.pair_id))
     leaking = near_duplicates(probes, [p.question for p in pool])
     pool = [p for p in pool if p.question not in leaking]
     size = min(len(pool), round(new_count * fraction))

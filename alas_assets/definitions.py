@@ -1,4 +1,4 @@
-"""The one Definitions object: the assets, resources and jobs of the domain named by ALAS_DOMAIN."""
+"""The one Definitions object: the assets, checks, resources, jobs, schedule and sensors of the domain named by ALAS_DOMAIN."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import dagster as dg
 
 from alas_assets.assets import build_assets
 from alas_assets.assets._shared import Build
+from alas_assets.automation.wiring import build_automation
 from alas_assets.domain import DEFAULT_DOMAIN_FILE, load_domain
 from alas_assets.jobs import build_jobs
 from alas_assets.partitions import DomainPartitions
@@ -21,9 +22,14 @@ def build_definitions(domain_file: str | Path) -> dg.Definitions:
     domain_file = str(Path(domain_file).resolve())
     domain = load_domain(domain_file)
     build = Build(DomainPartitions.for_domain(domain.slug), domain.slug.replace("-", "_"))
+    stage_jobs = build_jobs(build)
+    automation = build_automation(build, domain, stage_jobs)
     return dg.Definitions(
         assets=build_assets(build),
-        jobs=build_jobs(build),
+        asset_checks=automation.asset_checks,
+        jobs=[*stage_jobs, *automation.jobs],
+        schedules=automation.schedules,
+        sensors=automation.sensors,
         resources={
             "domain": DomainResource(domain_file=domain_file),
             "teacher": TeacherResource(domain_file=domain_file),

@@ -25,10 +25,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class WebSearch(_Strict):
+    """SerpAPI search and page fetching, used when [sources] web_queries is given."""
+
+    engine: str = Field("google", description="SerpAPI engine")
+    results_per_query: int = Field(5, ge=1, le=100)
+    recency: Literal["any", "hour", "day", "week", "month", "year"] = Field("any", description="only results this recent")
+    base_url: str = Field("https://serpapi.com", description="SerpAPI endpoint (a proxy or a test server)")
+    api_key_env: str = Field("SERPAPI_API_KEY", description="environment variable holding the SerpAPI key")
+    max_page_bytes: int = Field(2_000_000, ge=1_000, le=100_000_000, description="a page is cut off after this")
+    fetch_timeout_seconds: float = Field(20.0, gt=0, le=600)
+
+
 class Sources(_Strict):
     corpus: Path | None = Field(None, description="folder of Markdown/text documents with front matter")
     feeds: list[str] = Field(default_factory=list, description="RSS/Atom feed files or URLs")
     web_queries: list[str] = Field(default_factory=list, description="search queries (SerpAPI)")
+    web: WebSearch = Field(default_factory=WebSearch)
 
     @model_validator(mode="after")
     def _some_source(self) -> Sources:
@@ -44,23 +57,54 @@ class Student(_Strict):
         description="'smollm2-135m-instruct' (shipped, offline), a local Hugging Face model folder, or a hub ID",
     )
     lora_rank: int = Field(16, ge=1, le=256)
-    sft_epochs: int = Field(5, ge=1, le=50)
+    sft_epochs: int = Field(8, ge=1, le=50)
     sft_learning_rate: float = Field(1e-3, gt=0, lt=1)
     dpo_epochs: int = Field(2, ge=1, le=50)
     dpo_learning_rate: float = Field(2e-4, gt=0, lt=1)
-    batch_size: int = Field(16, ge=1, le=512)
+    batch_size: int = Field(4, ge=1, le=512, description="training batch; small batches give more updates per epoch")
+    eval_batch_size: int = Field(16, ge=1, le=512, description="questions answered at once")
     rehearsal_fraction: float = Field(0.5, ge=0, le=5, description="earlier pairs replayed per new pair")
     max_new_tokens: int = Field(40, ge=4, le=1024)
     seed: int = 0
+    # backend = "openai": fine-tuning jobs (no new jobs accepted after 2027-01-06) and answers by the fine-tuned model
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; default OPENAI_BASE_URL or OpenAI")
+    api_key_env: str = "OPENAI_API_KEY"
+    poll_seconds: float = Field(30.0, gt=0, le=3600, description="how often a fine-tuning job is polled")
+
+    @model_validator(mode="after")
+    def _openai_model(self) -> Student:
+        if self.backend == "openai" and self.model == "smollm2-135m-instruct":
+            raise ValueError("with backend = 'openai', set model to a model OpenAI can fine-tune, e.g. 'gpt-4.1-mini-2025-04-14'")
+        return self
 
 
 class Teacher(_Strict):
     backend: Literal["offline", "openai"] = "offline"
-    base_url: str | None = None
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; default OPENAI_BASE_URL or OpenAI")
     api_key_env: str = "OPENAI_API_KEY"
+    model: str | None = Field(None, description="model of every role that names none of its own")
     planner_model: str | None = None
     synthesizer_model: str | None = None
     judge_model: str | None = None
+    structured_output: Literal["json_schema", "json_object", "prompt"] = Field(
+        "json_schema", description="json_schema: OpenAI, vLLM, Ollama, llama.cpp; json_object: llama-cpp-python"
+    )
+    request_timeout_seconds: float = Field(120.0, gt=0, le=3600)
+    max_retries: int = Field(5, ge=0, le=20, description="retries of a rate-limited or failed request")
+    prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="USD per million (input, output) tokens, by model"
+    )
+
+    def model_for(self, role: Literal["planner", "synthesizer", "judge"]) -> str | None:
+        return getattr(self, f"{role}_model") or self.model
+
+    @model_validator(mode="after")
+    def _models_named(self) -> Teacher:
+        if self.backend == "openai":
+            missing = [role for role in ("planner", "synthesizer", "judge") if not self.model_for(role)]
+            if missing:
+                raise ValueError(f"with backend = 'openai', set model (or {', '.join(r + '_model' for r in missing)})")
+        return self
 
 
 class Thresholds(_Strict):

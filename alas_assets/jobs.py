@@ -7,10 +7,12 @@ partitions: per-iteration jobs with the iteration key, per-topic jobs with each 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import dagster as dg
 
 from alas_assets.assets._shared import Build
+from alas_assets.partitions import cell_key
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,13 @@ class Stage:
     assets: tuple[str, ...]
     per_topic: bool
     description: str
+
+    def partitions(self, iteration: str, topics: Sequence[str]) -> list[str]:
+        """The exact partitions this stage runs for in one iteration: the iteration, or each of its cells."""
+        return [cell_key(iteration, t) for t in topics] if self.per_topic else [iteration]
+
+    def job_name(self, prefix: str) -> str:
+        return f"{prefix}__{self.job}"
 
 
 STAGES: tuple[Stage, ...] = (
@@ -35,7 +44,7 @@ STAGES: tuple[Stage, ...] = (
 def build_jobs(b: Build) -> list[dg.UnresolvedAssetJobDefinition]:
     return [
         dg.define_asset_job(
-            f"{b.prefix}__{stage.job}",
+            stage.job_name(b.prefix),
             selection=[b.key(name) for name in stage.assets],
             partitions_def=b.parts.iteration_topic if stage.per_topic else b.parts.iteration,
             description=stage.description,

@@ -17,7 +17,7 @@ import pandas as pd
 
 from alas_assets.domain import Domain, load_domain
 from alas_assets.jobs import STAGES
-from alas_assets.partitions import DomainPartitions, cell_key, iteration_key, iteration_number
+from alas_assets.partitions import DomainPartitions, iteration_key, iteration_number
 from alas_assets.storage.warehouse import SCHEMA, Warehouse
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -80,6 +80,7 @@ def run_iteration(
     instance: dg.DagsterInstance,
     number: int,
     on_step: Callable[[str, str], None] = lambda stage, partition: None,
+    on_plan: Callable[[int], None] = lambda steps: None,
 ) -> IterationOutcome:
     parts = DomainPartitions.for_domain(domain.slug)
     prefix = domain.slug.replace("-", "_")
@@ -88,18 +89,21 @@ def run_iteration(
     warehouse = Warehouse(domain.database)
     topics: list[str] = []
     for stage in STAGES:
-        job = defs.resolve_job_def(f"{prefix}__{stage.job}")
-        partitions = [cell_key(key, t) for t in topics] if stage.per_topic else [key]
-        for partition in partitions:
+        job = defs.resolve_job_def(stage.job_name(prefix))
+        for partition in stage.partitions(key, topics):
             on_step(stage.job, str(partition))
             result = job.execute_in_process(partition_key=partition, instance=instance, run_config=QUIET, raise_on_error=False)
             if not result.success:
                 failure = next((e for e in result.all_events if e.is_step_failure), None)
-                detail = failure.step_failure_data.error.message.strip() if failure and failure.step_failure_data.error else ""
+                error = failure.step_failure_data.error if failure else None
+                if error is not None and error.cls_name == "DagsterExecutionStepExecutionError" and error.cause:
+                    error = error.cause  # the asset's own error (naming the bad file), not Dagster's wrapper
+                detail = error.message.strip() if error else ""
                 raise LoopError(f"stage '{stage.job}' failed for partition {partition} (run {result.run_id}): {detail}")
         if stage.job == "plan":
             plan = warehouse.query(f"select topic from {SCHEMA}.curriculum where iteration = ? order by \"order\"", [key], tables=(f"{SCHEMA}.curriculum",))
             topics = list(plan["topic"])
+            on_plan(steps_per_iteration(len(topics)))
     promotion = warehouse.query(f"select * from {SCHEMA}.promotion where iteration = ?", [key], tables=(f"{SCHEMA}.promotion",)).iloc[0]
     revision = warehouse.query(f"select * from {SCHEMA}.curriculum_revision where iteration = ?", [key], tables=(f"{SCHEMA}.curriculum_revision",))
     general = promotion["general_retention"]
@@ -124,6 +128,7 @@ def run_loop(
     iterations: int | None = None,
     instance: dg.DagsterInstance | None = None,
     on_step: Callable[[str, str], None] = lambda stage, partition: None,
+    on_plan: Callable[[int], None] = lambda steps: None,
     on_iteration: Callable[[IterationOutcome], None] = lambda outcome: None,
 ) -> list[IterationOutcome]:
     """Run iterations until the revision says stop, or `iterations` of them (default: the domain's budget)."""
@@ -137,7 +142,7 @@ def run_loop(
     budget = iterations or domain.thresholds.max_iterations
     outcomes: list[IterationOutcome] = []
     for _ in range(budget):
-        outcome = run_iteration(defs, domain, instance, next_iteration(instance, parts, Warehouse(domain.database)), on_step)
+        outcome = run_iteration(defs, domain, instance, next_iteration(instance, parts, Warehouse(domain.database)), on_step, on_plan)
         outcomes.append(outcome)
         on_iteration(outcome)
         if not outcome.continue_loop:

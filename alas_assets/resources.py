@@ -6,8 +6,10 @@ from functools import lru_cache
 
 import dagster as dg
 
+from alas_assets import backends
 from alas_assets.domain import Domain, load_domain
 from alas_assets.storage.warehouse import Warehouse
+from alas_assets.student.base import Student
 from alas_assets.student.local import LocalStudent
 from alas_assets.teacher.base import Judge, Planner, Synthesizer
 
@@ -31,7 +33,7 @@ class DomainResource(dg.ConfigurableResource):
 
 
 class TeacherResource(dg.ConfigurableResource):
-    """Planner, synthesizer and judge: offline heuristics by default."""
+    """Planner, synthesizer and judge: offline heuristics by default, an OpenAI-compatible model when configured."""
 
     domain_file: str
 
@@ -40,22 +42,13 @@ class TeacherResource(dg.ConfigurableResource):
         return _domain(self.domain_file)
 
     def planner(self) -> Planner:
-        from alas_assets.teacher.offline import CorpusPlanner
-
-        domain = self._domain
-        if domain.sources.corpus is None:
-            raise dg.Failure(f"domain {domain.name}: the offline planner needs [sources] corpus")
-        return CorpusPlanner(domain.sources.corpus, domain.thresholds.max_topics)
+        return _built(backends.planner, self._domain)
 
     def synthesizer(self) -> Synthesizer:
-        from alas_assets.teacher.offline import ExtractiveSynthesizer
-
-        return ExtractiveSynthesizer(seed=self._domain.student.seed)
+        return _built(backends.synthesizer, self._domain)
 
     def judge(self) -> Judge:
-        from alas_assets.teacher.offline import ReferenceJudge
-
-        return ReferenceJudge()
+        return _built(backends.judge, self._domain)
 
 
 class ResearchResource(dg.ConfigurableResource):
@@ -65,11 +58,19 @@ class ResearchResource(dg.ConfigurableResource):
 
     def researcher(self):
         from alas_assets.research.corpus import CorpusResearcher
+        from alas_assets.research.feed_store import feed_store
+        from alas_assets.research.feeds import FeedResearcher
+        from alas_assets.research.routing import RoutingResearcher
 
         domain = _domain(self.domain_file)
-        if domain.sources.corpus is None:
-            raise dg.Failure(f"domain {domain.name}: no [sources] corpus to research")
-        return CorpusResearcher(domain.sources.corpus)
+        corpus = CorpusResearcher(domain.sources.corpus) if domain.sources.corpus is not None else None
+        web = _built(backends.web_researcher, domain) if domain.sources.web_queries else None
+        # Entries the feed sensor kept are read back from the feed store ("feed:<key>" references).
+        store = feed_store(domain)
+        feeds = FeedResearcher(domain.sources.feeds, store) if domain.sources.feeds or store.folder.is_dir() else None
+        if corpus is None and web is None and feeds is None:
+            raise dg.Failure(f"domain {domain.name}: no [sources] corpus, web_queries or feeds to research")
+        return RoutingResearcher(corpus, web, feeds) if web is not None or feeds is not None else corpus
 
 
 @lru_cache(maxsize=4)
@@ -79,16 +80,34 @@ def _local_student(domain_file: str) -> LocalStudent:
         student.model,
         lora_rank=student.lora_rank,
         batch_size=student.batch_size,
+        eval_batch_size=student.eval_batch_size,
         max_new_tokens=student.max_new_tokens,
         seed=student.seed,
     )
 
 
 class StudentResource(dg.ConfigurableResource):
-    """The model being kept current: trained and queried locally by default."""
+    """The model being kept current: trained and queried locally by default, or on OpenAI."""
 
     domain_file: str
 
-    def backend(self) -> LocalStudent:
+    def backend(self) -> Student:
         # One per process, so that a loaded model is reused by the runs of one `alas run`.
+        if _domain(self.domain_file).student.backend == "openai":
+            return _openai_student(self.domain_file)
         return _local_student(self.domain_file)
+
+
+@lru_cache(maxsize=4)
+def _openai_student(domain_file: str) -> Student:
+    return _built(backends.openai_student, _domain(domain_file))
+
+
+def _built(build, domain: Domain):
+    """A backend, or a Dagster failure that says which setting is missing (never a secret)."""
+    from alas_assets.openai_api import APIError
+
+    try:
+        return build(domain)
+    except (backends.BackendError, APIError) as exc:
+        raise dg.Failure(str(exc)) from None

@@ -43,6 +43,17 @@ def markdown_table(frame: pd.DataFrame, limit: int = 50) -> dg.MetadataValue:
     return dg.MetadataValue.md(header + body + more)
 
 
+def teacher_usage(*roles: object) -> dict:
+    """Requests, tokens and cost of the teacher roles backed by a model, as asset metadata (none for offline ones)."""
+    from alas_assets.teacher.chat import Usage
+
+    usages = [usage for role in roles if isinstance(usage := getattr(role, "usage", None), Usage)]
+    total = Usage()
+    for usage in usages:
+        total.add(usage)
+    return total.as_metadata() if usages else {}
+
+
 def ensure_base_model(warehouse: Warehouse, domain: Domain) -> ModelVersion:
     """Register the base model as the first promoted version, once."""
     model_id = f"{domain.slug}-base"

@@ -4,7 +4,7 @@
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, cell, markdown_table
+from alas_assets.assets._shared import DUCKDB_POOL, Build, cell, markdown_table, teacher_usage
 from alas_assets.curation import keep_held_out
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import QAPair, SourceDoc, Topic, from_frame, to_frame
@@ -62,6 +62,8 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "dropped": len(dropped),
                 "study_round": study_round,
                 "synthesizer": synthesizer.name,
+                "rejected_by_synthesizer": len(getattr(synthesizer, "rejected", [])),
+                **teacher_usage(synthesizer),
                 "pairs": markdown_table(frame[["split", "direction", "question", "answer_span"]]),
             }
         )

@@ -6,7 +6,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, cell, markdown_table, parent_model
+from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, cell, markdown_table, parent_model, teacher_usage
 from alas_assets.evaluation import Question, accuracy, grade
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, QAPair, from_frame, to_frame
@@ -25,9 +25,10 @@ def _score(
 ) -> pd.DataFrame:
     chain = adapter_chain(domain.warehouse(), model_id)
     backend = student.backend()
+    judge = teacher.judge()
     judgements = grade(
         lambda qs: backend.answer(chain, qs),
-        teacher.judge(),
+        judge,
         questions,
         stage=stage,
         model_id=model_id,
@@ -39,6 +40,8 @@ def _score(
         "probe_accuracy": accuracy(frame, "probe"),
         "probes": int((frame["split"] == "probe").sum()),
         "judgements": markdown_table(frame[["split", "question", "answer", "correct"]]),
+        "judge": judge.name,
+        **teacher_usage(judge),
     }
     if (frame["split"] == "train").any():
         metadata["training_fit_accuracy"] = accuracy(frame, "train")
@@ -145,12 +148,13 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             )
         ]
         frames = []
+        judge = teacher.judge()
         for role, model in (("parent", parent), ("candidate", candidate)):
             chain = adapter_chain(warehouse, model.model_id)
             backend = student.backend()
             judgements = grade(
                 lambda qs: backend.answer(chain, qs),
-                teacher.judge(),
+                judge,
                 questions,
                 stage=f"retention:{role}",
                 model_id=model.model_id,
@@ -167,6 +171,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "general_probes": len([q for q in questions if q.split == "general"]),
                 "earlier_probes": len([q for q in questions if q.split == "earlier"]),
                 "accuracy": markdown_table(summary),
+                **teacher_usage(judge),
             }
         )
         return frame

@@ -1,13 +1,18 @@
 """Plan the curriculum of an iteration, and revise it once the iteration is judged."""
 
 
+import json
+
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, markdown_table
+from alas_assets.assets._shared import DUCKDB_POOL, Build, markdown_table, teacher_usage
+from alas_assets.automation.progress import COLUMNS as PROGRESS_COLUMNS, progress_metadata
 from alas_assets.evaluation import accuracy_by_topic, revise
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, iteration_key, iteration_number
 from alas_assets.records import Topic, TopicRevision, from_frame, to_frame
+from alas_assets.research.feed_store import feed_store
+from alas_assets.research.feed_topics import with_feed_topics
 from alas_assets.resources import DomainResource, TeacherResource
 from alas_assets.storage.warehouse import SCHEMA
 
@@ -35,11 +40,16 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             ),
             TopicRevision,
         )
-        covered = warehouse.query(
-            f"select distinct topic from {SCHEMA}.curriculum where iteration < ?", [iteration], tables=(f"{SCHEMA}.curriculum",)
+        earlier = warehouse.query(
+            f"select topic, name, source_refs from {SCHEMA}.curriculum where iteration < ?", [iteration], tables=(f"{SCHEMA}.curriculum",)
         )
         planner = teacher.planner()
-        topics = planner.plan(iteration, previous, set(covered["topic"]) if len(covered) else set())
+        topics = planner.plan(iteration, previous, set(earlier["topic"]) if len(earlier) else set())
+        # Feed entries the feed sensor kept and no earlier curriculum studied yet join their topics.
+        planned_refs = {ref for refs in (earlier["source_refs"] if len(earlier) else []) for ref in json.loads(refs)}
+        pending = feed_store(domain.domain).pending(planned_refs)
+        names = dict(zip(earlier["topic"], earlier["name"])) if len(earlier) else {}
+        topics = with_feed_topics(topics, pending, iteration, names, domain.domain.thresholds.max_topics)
         if not topics:
             raise dg.Failure(f"the planner found nothing to study in {iteration}: every topic is covered and mastered")
         for topic in topics:
@@ -49,7 +59,10 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         context.add_output_metadata(
             {
                 "topics": len(topics),
+                "topic_keys": dg.MetadataValue.json([t.topic for t in topics]),
+                "feed_entries": sum(r.startswith("feed:") for t in topics for r in t.source_refs),
                 "planner": planner.name,
+                **teacher_usage(planner),
                 "previous_revision": previous_key if previous else "none",
                 "curriculum": markdown_table(frame[["order", "topic", "name", "status", "difficulty"]]),
             }
@@ -93,8 +106,16 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         for revision in revisions:
             revision.run_id = context.run_id
         frame = to_frame(revisions, TopicRevision)
+        earlier = domain.warehouse().query(
+            f"select {', '.join(PROGRESS_COLUMNS)} from {SCHEMA}.curriculum_revision where iteration < ?",
+            [iteration],
+            tables=(f"{SCHEMA}.curriculum_revision",),
+        )
+        parts = [f for f in (earlier, frame[PROGRESS_COLUMNS]) if len(f)]
+        history = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=PROGRESS_COLUMNS)
         context.add_output_metadata(
             {
+                **progress_metadata(history, domain.domain.thresholds.mastery),
                 "mastered": int((frame["status"] == "mastered").sum()),
                 "remediate": int((frame["status"] == "remediate").sum()),
                 "continue_loop": bool(frame["continue_loop"].all()) if len(frame) else False,

@@ -28,7 +28,8 @@ def _version(
         base_model=parent.base_model,
         artifact_path=str(domain.models_dir / model_id),
         data_hash=data_hash,
-        hyperparameters=json.dumps(hyper),
+        # A remote backend's own ID for the trained model (e.g. OpenAI's ft:...), recorded for the registry.
+        hyperparameters=json.dumps({**hyper, **({"served_model": result.model_ref} if result and result.model_ref else {})}),
         train_examples=result.examples if result else 0,
         train_tokens=result.tokens if result else 0,
         train_loss=result.loss if result else None,
@@ -40,8 +41,10 @@ def _version(
 
 
 def _model_metadata(version: ModelVersion) -> dict:
+    served = json.loads(version.hyperparameters).get("served_model")
     return {
         "model_id": version.model_id,
+        **({"served_model": served} if served else {}),
         "parent_id": version.parent_id or "",
         "train_examples": version.train_examples,
         "train_tokens": version.train_tokens,
@@ -85,8 +88,9 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         )
         rehearsal = rehearsal_sample(earlier, len(new), settings.rehearsal_fraction, probes, settings.seed)
         examples = [(p.question, p.answer) for p in new + rehearsal]
+        backend = student.backend()
         hyper = {
-            "method": "lora-sft",
+            "method": f"{backend.kind}-sft",
             "epochs": settings.sft_epochs,
             "learning_rate": settings.sft_learning_rate,
             "lora_rank": settings.lora_rank,
@@ -96,7 +100,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         data_hash = content_hash(sorted(examples))
         context.log.info(f"SFT of {parent.model_id} on {len(new)} new + {len(rehearsal)} rehearsal pairs")
         provisional = _version(context, "sft", parent, domain.domain, data_hash, hyper, None)
-        result = student.backend().train_sft(
+        result = backend.train_sft(
             adapter_chain(warehouse, parent.model_id),
             examples,
             domain.domain.models_dir / provisional.model_id,
@@ -159,8 +163,9 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             context.add_output_metadata({**_model_metadata(sft), "dpo": "skipped: no wrong answers"})
             return to_frame([sft], ModelVersion)
         beta = domain.domain.thresholds.dpo_beta
+        backend = student.backend()
         hyper = {
-            "method": "lora-dpo",
+            "method": f"{backend.kind}-dpo",
             "beta": beta,
             "epochs": settings.dpo_epochs,
             "learning_rate": settings.dpo_learning_rate,
@@ -169,7 +174,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         triples = [(p.prompt, p.chosen, p.rejected) for p in preferences]
         data_hash = content_hash(sorted(triples))
         provisional = _version(context, "dpo", sft, domain.domain, data_hash, hyper, None)
-        result = student.backend().train_dpo(
+        result = backend.train_dpo(
             adapter_chain(warehouse, sft.model_id),
             triples,
             domain.domain.models_dir / provisional.model_id,

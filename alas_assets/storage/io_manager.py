@@ -2,7 +2,8 @@
 
 The stock DuckDBPandasIOManager cannot resolve a multi-partitioned asset with a dynamic dimension
 outside a partition loading context (dagster issue #32631); this wraps its reads and writes in one.
-Writing a partition deletes its old rows first, so re-materialising replaces and never duplicates.
+Writing a partition deletes its old rows and inserts the new ones (by column name) in one
+transaction: re-materialising replaces and never duplicates, and a failed write loses nothing.
 """
 
 from __future__ import annotations
@@ -11,18 +12,52 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from dagster._core.storage.db_io_manager import DbIOManager
-from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
+from contextlib import contextmanager
+
+from dagster._core.storage.db_io_manager import DbIOManager, DbTypeHandler, TableSlice
+from dagster._core.definitions.metadata import TableMetadataSet
+from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 
 
 class _PandasTypeHandler(DuckDBPandasTypeHandler):
-    """Also creates the table for an empty frame (the stock handler skips it), so readers find it."""
+    """Inserts by column name, and creates the table even for an empty frame so that readers find it."""
 
     def handle_output(self, context: dg.OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection):
-        if obj.empty:
-            connection.execute(f"create table if not exists {table_slice.schema}.{table_slice.table} as select * from obj")
-        return super().handle_output(context, table_slice, obj, connection)
+        table = f"{table_slice.schema}.{table_slice.table}"
+        connection.execute(f"create table if not exists {table} as select * from obj limit 0")
+        connection.execute(f"insert into {table} by name select * from obj")
+        if context.has_partition_key:
+            return dict(TableMetadataSet(partition_row_count=len(obj)))
+        return dict(TableMetadataSet(row_count=len(obj)))
+
+
+class _TransactionalDuckDbClient(DuckDbClient):
+    """Every write (delete the partition's old rows, insert the new) commits whole or not at all."""
+
+    @staticmethod
+    @contextmanager
+    def connect(context, table_slice):
+        from alas_assets.storage.warehouse import connect
+
+        with connect(Path(context.resource_config["database"])) as connection:
+            connection.execute("begin transaction")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("rollback")
+                raise
+            connection.execute("commit")
+
+    @staticmethod
+    def delete_table_slice(context, table_slice: TableSlice, connection) -> None:
+        # Look before deleting: inside a transaction a failed statement would abort the whole write.
+        exists = connection.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [table_slice.schema, table_slice.table],
+        ).fetchone()[0]
+        if exists:
+            DuckDbClient.delete_table_slice(context, table_slice, connection)
 
 
 class _PartitionAwareDbIOManager(dg.IOManager):
@@ -66,4 +101,12 @@ class AlasIOManager(DuckDBPandasIOManager):
 
     def create_io_manager(self, context) -> dg.IOManager:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        return _PartitionAwareDbIOManager(super().create_io_manager(context), Path(self.lake_dir) if self.lake_dir else None)
+        inner = DbIOManager(
+            db_client=_TransactionalDuckDbClient(),
+            database=self.database,
+            schema=self.schema_,
+            type_handlers=self.type_handlers(),
+            default_load_type=self.default_load_type(),
+            io_manager_name="AlasIOManager",
+        )
+        return _PartitionAwareDbIOManager(inner, Path(self.lake_dir) if self.lake_dir else None)

@@ -14,11 +14,12 @@ import shutil
 import tempfile
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
+
+from alas_assets.student.base import TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -78,18 +79,6 @@ def use_bf16() -> bool:
     return bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
 
 
-@dataclass(frozen=True)
-class TrainResult:
-    examples: int
-    tokens: int
-    loss: float | None
-    seconds: float
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.tokens / self.seconds if self.seconds else 0.0
-
-
 def _quiet_libraries() -> None:
     """Library progress bars and prints would drown the CLI's own progress and Dagster's logs."""
     import datasets
@@ -123,12 +112,15 @@ def _prepare(trainer, on_log: Callable[[str], None] | None) -> None:
 class LocalStudent:
     """Answers questions with, and trains, model versions given as (base model, adapter chain)."""
 
+    kind = "lora"
+
     def __init__(
         self,
         base_model: str,
         *,
         lora_rank: int = 16,
-        batch_size: int = 16,
+        batch_size: int = 4,
+        eval_batch_size: int = 16,
         max_new_tokens: int = 40,
         seed: int = 0,
         cache_dir: Path | None = None,
@@ -136,6 +128,7 @@ class LocalStudent:
         self.base_model = base_model
         self.lora_rank = lora_rank
         self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
         self.max_new_tokens = max_new_tokens
         self.seed = seed
         self.cache_dir = cache_dir
@@ -179,8 +172,8 @@ class LocalStudent:
         model, tokenizer = self.load(chain)
         tokenizer.padding_side = "left"
         answers: list[str] = []
-        for start in range(0, len(questions), self.batch_size):
-            batch = list(questions[start : start + self.batch_size])
+        for start in range(0, len(questions), self.eval_batch_size):
+            batch = list(questions[start : start + self.eval_batch_size])
             prompts = [
                 tokenizer.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
                 for q in batch
@@ -238,14 +231,46 @@ class LocalStudent:
         epochs: int,
         learning_rate: float,
         on_log: Callable[[str], None] | None = None,
+        trainer: str = "fast",
     ) -> TrainResult:
-        """LoRA SFT on (question, answer) pairs; the loss is on the answers only. Writes the adapter atomically."""
-        from datasets import Dataset
-        from trl import SFTConfig, SFTTrainer
+        """LoRA SFT on (question, answer) pairs; the loss is on the answers only. Writes the adapter atomically.
 
+        ``trainer="fast"`` is our length-bucketed loop (alas_assets.student.fast_sft); ``"trl"`` is
+        trl's SFTTrainer in its default configuration, kept as the reference the benchmark compares to.
+        """
         if not examples:
             raise StudentError("SFT needs at least one training example")
         model, tokenizer = self._fresh(chain)
+        if trainer == "trl":
+            return self._train_sft_trl(model, tokenizer, examples, out_dir, epochs, learning_rate, on_log)
+        from peft import get_peft_model
+
+        from alas_assets.student import fast_sft
+
+        if use_bf16():
+            # Frozen weights stored in bf16 (merged in fp32 first, in _fresh): autocast then casts only
+            # activations, not every weight at every step. LoRA weights stay fp32 (peft's default).
+            model = model.to(torch.bfloat16)
+        model = get_peft_model(model, self._lora())
+        loss, tokens, seconds = fast_sft.train(
+            model,
+            tokenizer,
+            examples,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            bf16=use_bf16(),
+            device=self.device,
+            on_log=on_log,
+        )
+        _save_adapter(model, out_dir)
+        return TrainResult(len(examples), tokens, loss, seconds)
+
+    def _train_sft_trl(self, model, tokenizer, examples, out_dir, epochs, learning_rate, on_log) -> TrainResult:
+        from datasets import Dataset
+        from trl import SFTConfig, SFTTrainer
+
         dataset = Dataset.from_list(
             [
                 {"prompt": [{"role": "user", "content": q}], "completion": [{"role": "assistant", "content": a}]}
@@ -253,7 +278,19 @@ class LocalStudent:
             ]
         )
         with tempfile.TemporaryDirectory() as work:
-            args = SFTConfig(**self._common_args(work, epochs, learning_rate), max_length=512)
+            # trl's defaults on purpose (bf16, gradient checkpointing, padding): the reference the benchmark
+            # compares our trainer to. Only the data, epochs, learning rate and batch size are shared.
+            args = SFTConfig(
+                output_dir=work,
+                num_train_epochs=epochs,
+                learning_rate=learning_rate,
+                per_device_train_batch_size=self.batch_size,
+                seed=self.seed,
+                save_strategy="no",
+                report_to=[],
+                use_cpu=self.device == "cpu",
+                disable_tqdm=True,
+            )
             trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=self._lora())
             _prepare(trainer, on_log)
             tokens = sum(len(ids) for ids in trainer.train_dataset["input_ids"]) * epochs

@@ -16,9 +16,16 @@ from alas_assets.domain import slugify
 from alas_assets.records import QAPair, SourceDoc, Topic, TopicRevision, content_hash
 from alas_assets.research.corpus import Document, document_text, load_corpus
 from alas_assets.teacher.base import Verdict
-from alas_assets.teacher.spans import Span, contains_span, salient_spans, split_sentences
+from alas_assets.teacher.spans import Span, contains_span, content_words, salient_spans, split_sentences
 
-_NOUN = {"date": "date", "number": "number", "version": "name and version", "identifier": "identifier", "name": "name"}
+_NOUN = {
+    "date": "date",
+    "number": "number",
+    "version": "name and version",
+    "identifier": "identifier",
+    "name": "name",
+    "word": "word",
+}
 # Kinds that make good held-out answers, best first.
 _PROBE_PREFERENCE = ["date", "name", "identifier", "number", "version"]
 
@@ -94,6 +101,7 @@ class ExtractiveSynthesizer:
             for sentence in split_sentences(document_text(source.text))
             if (spans := salient_spans(sentence))
         ]
+        self._sentences = [sentence for _, sentence, _ in facts]
         rng = random.Random(f"{self.seed}:{topic.topic}")
         rng.shuffle(facts)
         span_counts = Counter(span.text for _, _, spans in facts for span in spans)
@@ -105,35 +113,102 @@ class ExtractiveSynthesizer:
         for fact in trained:
             source, sentence, spans = fact
             probe_span = _probe_span(spans, topic.name) if id(fact) in probed else None
-            # Spans that name the topic or recur across facts say little about this fact: ask them last.
-            askable = sorted(
-                (s for s in spans if s is not probe_span),
-                key=lambda s: (span_counts[s.text] > 1 or s.text.lower() in topic.name.lower(), -len(s.text)),
+            # Spans that name the topic or recur across facts say little about this fact: they come last,
+            # after the sentence's own content words (asking for the topic's name every time would only
+            # teach the model to answer with it).
+            others = [s for s in spans if s is not probe_span]
+            distinctive = sorted(
+                (s for s in others if span_counts[s.text] == 1 and s.text.lower() not in topic.name.lower()),
+                key=lambda s: -len(s.text),
             )
-            distinctive = [s for s in askable if span_counts[s.text] == 1 and s.text.lower() not in topic.name.lower()]
+            common = [s for s in others if s not in distinctive]
+            askable = distinctive + content_words(sentence, spans) + common
             for direction, span in self._directions(askable, distinctive, study_round):
-                train.append(self._pair(topic, source, sentence, "train", direction, span))
+                pair = self._pair(topic, source, sentence, "train", direction, span, study_round)
+                # Two sentences can open alike ("The X cost ..."): ask such a question once, not twice
+                # with two answers under one pair_id.
+                if all(p.pair_id != pair.pair_id for p in train):
+                    train.append(pair)
             if probe_span is not None:
                 probes.append(self._pair(topic, source, sentence, "probe", "probe", probe_span))
-        return train[:n_train] + probes
+        return train[:n_train] + self._recitations(topic, trained) + probes
+
+    def _recitations(self, topic: Topic, trained: list) -> list[QAPair]:
+        """One study note per source: its trained sentences in document order, recited as a whole.
+
+        The same sentences in one more context (after one another, as in the source) make the facts
+        less tied to the wording of one question.
+        """
+        notes = []
+        for source in {id(source): source for source, _, _ in trained}.values():
+            sentences = [sentence for s, sentence, _ in trained if s is source]
+            if len(sentences) < 2:
+                continue
+            order = {sentence: i for i, sentence in enumerate(split_sentences(document_text(source.text)))}
+            sentences.sort(key=lambda sentence: order.get(sentence, 0))
+            question = f"Recite what {source.title} says."
+            notes.append(
+                QAPair(
+                    iteration=topic.iteration,
+                    topic=topic.topic,
+                    pair_id=content_hash(topic.iteration, topic.topic, "train", question),
+                    split="train",
+                    question=question,
+                    answer=" ".join(sentences),
+                    answer_span=salient_spans(sentences[0])[0].text,
+                    category="synthesis",
+                    difficulty="hard",
+                    direction="recite",
+                    fact_id=content_hash(source.source_id, "recite"),
+                    source_id=source.source_id,
+                    source_url=source.url,
+                    quote=sentences[0],
+                    synthesizer=self.name,
+                )
+            )
+        return notes
 
     def _directions(
         self, askable: list[Span], distinctive: list[Span], study_round: int
     ) -> list[tuple[str, Span | None]]:
-        # Each study round asks the same facts in new ways, so remediation sees new phrasings.
-        options: list[tuple[str, Span | None]] = [("continue", None)]
-        for span in askable:
-            options.append(("cloze", span))
-            options.append(("recall", span) if span in distinctive else ("which", span))
-        start = (study_round - 1) * self.directions_per_fact
-        return [options[(start + i) % len(options)] for i in range(min(self.directions_per_fact, len(options)))]
+        """The statement completed from its opening, then the fact recalled from one of its parts.
+
+        No training pair is a cloze of a probed sentence: a small model answers a cloze by the training
+        answer of the most similar prompt, so clozes of the same sentence would teach it the wrong span.
+        Each study round recalls the fact from another part, so remediation sees new phrasings.
+        """
+        recalls: list[tuple[str, Span | None]] = [("recall", span) for span in askable if span in distinctive or span.kind == "word"]
+        recalls = recalls or [("cloze", span) for span in askable]
+        if recalls:
+            shift = (study_round - 1) % len(recalls)
+            recalls = recalls[shift:] + recalls[:shift]
+        return ([("continue", None)] + recalls)[: self.directions_per_fact]
+
+    def _opening(self, sentence: str, study_round: int) -> str:
+        """The first words of the sentence, enough to tell it from every other sentence of the topic.
+
+        Later study rounds start from a longer opening: a new phrasing of the same completion.
+        """
+        words = sentence.split()
+        count = min(len(words) - 1, max(3, len(words) * (2 + study_round - 1) // 5))
+        while count < len(words) - 1 and any(
+            other != sentence and other.split()[:count] == words[:count] for other in self._sentences
+        ):
+            count += 1
+        return " ".join(words[:count])
 
     def _pair(
-        self, topic: Topic, source: SourceDoc, sentence: str, split: str, direction: str, span: Span | None
+        self,
+        topic: Topic,
+        source: SourceDoc,
+        sentence: str,
+        split: str,
+        direction: str,
+        span: Span | None,
+        study_round: int = 1,
     ) -> QAPair:
         if span is None:  # "continue": complete the statement from its opening words
-            words = sentence.split()
-            opening = " ".join(words[: max(3, len(words) * 2 // 5)])
+            opening = self._opening(sentence, study_round)
             question = f'Complete this statement from {topic.name}: "{opening} ..."'
             answer = sentence
             rest = [s for s in salient_spans(sentence) if s.start >= len(opening)]
@@ -172,9 +247,13 @@ class ExtractiveSynthesizer:
 
 
 def _probe_span(spans: list[Span], topic_name: str) -> Span:
-    """The span to hold out: not part of the topic's name, of the most answer-like kind, latest first."""
+    """The span to hold out: not part of the topic's name, with some of the sentence before it (the
+    context the answer is recalled from), of the most answer-like kind, latest first."""
     candidates = [s for s in spans if s.text.lower() not in topic_name.lower()] or spans
-    return min(reversed(candidates), key=lambda s: (len(s.text.strip("`")) < 4, _PROBE_PREFERENCE.index(s.kind)))
+    return min(
+        reversed(candidates),
+        key=lambda s: (s.start == 0, len(s.text.strip("`")) < 4, _PROBE_PREFERENCE.index(s.kind)),
+    )
 
 
 def _recall_key(sentence: str, asked: Span) -> str:

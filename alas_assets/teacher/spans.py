@@ -101,3 +101,25 @@ def contains_span(answer: str, span: str) -> bool:
     if not needle:
         return False
     return re.search(rf"(?<![\w.]){re.escape(needle)}(?![\w])", normalise(answer)) is not None
+
+
+_FUNCTION_WORDS = {
+    "about", "after", "again", "against", "among", "because", "before", "being", "below", "between", "could",
+    "during", "every", "first", "further", "other", "should", "since", "their", "there", "these", "those",
+    "through", "under", "until", "where", "which", "while", "would", "known", "called", "named", "became",
+}
+
+
+def content_words(sentence: str, spans: list[Span]) -> list[Span]:
+    """Plain lowercase words of the sentence (not inside a salient span), longest first.
+
+    Asking for one of them is another direction on the same fact: the question then shows the
+    salient spans, and the answer is a part of the sentence no probe asks for.
+    """
+    words = []
+    for match in re.finditer(r"\b[a-z][a-z-]{4,}\b", sentence):
+        start, end = match.span()
+        if match.group(0) in _FUNCTION_WORDS or any(start < s.end and s.start < end for s in spans):
+            continue
+        words.append(Span(match.group(0), "word", start, end))
+    return sorted(words, key=lambda s: -len(s.text))

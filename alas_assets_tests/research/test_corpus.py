@@ -11,7 +11,7 @@ from alas_assets.records import Topic
 from alas_assets.research import corpus as corpus_module
 from alas_assets.research.corpus import CorpusError, CorpusResearcher, document_text, load_corpus, parse_document
 
-from .conftest import write_corpus
+from alas_assets_tests.conftest import write_corpus
 
 GOOD = """---
 title: PostgreSQL 18 released

@@ -1,0 +1,1 @@
+"""Automation: the nightly refresh, the feed and loop sensors, data-quality checks and progress in the UI."""

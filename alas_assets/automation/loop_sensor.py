@@ -1,0 +1,105 @@
+"""The loop sensor: drive the latest iteration stage by stage, then open the next one until the revision says stop.
+
+Each tick looks at the latest iteration only (so two iterations of a domain never overlap):
+- not planned: request its plan run (once; a failed plan is tried again after a later refresh run);
+- planned: find the first stage of ``jobs.STAGES`` whose partitions are not all materialised and
+  request exactly the missing partitions, each once (a failed run is reported, not retried: fix it
+  and re-execute it from the UI, and the loop goes on);
+- revised: open the next iteration (add its partition and request its plan) if ``continue_loop``,
+  else stop until a refresh or new feed entries open one.
+"""
+
+
+import dagster as dg
+
+from alas_assets.assets._shared import Build
+from alas_assets.automation.schedules import refresh_job_name
+from alas_assets.automation.state import IN_FLIGHT, IterationState, iteration_state, iterations, latest_run, runs_in_flight
+from alas_assets.jobs import STAGES, Stage
+from alas_assets.partitions import iteration_key, iteration_number
+
+
+def _request(b: Build, stage: Stage, partition: str, run_key: str) -> dg.RunRequest:
+    iteration = partition.split("|")[0]
+    return dg.RunRequest(
+        run_key=run_key,
+        job_name=stage.job_name(b.prefix),
+        partition_key=str(partition),
+        tags={"alas/iteration": iteration, "alas/stage": stage.job, "alas/trigger": "loop"},
+    )
+
+
+def _refresh_after(instance: dg.DagsterInstance, b: Build, run: dg.DagsterRun) -> str | None:
+    """The id of a successful refresh run created after the given run, if any."""
+    refreshes = instance.get_runs(dg.RunsFilter(job_name=refresh_job_name(b), statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
+    if not refreshes:
+        return None
+    refresh = refreshes[0].run_id
+    created = {r.dagster_run.run_id: r.create_timestamp for r in instance.get_run_records(dg.RunsFilter(run_ids=[refresh, run.run_id]))}
+    if refresh not in created or run.run_id not in created:
+        return None
+    return refresh if created[refresh] > created[run.run_id] else None
+
+
+def next_stage(instance: dg.DagsterInstance, b: Build, state: IterationState) -> tuple[Stage, list[str]] | None:
+    """The first stage of the iteration with partitions not yet materialised, and those partitions."""
+    for stage in STAGES:
+        partitions = stage.partitions(state.key, state.topics or [])
+        done = [instance.get_materialized_partitions(b.key(asset)) for asset in stage.assets]
+        missing = [p for p in partitions if not all(str(p) in d for d in done)]
+        if missing:
+            return stage, [str(p) for p in missing]
+    return None
+
+
+def advance(instance: dg.DagsterInstance, b: Build) -> dg.SensorResult | dg.SkipReason:
+    keys = iterations(instance, b)
+    if not keys:
+        return dg.SkipReason("no iteration yet: run the refresh job, or turn on the nightly refresh or the feed sensor")
+    state = iteration_state(instance, b, keys[-1])
+    if state.revised:
+        if not state.continue_loop:
+            return dg.SkipReason(f"{state.key} is revised and the loop stopped ({state.stop_reason}); a refresh or new feed entries open the next iteration")
+        if runs_in_flight(instance, b):
+            return dg.SkipReason(f"{state.key} is revised; waiting for the loop's runs to finish before opening the next iteration")
+        following = iteration_key(iteration_number(state.key) + 1)
+        return dg.SensorResult(
+            run_requests=[_request(b, STAGES[0], following, f"{STAGES[0].job}:{following}")],
+            dynamic_partitions_requests=[b.parts.iteration.build_add_request([following])],
+        )
+    if state.planned and state.topics is None:
+        return dg.SkipReason(f"{state.key}: its curriculum records no topic_keys (an older materialisation); materialise curriculum for {state.key} again")
+    found = next_stage(instance, b, state)
+    if found is None:
+        return dg.SkipReason(f"{state.key}: every stage is materialised; waiting for its revision")
+    stage, missing = found
+    requests, waiting, failed = [], [], []
+    for partition in missing:
+        run = latest_run(instance, stage.job_name(b.prefix), partition)
+        if run is None:
+            requests.append(_request(b, stage, partition, f"{stage.job}:{partition}"))
+        elif run.status in IN_FLIGHT:
+            waiting.append(partition)
+        elif stage is STAGES[0] and (refresh := _refresh_after(instance, b, run)):
+            requests.append(_request(b, stage, partition, f"{stage.job}:{partition}:after-{refresh}"))
+        else:
+            failed.append(f"{partition} (run {run.run_id[:8]}: {run.status.value})")
+    if requests:
+        return dg.SensorResult(run_requests=requests)
+    if failed:
+        return dg.SkipReason(f"{state.key}: stage '{stage.job}' did not materialise for {', '.join(failed)}; re-execute it from the UI to go on")
+    return dg.SkipReason(f"{state.key}: waiting for stage '{stage.job}' ({len(waiting)} run(s) in flight)")
+
+
+def build_loop_sensor(b: Build, jobs: list) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=f"{b.prefix}__loop_sensor",
+        jobs=jobs,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="Drive the latest iteration stage by stage; open the next one until mastery, convergence or budget.",
+    )
+    def loop_sensor(context: dg.SensorEvaluationContext):
+        return advance(context.instance, b)
+
+    return loop_sensor

@@ -1,0 +1,35 @@
+"""Everything automation adds to a domain's Definitions: the refresh job, the schedule, the sensors, the checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+from dagster._utils.schedules import is_valid_cron_string
+
+from alas_assets.assets._shared import Build
+from alas_assets.automation.checks import build_checks
+from alas_assets.automation.loop_sensor import build_loop_sensor
+from alas_assets.automation.schedules import build_nightly_schedule, build_refresh_job
+from alas_assets.automation.sensors import build_feed_sensor
+from alas_assets.domain import Domain, DomainError
+
+
+@dataclass(frozen=True)
+class Automation:
+    jobs: list[dg.JobDefinition]
+    schedules: list[dg.ScheduleDefinition]
+    sensors: list[dg.SensorDefinition]
+    asset_checks: list[dg.AssetChecksDefinition]
+
+
+def build_automation(b: Build, domain: Domain, stage_jobs: list) -> Automation:
+    if not is_valid_cron_string(domain.schedule):
+        raise DomainError(f"domain file {domain.path}: schedule {domain.schedule!r} is not a cron string like '0 2 * * *'")
+    refresh = build_refresh_job(b)
+    return Automation(
+        jobs=[refresh],
+        schedules=[build_nightly_schedule(b, domain.schedule, refresh)],
+        sensors=[build_loop_sensor(b, stage_jobs), build_feed_sensor(b, str(domain.path))],
+        asset_checks=build_checks(b),
+    )

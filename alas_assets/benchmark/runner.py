@@ -1,0 +1,300 @@
+"""One benchmark run: the loop on a fresh state, then baselines, final-model answering, the trainer
+comparison and the machine's matmul limit. Every figure is measured here; nothing is carried over."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from alas_assets import backends
+from alas_assets.benchmark.baselines import RETRIEVED_PASSAGES, run_baselines
+from alas_assets.benchmark.throughput import (
+    FLOP_FORMULA,
+    StageClock,
+    compare_trainers,
+    flop_limits,
+    machine_info,
+    parameter_counts,
+    training_flops_per_token,
+    training_rows,
+    time_answering,
+    utilisation,
+)
+from alas_assets.domain import Domain, load_domain
+from alas_assets.evaluation import Question, grade, kept_fraction
+from alas_assets.jobs import STAGES
+from alas_assets.records import Judgement, QAPair, from_frame, to_frame
+from alas_assets.storage.warehouse import SCHEMA, Warehouse
+
+Log = Callable[[str], None]
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def default_out_dir(domain: Domain) -> Path:
+    return Path("bench-results") / domain.slug
+
+
+def fresh_state(out_dir: Path) -> tuple[Path, Path]:
+    """The benchmark's own state folder and Dagster home under out_dir, emptied, and set in the environment."""
+    state, home = (out_dir / "state").resolve(), (out_dir / "dagster_home").resolve()
+    for folder in (state, home, (out_dir / "work").resolve()):
+        shutil.rmtree(folder, ignore_errors=True)
+    state.mkdir(parents=True)
+    os.environ["ALAS_STATE_DIR"] = str(state)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return state, home
+
+
+def run_benchmark(
+    domain_file: str | Path,
+    iterations: int | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    log: Log = lambda message: None,
+    on_step: Callable[[str, str], None] = lambda stage, partition: None,
+    matmul_size: int = 2048,
+) -> dict:
+    """Run everything and return the figures (JSON-able)."""
+    from alas_assets.loop import persistent_instance, run_loop
+    from alas_assets.resources import _local_student
+
+    domain_file = Path(domain_file).resolve()
+    domain = load_domain(domain_file)
+    if domain.student.backend != "local":
+        raise BenchError(f"domain file {domain_file}: alas bench measures the local student; [student] backend is '{domain.student.backend}'")
+    out = Path(out_dir) if out_dir else default_out_dir(domain)
+    state, _ = fresh_state(out)
+    work = (out / "work").resolve()
+    started_at = datetime.now(timezone.utc)
+    started = time.perf_counter()
+    phases: dict[str, float] = {}
+
+    # --- the loop, every stage through Dagster, timed per step ----------------------------------------
+    clock = StageClock()
+
+    def step(stage: str, partition: str) -> None:
+        clock.step(stage, partition)
+        on_step(stage, partition)
+
+    instance = persistent_instance()
+    try:
+        phase = time.perf_counter()
+        outcomes = run_loop(domain_file, iterations, instance=instance, on_step=step, on_iteration=lambda outcome: clock.end_iteration())
+        phases["loop"] = time.perf_counter() - phase
+    finally:
+        instance.dispose()
+    log(f"loop finished: {len(outcomes)} iteration(s) in {phases['loop']:.0f} s")
+
+    warehouse = Warehouse(domain.database)
+    student = _local_student(str(domain_file))
+    judge = backends.judge(domain)
+    settings = domain.student
+    accuracy_figures = loop_accuracy(warehouse, domain)
+
+    # --- the final model on every probe, timed ---------------------------------------------------------
+    phase = time.perf_counter()
+    final = warehouse.promoted_model()
+    assert final is not None
+    from alas_assets.assets._shared import adapter_chain
+    from alas_assets.assets.evaluation import general_questions
+    from alas_assets.resources import DomainResource
+
+    chain = adapter_chain(warehouse, final.model_id)
+    probes = [Question.of(p) for p in _pairs(warehouse, "probe")]
+    general = general_questions(DomainResource(domain_file=str(domain_file)))
+    questions = probes + general
+    log(f"final model {final.model_id}: answering {len(questions)} probes")
+    answers, answering = time_answering(student, chain, [q.question for q in questions])
+    final_frame = to_frame(grade(lambda qs: answers, judge, questions, stage="bench:final", model_id=final.model_id), Judgement)
+    answering["model_id"] = final.model_id
+    phases["final model answering"] = time.perf_counter() - phase
+    accuracy_figures["final"] = final_accuracy(final.model_id, final_frame, accuracy_figures)
+    accuracy_figures["retention"].append(
+        _retention_row(f"final: {final.model_id}", None, final_frame[final_frame["split"] == "general"], accuracy_figures["_base_general"], None)
+    )
+
+    # --- baselines on iteration 1's probes ---------------------------------------------------------------
+    phase = time.perf_counter()
+    first = "it0001"
+    first_probes = [q for q in probes if q.iteration == first]
+    sources = warehouse.query(f"select distinct title, text from {SCHEMA}.raw_sources where iteration = ? order by title", [first], tables=(f"{SCHEMA}.raw_sources",))
+    documents = list(zip(sources["title"], sources["text"]))
+    rows = run_baselines(
+        student, judge, first_probes, documents, work, epochs=settings.sft_epochs, learning_rate=settings.sft_learning_rate, log=log
+    )
+    phases["baselines"] = time.perf_counter() - phase
+    first_final = final_frame[(final_frame["iteration"] == first) & (final_frame["split"] == "probe")]
+    candidate = warehouse.query(
+        f"select correct from {SCHEMA}.dpo_judge_scores where split = 'probe' and iteration = ?", [first], tables=(f"{SCHEMA}.dpo_judge_scores",)
+    )
+    alas_rows = [
+        _alas_row(f"ALAS {first} candidate (after DPO)", candidate),
+        _alas_row(f"ALAS final model ({final.model_id})", first_final),
+    ]
+    accuracy_figures["baselines"] = {
+        "probe_set": first,
+        "probes": len(first_probes),
+        "retrieved_passages": RETRIEVED_PASSAGES,
+        "documents": len(documents),
+        "rows": rows,
+        "alas": alas_rows,
+    }
+
+    # --- our trainer vs trl on iteration 1's training pairs ----------------------------------------------
+    phase = time.perf_counter()
+    examples = [(p.question, p.answer) for p in _pairs(warehouse, "train", first)]
+    comparison = compare_trainers(student, examples, work, epochs=settings.sft_epochs, learning_rate=settings.sft_learning_rate, log=log)
+    phases["trainer comparison"] = time.perf_counter() - phase
+
+    # --- the machine's matmul limit, and utilisation --------------------------------------------------------
+    phase = time.perf_counter()
+    log("timing bf16 and fp32 matmuls")
+    machine = machine_info()
+    flops = flop_limits(matmul_size)
+    params = parameter_counts(student.load([])[0], settings.lora_rank)
+    peak_dtype = "bf16" if machine["bf16_used"] else "fp32"
+    flops.update(
+        peak_dtype=peak_dtype,
+        peak_gflops=flops[f"{peak_dtype}_gflops"],
+        parameters=params,
+        flops_per_token=training_flops_per_token(params),
+        formula=FLOP_FORMULA,
+    )
+    phases["matmul"] = time.perf_counter() - phase
+    training = training_rows(warehouse.models())
+    for row in training:
+        if row["stage"] == "sft" and row["tokens_per_second"]:
+            row.update(utilisation(row["tokens_per_second"], params, flops["peak_gflops"]))
+    for name in ("fast", "trl"):
+        comparison[name].update(utilisation(comparison[name]["tokens_per_second"], params, flops["peak_gflops"]))
+
+    accuracy_figures.pop("_base_general")
+    return {
+        "domain": domain.name,
+        "domain_file": str(domain_file),
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "state_dir": str(state),
+        "judge": judge.name,
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "phases": {k: round(v, 1) for k, v in phases.items()},
+        "machine": machine,
+        "settings": settings.model_dump(mode="json", include={"model", "lora_rank", "sft_epochs", "sft_learning_rate", "dpo_epochs", "dpo_learning_rate", "batch_size", "max_new_tokens"}),
+        "loop_stop_reason": outcomes[-1].stop_reason if outcomes else "",
+        "accuracy": accuracy_figures,
+        "throughput": {
+            "training": training,
+            "trainer_comparison": comparison,
+            "flops": flops,
+            "answering": answering,
+            "stages": clock.summary([s.job for s in STAGES]),
+        },
+    }
+
+
+# --- accuracy read back from the warehouse -----------------------------------------------------------------
+def _pairs(warehouse: Warehouse, split: str, iteration: str | None = None) -> list[QAPair]:
+    sql = f"select * from {SCHEMA}.qa_pairs where split = ?"
+    params: list = [split]
+    if iteration:
+        sql += " and iteration = ?"
+        params.append(iteration)
+    return from_frame(warehouse.query(sql + " order by iteration, topic, pair_id", params, tables=(f"{SCHEMA}.qa_pairs",)), QAPair)
+
+
+def _mean(frame: pd.DataFrame) -> float | None:
+    return float(frame["correct"].astype(bool).mean()) if len(frame) else None
+
+
+def loop_accuracy(warehouse: Warehouse, domain: Domain) -> dict:
+    """Per iteration and topic: before, after SFT, after DPO; retention and forgetting from the loop's tables."""
+    tables = {"before": "baseline_scores", "after_sft": "judge_scores", "after_dpo": "dpo_judge_scores"}
+    scores = {
+        stage: warehouse.query(f"select iteration, topic, pair_id, correct from {SCHEMA}.{table} where split = 'probe'", tables=(f"{SCHEMA}.{table}",))
+        for stage, table in tables.items()
+    }
+    promotion = warehouse.query(f"select * from {SCHEMA}.promotion order by iteration", tables=(f"{SCHEMA}.promotion",))
+    retention = warehouse.query(f"select * from {SCHEMA}.retention_scores", tables=(f"{SCHEMA}.retention_scores",))
+    base_id = f"{domain.slug}-base"
+    general = retention[retention["split"] == "general"] if len(retention) else retention
+    base_general = general[(general["model_id"] == base_id) & (general["stage"] == "retention:parent")].drop_duplicates("pair_id") if len(general) else general
+    iterations, retention_rows = [], []
+    if len(base_general):
+        retention_rows.append(_retention_row(f"base: {base_id}", None, base_general, base_general, None))
+    for _, verdict in promotion.iterrows():
+        it = verdict["iteration"]
+        row: dict = {"iteration": it, "promoted": bool(verdict["promoted"]), "candidate_id": verdict.get("candidate_id"), "reason": verdict["reason"]}
+        before = scores["before"]
+        row["probes"] = int((before["iteration"] == it).sum()) if len(before) else 0
+        for stage, frame in scores.items():
+            row[stage] = _mean(frame[frame["iteration"] == it]) if len(frame) else None
+        topics = sorted(set(before.loc[before["iteration"] == it, "topic"])) if len(before) else []
+        row["topics"] = [
+            {
+                "topic": topic,
+                "probes": int(((before["iteration"] == it) & (before["topic"] == topic)).sum()),
+                **{
+                    stage: _mean(frame[(frame["iteration"] == it) & (frame["topic"] == topic)]) if len(frame) else None
+                    for stage, frame in scores.items()
+                },
+            }
+            for topic in topics
+        ]
+        mine = retention[retention["iteration"] == it] if len(retention) else retention
+        if len(mine):
+            earlier = mine[mine["split"] == "earlier"]
+            row["earlier_probes"] = int((earlier["stage"] == "retention:candidate").sum())
+            row["earlier_parent"] = _mean(earlier[earlier["stage"] == "retention:parent"])
+            row["earlier_candidate"] = _mean(earlier[earlier["stage"] == "retention:candidate"])
+            row["earlier_kept_vs_parent"] = _none(verdict.get("earlier_retention"))
+            candidate_general = mine[(mine["split"] == "general") & (mine["stage"] == "retention:candidate")]
+            retention_rows.append(
+                _retention_row(f"{it} candidate", it, candidate_general, base_general, _none(verdict.get("general_retention")))
+            )
+        iterations.append(row)
+    return {"iterations": iterations, "retention": retention_rows, "_base_general": base_general}
+
+
+def _none(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _retention_row(model: str, iteration: str | None, frame: pd.DataFrame, base: pd.DataFrame, vs_parent: float | None) -> dict:
+    return {
+        "model": model,
+        "iteration": iteration,
+        "probes": len(frame),
+        "accuracy": _mean(frame),
+        "kept_vs_base": kept_fraction(base, frame) if len(base) else None,
+        "kept_vs_parent": vs_parent,
+    }
+
+
+def final_accuracy(model_id: str, frame: pd.DataFrame, loop: dict) -> dict:
+    probes = frame[frame["split"] == "probe"]
+    own = {r["iteration"]: r.get("after_dpo") for r in loop["iterations"]}
+    return {
+        "model_id": model_id,
+        "per_iteration": [
+            {
+                "iteration": it,
+                "probes": int((probes["iteration"] == it).sum()),
+                "after_own_iteration": own.get(it),
+                "final_model": _mean(probes[probes["iteration"] == it]),
+            }
+            for it in sorted(set(probes["iteration"]))
+        ],
+        "general_accuracy": _mean(frame[frame["split"] == "general"]),
+    }
+
+
+def _alas_row(name: str, frame: pd.DataFrame) -> dict:
+    return {"name": name, "accuracy": _mean(frame), "correct": int(frame["correct"].astype(bool).sum()) if len(frame) else 0, "probes": len(frame)}

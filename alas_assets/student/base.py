@@ -1,0 +1,59 @@
+"""What every student backend provides: answers from a model version, and SFT / DPO training of one.
+
+A model version is named by its *chain*: the artifact folders of its ancestors since the base model,
+in order (the registry's `artifact_path`s, base excluded). The local backend merges LoRA adapters
+found there; the OpenAI backend reads the fine-tuned model ID written into the last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol, Sequence
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    examples: int
+    tokens: int
+    loss: float | None
+    seconds: float
+    model_ref: str | None = None  # the ID a remote service serves the trained model under, if any
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+class Student(Protocol):
+    kind: str  # prefix of the training method recorded in the registry: "lora", "openai"
+
+    def answer(
+        self, chain: Sequence[str], questions: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> list[str]:
+        """Greedy answers of the model version `chain` to `questions`, in order."""
+
+    def train_sft(
+        self,
+        chain: Sequence[str],
+        examples: Sequence[tuple[str, str]],
+        out_dir: Path,
+        *,
+        epochs: int,
+        learning_rate: float,
+        on_log: Callable[[str], None] | None = None,
+    ) -> TrainResult:
+        """Supervised fine-tuning of `chain` on (question, answer) pairs; the new version's artifact goes to `out_dir`."""
+
+    def train_dpo(
+        self,
+        chain: Sequence[str],
+        preferences: Sequence[tuple[str, str, str]],
+        out_dir: Path,
+        *,
+        beta: float,
+        epochs: int,
+        learning_rate: float,
+        on_log: Callable[[str], None] | None = None,
+    ) -> TrainResult:
+        """DPO of `chain` on (prompt, chosen, rejected); the new version's artifact goes to `out_dir`."""

@@ -1,0 +1,130 @@
+"""The `alas` command, called in-process: answers to files, reports, and errors a user can act on."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from alas_assets.cli import main
+from alas_assets.domain import load_domain
+
+
+@pytest.fixture(autouse=True)
+def _restore_alas_domain(monkeypatch):
+    # main() sets ALAS_DOMAIN for the Dagster code it runs: start without it, and restore it afterwards.
+    monkeypatch.setenv("ALAS_DOMAIN", "placeholder")
+    monkeypatch.delenv("ALAS_DOMAIN")
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "expected"),
+    [
+        ("{not json", "Expecting property name"),
+        ('["a list"]', "needs a string 'question'"),
+        ('{"q": "no question key"}', "needs a string 'question'"),
+        ('{"question": 42}', "needs a string 'question'"),
+    ],
+    ids=["not-json", "not-an-object", "no-question", "question-not-a-string"],
+)
+def test_ask_rejects_a_malformed_line_and_writes_nothing(tiny_domain, tmp_path, capsys, bad_line, expected):
+    questions = write_lines(tmp_path / "in.jsonl", ['{"question": "When did the Orion Deep Survey launch?"}', "", bad_line])
+    out = tmp_path / "out.jsonl"
+
+    code = main(["ask", "--domain", str(tiny_domain), "--questions", str(questions), "--out", str(out)])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"{questions}:3:" in err  # the file and the line (blank lines count)
+    assert expected in err
+    assert not out.exists()
+    assert list(tmp_path.glob("out*")) == []
+
+
+def test_ask_answers_every_question_into_the_out_file(tiny_domain, tmp_path, capsys):
+    questions = write_lines(
+        tmp_path / "in.jsonl",
+        ['{"question": "When did the Orion Deep Survey launch?", "id": 1}', "", '{"question": "Who led Zephyr 9.2?", "id": 2}'],
+    )
+    out = tmp_path / "out.jsonl"
+
+    assert main(["ask", "--domain", str(tiny_domain), "--questions", str(questions), "--out", str(out)]) == 0
+
+    answers = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [a["id"] for a in answers] == [1, 2]
+    assert answers[0]["question"] == "When did the Orion Deep Survey launch?"
+    assert all(isinstance(a["answer"], str) for a in answers)
+    assert "tiny-base" in capsys.readouterr().err  # which model answered
+    assert not (tmp_path / "out.partial").exists()
+
+
+def test_ask_without_a_question_says_what_to_give(tiny_domain, capsys):
+    assert main(["ask", "--domain", str(tiny_domain)]) == 2
+    assert "give a question" in capsys.readouterr().err
+
+
+def test_report_on_a_fresh_domain_says_nothing_has_run(tiny_domain, capsys):
+    code = main(["report", "--domain", str(tiny_domain)])
+
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "no iteration of domain 'tiny' has finished yet" in out
+    assert f"alas run --domain {tiny_domain}" in out
+    assert not load_domain(tiny_domain).database.exists()  # reporting creates no state
+
+
+BROKEN = {
+    "wrong type": ('mastery = "high"', "thresholds.mastery"),
+    "unknown key": ("mastry = 0.9", "thresholds.mastry"),
+    "invalid toml": ("mastery = ", "not valid TOML"),
+}
+
+
+@pytest.mark.parametrize("command", [["report"], ["ask", "What is new?"], ["run", "--iterations", "1"]])
+@pytest.mark.parametrize("problem", list(BROKEN))
+def test_a_malformed_domain_file_exits_2_with_a_message(state_dir, tmp_path, capsys, command, problem):
+    line, expected = BROKEN[problem]
+    (tmp_path / "corpus").mkdir()
+    domain = tmp_path / "broken.toml"
+    domain.write_text(f'name = "x"\ndescription = "y"\n[sources]\ncorpus = "corpus"\n[thresholds]\n{line}\n', encoding="utf-8")
+
+    code = main([command[0], "--domain", str(domain), *command[1:]])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("alas: domain file")
+    assert str(domain) in err and expected in err
+    assert "Traceback" not in err
+    assert not state_dir.exists()
+
+
+def test_a_missing_domain_file_exits_2(state_dir, tmp_path, capsys):
+    assert main(["report", "--domain", str(tmp_path / "nowhere.toml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_run_on_a_broken_corpus_exits_1_naming_the_file(tiny_domain, capsys):
+    corpus = load_domain(tiny_domain).sources.corpus
+    draft = corpus / "draft.md"
+    draft.write_text("A draft without front matter.\n", encoding="utf-8")
+
+    code = main(["run", "--domain", str(tiny_domain), "--iterations", "1"])
+
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "alas run: stage 'plan' failed" in err
+    assert str(draft) in err and "front matter" in err
+
+
+def test_the_domain_flag_wins_over_a_stale_alas_domain(tiny_domain, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ALAS_DOMAIN", str(tmp_path / "stale-or-deleted.toml"))
+    assert main(["report", "--domain", str(tiny_domain)]) == 0
+    # The Dagster definitions this process imports are built from ALAS_DOMAIN: it must be the domain asked for.
+    assert os.environ["ALAS_DOMAIN"] == str(tiny_domain.resolve())

@@ -1,0 +1,205 @@
+"""Curation: citations, held-out hygiene, rehearsal and preference pairs."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+
+import pytest
+
+from alas_assets.curation import (
+    NEAR_DUPLICATE,
+    cited_in,
+    is_degenerate,
+    keep_held_out,
+    near_duplicates,
+    preference_pairs,
+    rehearsal_sample,
+    similarity,
+)
+from alas_assets.records import Judgement, PreferencePair, QAPair, SourceDoc, content_hash
+
+TEXT = """Python 3.14.0 was released on 7 October 2025.
+Hugo van Kemenade served as the release manager for Python 3.14.
+PEP 784 added Zstandard compression to Python 3.14 as the `compression.zstd` module."""
+
+SOURCE = SourceDoc(
+    iteration="it0001", topic="python", source_id="src-1", url="https://docs.python.org/3.14/whatsnew/3.14.html",
+    title="What's new in Python 3.14", text=TEXT, content_hash=content_hash(TEXT), origin="corpus",
+    fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+)
+
+
+def pair(question: str, split: str = "train", quote: str = "Python 3.14.0 was released on 7 October 2025.",
+         span: str = "7 October 2025", answer: str | None = None, source_id: str = "src-1", iteration: str = "it0001") -> QAPair:
+    return QAPair(
+        iteration=iteration, topic="python", pair_id=content_hash(iteration, split, question), split=split,
+        question=question, answer=answer or f"{span}. {quote}", answer_span=span, fact_id=content_hash(quote),
+        source_id=source_id, source_url=SOURCE.url, quote=quote,
+    )
+
+
+PROBE = pair('Answer briefly. In "Python 3.14.0 was released on ___.", what is the missing date?', "probe")
+
+
+# --- similarity ----------------------------------------------------------------------------
+
+
+def test_similarity_of_questions():
+    question = "Fill in the blank about Python 3.14: Python 3.14.0 was released on ___."
+    assert similarity(question, question) == 1.0
+    assert similarity(question, question.upper()) == 1.0
+    assert similarity(question, "Who won the 2025 Nobel Prize in Literature?") == 0.0
+    assert similarity("", question) == 0.0
+    assert near_duplicates([question], [question + " Answer briefly.", "Who won the Nobel Prize?"]) == {
+        question + " Answer briefly."
+    }
+
+
+# --- citations and held-out hygiene --------------------------------------------------------
+
+
+def test_cited_in_needs_the_quote_in_the_cited_source():
+    assert cited_in(pair("When was Python 3.14.0 released?"), [SOURCE])
+    # Whitespace and line breaks do not matter.
+    assert cited_in(pair("q", quote="Python 3.14.0 was released\n on  7 October 2025."), [SOURCE])
+    assert not cited_in(pair("q", quote="Python 3.14.0 was released on 8 October 2025."), [SOURCE])
+    assert not cited_in(pair("q", source_id="another-source"), [SOURCE])
+    assert not cited_in(pair("q", quote=" "), [SOURCE])
+
+
+def test_keep_held_out_drops_uncited_pairs():
+    good = pair("When was Python 3.14.0 released?")
+    invented = pair("Who founded Python 3.14?", quote="Python 3.14 was founded by Ada Lovelace.", span="Ada Lovelace")
+    kept, dropped = keep_held_out([good, invented, PROBE], [SOURCE])
+    assert kept == [good, PROBE]
+    assert len(dropped) == 1 and dropped[0].startswith("uncited")
+
+
+def test_keep_held_out_drops_training_pairs_that_leak_a_probe():
+    leak = pair(PROBE.question + " Be brief.")
+    assert similarity(leak.question, PROBE.question) >= NEAR_DUPLICATE
+    same = pair(PROBE.question)
+    fine = pair("Fill in the blank: ___ served as the release manager for Python 3.14.",
+                quote="Hugo van Kemenade served as the release manager for Python 3.14.", span="Hugo van Kemenade")
+    kept, dropped = keep_held_out([leak, same, fine, PROBE], [SOURCE])
+    assert kept == [fine, PROBE]
+    assert len(dropped) == 2 and all(d.startswith("near-duplicate of a probe") for d in dropped)
+
+
+def test_keep_held_out_drops_a_probe_seen_in_earlier_training():
+    kept, dropped = keep_held_out([pair("When was Python 3.14.0 released?"), PROBE], [SOURCE], [PROBE.question])
+    assert [p.split for p in kept] == ["train"]
+    assert dropped and dropped[0].startswith("probe seen in earlier training")
+
+
+# --- rehearsal -----------------------------------------------------------------------------
+
+
+def earlier_pairs(n: int = 30) -> list[QAPair]:
+    return [pair(f"Earlier question number {i} about a different topic {i * 7}?", iteration="it0001") for i in range(n)]
+
+
+def test_rehearsal_sample_is_deterministic_and_sized_by_the_fraction():
+    earlier = earlier_pairs()
+    first = rehearsal_sample(earlier, new_count=10, fraction=0.5, probes=[], seed=3)
+    again = rehearsal_sample(earlier, new_count=10, fraction=0.5, probes=[], seed=3)
+    assert len(first) == 5
+    assert [p.pair_id for p in first] == [p.pair_id for p in again]
+    assert len({p.pair_id for p in first}) == 5
+    # Capped by what there is, and nothing when no rehearsal is asked for.
+    assert len(rehearsal_sample(earlier, new_count=100, fraction=1.0, probes=[], seed=3)) == len(earlier)
+    assert rehearsal_sample(earlier, new_count=10, fraction=0.0, probes=[], seed=3) == []
+    assert rehearsal_sample([], new_count=10, fraction=0.5, probes=[], seed=3) == []
+
+
+def test_rehearsal_sample_does_not_depend_on_the_order_rows_come_back_in():
+    earlier = earlier_pairs()
+    shuffled = earlier[:]
+    random.Random(1).shuffle(shuffled)
+    first = rehearsal_sample(earlier, 10, 0.5, [], seed=0)
+    other = rehearsal_sample(shuffled, 10, 0.5, [], seed=0)
+    assert sorted(p.pair_id for p in first) == sorted(p.pair_id for p in other)
+
+
+def test_rehearsal_sample_never_replays_a_probe_or_a_probe_look_alike():
+    earlier = earlier_pairs(6)
+    look_alike = pair(PROBE.question + " Be brief.")
+    old_probe = pair("Answer briefly. What did the earlier probe ask?", "probe")
+    pool = earlier + [look_alike, old_probe]
+    for seed in range(20):
+        sample = rehearsal_sample(pool, new_count=100, fraction=1.0, probes=[PROBE.question], seed=seed)
+        assert look_alike not in sample and old_probe not in sample
+        assert all(p.split == "train" for p in sample)
+        assert len(sample) == len(earlier)
+
+
+# --- preference pairs ----------------------------------------------------------------------
+
+
+def judgement(of: QAPair, answer: str, correct: bool = False, model_id: str = "m-sft") -> Judgement:
+    return Judgement(
+        iteration=of.iteration, topic=of.topic, stage="sft", pair_id=of.pair_id, split=of.split, question=of.question,
+        reference=of.answer, answer=answer, correct=correct, score=1.0 if correct else 0.0, reasoning="",
+        model_id=model_id,
+    )
+
+
+TRAIN = pair("Fill in the blank about Python 3.14: Python 3.14.0 was released on ___.")
+
+
+def test_preference_pair_rejects_the_wrong_training_answer():
+    result, dropped = preference_pairs([judgement(TRAIN, "  It was released in 2024. ")], [TRAIN, PROBE])
+    assert dropped == 0
+    assert len(result) == 1
+    preference = result[0]
+    assert preference.prompt == TRAIN.question
+    assert preference.chosen == TRAIN.answer
+    assert preference.rejected == "It was released in 2024."
+    assert preference.model_id == "m-sft" and preference.pair_id == TRAIN.pair_id
+    assert not is_degenerate(preference)
+
+
+def test_preference_pairs_never_use_probes_or_correct_answers():
+    judgements = [
+        judgement(PROBE, "It was released in 2024."),  # a wrong probe answer: never training data
+        judgement(TRAIN, "7 October 2025", correct=True),
+    ]
+    assert preference_pairs(judgements, [TRAIN, PROBE]) == ([], 0)
+
+
+def test_preference_pairs_skip_judgements_of_unknown_pairs():
+    stranger = pair("A question from another topic?")
+    assert preference_pairs([judgement(stranger, "wrong")], [TRAIN]) == ([], 0)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "",
+        "   ",
+        TRAIN.answer,  # the reference itself
+        "It came out on October 7, 2025.",  # contains the key span, in another writing: not wrong
+    ],
+    ids=["empty", "blank", "reference", "contains-key-span"],
+)
+def test_degenerate_rejected_answers_are_dropped(answer):
+    result, dropped = preference_pairs([judgement(TRAIN, answer)], [TRAIN])
+    assert result == [] and dropped == 1
+
+
+def test_preference_pairs_are_never_duplicated_to_reach_a_count():
+    judgements = [judgement(TRAIN, "In 2024.", model_id="a"), judgement(TRAIN, "In 2024.", model_id="b"),
+                  judgement(TRAIN, " In 2024. ", model_id="c")]
+    result, dropped = preference_pairs(judgements, [TRAIN])
+    assert len(result) == 1 and dropped == 2
+    # Two different wrong answers are two pairs.
+    result, dropped = preference_pairs([judgement(TRAIN, "In 2024."), judgement(TRAIN, "In 1991.")], [TRAIN])
+    assert [p.rejected for p in result] == ["In 2024.", "In 1991."] and dropped == 0
+
+
+@pytest.mark.parametrize(("rejected", "degenerate"), [("", True), ("...", True), ("same", True), ("other", False)])
+def test_is_degenerate(rejected, degenerate):
+    preference = PreferencePair(iteration="it0001", topic="t", pair_id="p", prompt="q", chosen="Same",
+                                rejected=rejected, model_id="m")
+    assert is_degenerate(preference) is degenerate

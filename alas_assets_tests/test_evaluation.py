@@ -1,0 +1,177 @@
+"""Evaluation: grading, the promotion gate, and the curriculum revision with its stop reasons."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from alas_assets.domain import Thresholds
+from alas_assets.evaluation import Question, accuracy, accuracy_by_topic, grade, kept_fraction, promotion_gate, revise
+from alas_assets.records import Topic
+from alas_assets.teacher.offline import ReferenceJudge
+
+THRESHOLDS = Thresholds()  # mastery 0.90, delta 0.01, 3 iterations, floors 0.95 / 0.90
+
+
+def scores(correct: list[bool], split: str = "probe", prefix: str = "p", topic: str = "t") -> pd.DataFrame:
+    return pd.DataFrame(
+        {"split": split, "correct": correct, "pair_id": [f"{prefix}{i}" for i in range(len(correct))], "topic": topic}
+    )
+
+
+NONE = pd.DataFrame(columns=["split", "correct", "pair_id", "topic"])
+BEFORE = scores([True, False, False, False])  # 0.25
+AFTER = scores([True, True, True, False])  # 0.75
+KNOWS_20 = scores([True] * 20, split="general", prefix="g")
+
+
+def gate(before=BEFORE, after=AFTER, general=(NONE, NONE), earlier=(NONE, NONE), thresholds=THRESHOLDS):
+    return promotion_gate(before, after, general[0], general[1], earlier[0], earlier[1], thresholds)
+
+
+def test_a_gain_that_keeps_everything_is_promoted():
+    decision = gate(general=(KNOWS_20, KNOWS_20))
+    assert decision.promoted
+    assert decision.accuracy_before == 0.25 and decision.accuracy_after == 0.75
+    assert decision.general_retention == 1.0
+    assert decision.earlier_retention is None  # no earlier topics yet: nothing to forget
+    assert json.loads(decision.to_json())["promoted"] is True
+
+
+@pytest.mark.parametrize("after", [BEFORE, scores([False] * 4)], ids=["equal", "worse"])
+def test_no_gain_is_not_promoted(after):
+    decision = gate(after=after)
+    assert not decision.promoted
+    assert "no gain" in decision.reason
+
+
+def test_training_answers_do_not_count_as_a_gain():
+    after = pd.concat([BEFORE, scores([True] * 10, split="train", prefix="x")], ignore_index=True)
+    assert not gate(after=after).promoted
+
+
+def test_forgetting_general_knowledge_blocks_promotion():
+    forgot_two = scores([True] * 18 + [False] * 2, split="general", prefix="g")  # keeps 0.90 < 0.95
+    decision = gate(general=(KNOWS_20, forgot_two))
+    assert not decision.promoted
+    assert decision.general_retention == pytest.approx(0.90)
+    assert "general knowledge kept 0.90 < 0.95" in decision.reason
+
+
+def test_retention_exactly_at_the_floor_is_enough():
+    forgot_one = scores([True] * 19 + [False], split="general", prefix="g")  # keeps 0.95
+    assert gate(general=(KNOWS_20, forgot_one)).promoted
+
+
+def test_forgetting_earlier_topics_blocks_promotion_and_every_reason_is_given():
+    parent = scores([True] * 10, split="earlier", prefix="e")
+    candidate = scores([True] * 8 + [False] * 2, split="earlier", prefix="e")  # keeps 0.80 < 0.90
+    forgot = scores([False] * 20, split="general", prefix="g")
+    decision = gate(after=BEFORE, general=(KNOWS_20, forgot), earlier=(parent, candidate))
+    assert not decision.promoted
+    assert decision.earlier_retention == pytest.approx(0.8)
+    for fragment in ("no gain", "general knowledge kept 0.00", "earlier topics kept 0.80 < 0.90"):
+        assert fragment in decision.reason
+
+
+def test_retention_only_counts_what_the_parent_knew():
+    parent = scores([True, False, False], split="general", prefix="g")
+    candidate = scores([True, True, True], split="general", prefix="g")
+    assert kept_fraction(parent, candidate) == 1.0
+    assert kept_fraction(scores([False, False], "general"), candidate) is None  # parent knew nothing
+    assert kept_fraction(NONE, candidate) is None
+    assert kept_fraction(parent, NONE) == 0.0
+
+
+def test_accuracy_counts_one_split():
+    frame = pd.concat(
+        [scores([True, False], topic="a"), scores([True, True], topic="b", prefix="q"), scores([False] * 4, "train", "x")],
+        ignore_index=True,
+    )
+    assert accuracy(frame) == 0.75
+    assert accuracy(frame, "train") == 0.0
+    assert accuracy(NONE) == 0.0
+    assert accuracy_by_topic(frame) == {"a": 0.5, "b": 1.0}
+    assert accuracy_by_topic(NONE) == {}
+
+
+# --- grading -------------------------------------------------------------------------------
+
+
+def test_grade_asks_every_question_and_judges_each_answer():
+    questions = [
+        Question("it0001", "py", "p1", "probe", "When was Python 3.14.0 released?", "7 October 2025.", "7 October 2025"),
+        Question("it0001", "py", "p2", "probe", "Who managed it?", "Hugo van Kemenade.", "Hugo van Kemenade"),
+    ]
+    asked: list[list[str]] = []
+
+    def model(qs):
+        asked.append(list(qs))
+        return ["On October 7, 2025.", "Guido van Rossum."]
+
+    judgements = grade(model, ReferenceJudge(), questions, stage="baseline", model_id="m0", run_id="r", iteration="it0002")
+    assert asked == [[q.question for q in questions]]
+    assert [j.correct for j in judgements] == [True, False]
+    assert [j.pair_id for j in judgements] == ["p1", "p2"]
+    assert all(j.iteration == "it0002" and j.model_id == "m0" and j.stage == "baseline" for j in judgements)
+    assert judgements[0].judge == ReferenceJudge.name
+
+
+def test_grade_refuses_a_model_that_skips_answers():
+    questions = [Question("it0001", "py", f"p{i}", "probe", f"q{i}", "r", "r") for i in range(2)]
+    with pytest.raises(ValueError):
+        grade(lambda qs: ["only one"], ReferenceJudge(), questions, stage="sft", model_id="m")
+
+
+def test_grade_of_nothing_does_not_call_the_model():
+    def model(qs):
+        raise AssertionError("the model must not be loaded for no questions")
+
+    assert grade(model, ReferenceJudge(), [], stage="sft", model_id="m") == []
+
+
+# --- revision ------------------------------------------------------------------------------
+
+
+def topics(*slugs: str) -> list[Topic]:
+    return [Topic(iteration="it0001", topic=s, name=s.title(), summary="", source_refs=[f"{s}.md"]) for s in slugs]
+
+
+def test_revision_marks_mastered_and_remediated_topics_and_goes_on():
+    revisions = revise(topics("a", "b"), {"a": 0.0, "b": 0.0}, {"a": 0.90, "b": 0.5}, {"a": 4, "b": 4}, THRESHOLDS, 1)
+    by_topic = {r.topic: r for r in revisions}
+    assert by_topic["a"].status == "mastered"  # exactly at tau
+    assert by_topic["b"].status == "remediate"
+    assert by_topic["b"].next_action == "study again with new phrasings"
+    assert by_topic["b"].source_refs == ["b.md"] and by_topic["b"].probes == 4
+    assert by_topic["b"].accuracy_before == 0.0 and by_topic["b"].accuracy_after == 0.5
+    assert all(r.continue_loop and r.stop_reason == "" for r in revisions)
+
+
+def test_revision_stops_when_every_topic_is_mastered():
+    revisions = revise(topics("a", "b"), {}, {"a": 1.0, "b": 0.95}, {}, THRESHOLDS, 1)
+    assert all(r.status == "mastered" for r in revisions)
+    assert all(not r.continue_loop and r.stop_reason == "every topic is mastered" for r in revisions)
+
+
+def test_revision_stops_when_the_iteration_budget_is_used():
+    revisions = revise(topics("a"), {"a": 0.0}, {"a": 0.5}, {}, THRESHOLDS, THRESHOLDS.max_iterations)
+    assert revisions[0].status == "remediate"
+    assert not revisions[0].continue_loop
+    assert revisions[0].stop_reason == "iteration budget of 3 used"
+
+
+@pytest.mark.parametrize(("before", "after"), [(0.5, 0.505), (0.5, 0.5), (0.6, 0.5)])
+def test_revision_stops_when_the_gain_is_under_delta(before, after):
+    revisions = revise(topics("a"), {"a": before}, {"a": after}, {}, THRESHOLDS, 1)
+    assert not revisions[0].continue_loop
+    assert revisions[0].stop_reason.startswith("converged")
+
+
+def test_a_topic_without_scores_needs_remediation():
+    revisions = revise(topics("a", "b"), {"a": 0.0}, {"a": 0.8}, {}, THRESHOLDS, 1)
+    assert {r.topic: r.status for r in revisions} == {"a": "remediate", "b": "remediate"}
+    assert revisions[1].accuracy_after == 0.0
+    assert revisions[0].continue_loop  # mean gain 0.4 > delta
