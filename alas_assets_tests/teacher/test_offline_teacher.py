@@ -149,10 +149,14 @@ def test_pairs_are_distinct(demo_topics, doc, study_round):
 @pytest.mark.parametrize("doc", DEMO_DOCS)
 def test_counts_and_splits(demo_topics, doc):
     _, _, pairs = synthesize(demo_topics, doc, n_train=6, n_probes=2)
-    train = [p for p in pairs if p.split == "train"]
+    train = [p for p in pairs if p.split == "train" and p.direction != "recite"]
+    notes = [p for p in pairs if p.direction == "recite"]
     probes = [p for p in pairs if p.split == "probe"]
     assert 1 <= len(train) <= 6
     assert 1 <= len(probes) <= 2
+    # One recitation of the source's trained sentences, on top of the QA pairs; nothing untrained in it.
+    assert len(notes) == 1 and notes[0].split == "train"
+    assert all(p.quote in notes[0].answer for p in train)
     assert all(p.direction == "probe" for p in probes)
     assert all(p.direction != "probe" for p in train)
     assert {p.split for p in pairs} == {"train", "probe"}
