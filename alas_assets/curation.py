@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
-from typing import Sequence
+from pathlib import Path
+from typing import Callable, Sequence
 
 from alas_assets.records import Judgement, PreferencePair, QAPair, SourceDoc
 from alas_assets.teacher.spans import contains_span, normalise
@@ -111,3 +113,30 @@ def is_degenerate(pair: PreferencePair) -> bool:
     return not pair.rejected.strip() or normalise(pair.chosen) == normalise(pair.rejected) or bool(
         re.fullmatch(r"\W*", pair.rejected)
     )
+
+
+def self_replay(
+    questions: Sequence[str], probes: Sequence[str], answer: Callable[[Sequence[str]], list[str]]
+) -> list[tuple[str, str]]:
+    """General questions with the parent model's own answers, replayed in SFT against forgetting.
+
+    Training on what the parent already says anchors its general behaviour (self-distillation), so new
+    facts do not overwrite it. Questions that look like a retention probe are left out: the probes
+    stay held out.
+    """
+    kept = [q for q in questions if q not in near_duplicates(probes, [q])]
+    return [(q, a) for q, a in zip(kept, answer(kept)) if a.strip()]
+
+
+def read_questions(path: Path) -> list[str]:
+    """The 'question' of every line of a JSONL file; none when the file is absent."""
+    if not path.is_file():
+        return []
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                questions.append(str(json.loads(line)["question"]))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number} is not a JSON object with a 'question': {exc}") from exc
+    return questions

@@ -129,6 +129,9 @@ class Domain(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     schedule: str = Field("0 2 * * *", description="cron (UTC) of the nightly refresh")
     general_probes: Path | None = Field(None, description="JSONL of general-knowledge retention probes")
+    general_replay: Path | None = Field(
+        None, description="JSONL of general questions the parent answers; its answers are replayed in SFT"
+    )
 
     # Where the file was read from; relative paths inside it are resolved against its folder.
     path: Path | None = Field(None, exclude=True)
@@ -161,6 +164,10 @@ class Domain(_Strict):
     @property
     def models_dir(self) -> Path:
         return self.state_dir / "models"
+
+    @property
+    def general_replay_file(self) -> Path:
+        return self.general_replay or Path(__file__).resolve().parent.parent / "data" / "general_replay.jsonl"
 
     @property
     def general_probes_file(self) -> Path:
@@ -196,6 +203,8 @@ def load_domain(path: str | Path) -> Domain:
     sources.feeds = [f if "://" in f else str((base / f).resolve()) for f in sources.feeds]
     if domain.general_probes is not None:
         domain.general_probes = (base / domain.general_probes).resolve()
+    if domain.general_replay is not None:
+        domain.general_replay = (base / domain.general_replay).resolve()
     local_model = base / domain.student.model
     if local_model.is_dir():
         domain.student.model = str(local_model.resolve())

@@ -203,3 +203,31 @@ def test_is_degenerate(rejected, degenerate):
     preference = PreferencePair(iteration="it0001", topic="t", pair_id="p", prompt="q", chosen="Same",
                                 rejected=rejected, model_id="m")
     assert is_degenerate(preference) is degenerate
+
+
+def test_self_replay_pairs_questions_with_the_parents_own_answers_and_keeps_probes_out():
+    from alas_assets.curation import self_replay
+
+    asked: list[str] = []
+
+    def parent(questions):
+        asked.extend(questions)
+        return [f"parent says: {q}" if "empty" not in q else "  " for q in questions]
+
+    replay = self_replay(
+        ["What is photosynthesis?", "What is the capital of France?", "An empty answer?"],
+        ["What is the capital of France?"],
+        parent,
+    )
+    assert replay == [("What is photosynthesis?", "parent says: What is photosynthesis?")]
+    assert "What is the capital of France?" not in asked  # a retention probe is never trained on
+
+
+def test_read_questions_names_a_broken_line(tmp_path):
+    from alas_assets.curation import read_questions
+
+    path = tmp_path / "replay.jsonl"
+    path.write_text('{"question": "Why is the sky blue?"}\n\nnot json\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="replay.jsonl:3"):
+        read_questions(path)
+    assert read_questions(tmp_path / "absent.jsonl") == []

@@ -8,7 +8,8 @@ import dagster as dg
 import pandas as pd
 
 from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, cell, markdown_table, parent_model
-from alas_assets.curation import preference_pairs, rehearsal_sample
+from alas_assets.assets.evaluation import general_questions
+from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, self_replay
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, content_hash, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource
@@ -87,8 +88,14 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             QAPair,
         )
         rehearsal = rehearsal_sample(earlier, len(new), settings.rehearsal_fraction, probes, settings.seed)
-        examples = [(p.question, p.answer) for p in new + rehearsal]
         backend = student.backend()
+        chain = adapter_chain(warehouse, parent.model_id)
+        replay = self_replay(
+            read_questions(domain.domain.general_replay_file),
+            [q.question for q in general_questions(domain)],
+            lambda questions: backend.answer(chain, questions),
+        )
+        examples = [(p.question, p.answer) for p in new + rehearsal] + replay
         hyper = {
             "method": f"{backend.kind}-sft",
             "epochs": settings.sft_epochs,
@@ -96,12 +103,15 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             "lora_rank": settings.lora_rank,
             "batch_size": settings.batch_size,
             "rehearsal_fraction": settings.rehearsal_fraction,
+            "self_replay": len(replay),
         }
         data_hash = content_hash(sorted(examples))
-        context.log.info(f"SFT of {parent.model_id} on {len(new)} new + {len(rehearsal)} rehearsal pairs")
+        context.log.info(
+            f"SFT of {parent.model_id} on {len(new)} new + {len(rehearsal)} rehearsal pairs + {len(replay)} self-replayed answers"
+        )
         provisional = _version(context, "sft", parent, domain.domain, data_hash, hyper, None)
         result = backend.train_sft(
-            adapter_chain(warehouse, parent.model_id),
+            chain,
             examples,
             domain.domain.models_dir / provisional.model_id,
             epochs=settings.sft_epochs,
@@ -110,7 +120,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         )
         version = _version(context, "sft", parent, domain.domain, data_hash, hyper, result)
         warehouse.register(version)
-        context.add_output_metadata({**_model_metadata(version), "new_pairs": len(new), "rehearsal_pairs": len(rehearsal)})
+        context.add_output_metadata({**_model_metadata(version), "new_pairs": len(new), "rehearsal_pairs": len(rehearsal), "self_replay": len(replay)})
         return to_frame([version], ModelVersion)
 
     @dg.asset(

@@ -150,9 +150,10 @@ def run_benchmark(
     }
 
     # --- our trainer vs trl on iteration 1's training pairs ----------------------------------------------
+    # Throughput needs no full training: two epochs (at most) measure the tokens/s ratio.
     phase = time.perf_counter()
     examples = [(p.question, p.answer) for p in _pairs(warehouse, "train", first)]
-    comparison = compare_trainers(student, examples, work, epochs=settings.sft_epochs, learning_rate=settings.sft_learning_rate, log=log)
+    comparison = compare_trainers(student, examples, work, epochs=min(2, settings.sft_epochs), learning_rate=settings.sft_learning_rate, log=log)
     phases["trainer comparison"] = time.perf_counter() - phase
 
     # --- the machine's matmul limit, and utilisation --------------------------------------------------------
