@@ -85,27 +85,21 @@ def preference_pairs(judgements: Sequence[Judgement], pairs: Sequence[QAPair]) -
         if judgement.correct or pair is None or pair.split != "train":
             continue
         rejected = judgement.answer.strip()
-        degenerate = (
-            not rejected
-            or normalise(rejected) == normalise(pair.answer)
-            or contains_span(rejected, pair.answer_span)
-            or (pair.question, rejected) in seen
+        preference = PreferencePair(
+            iteration=pair.iteration,
+            topic=pair.topic,
+            pair_id=pair.pair_id,
+            prompt=pair.question,
+            chosen=pair.answer,
+            rejected=rejected,
+            model_id=judgement.model_id,
         )
-        if degenerate:
+        # A "wrong" answer that states the key fact is no lesson to unlearn.
+        if is_degenerate(preference) or contains_span(rejected, pair.answer_span) or (pair.question, rejected) in seen:
             dropped += 1
             continue
         seen.add((pair.question, rejected))
-        result.append(
-            PreferencePair(
-                iteration=pair.iteration,
-                topic=pair.topic,
-                pair_id=pair.pair_id,
-                prompt=pair.question,
-                chosen=pair.answer,
-                rejected=rejected,
-                model_id=judgement.model_id,
-            )
-        )
+        result.append(preference)
     return result, dropped
 
 
@@ -128,15 +122,24 @@ def self_replay(
     return [(q, a) for q, a in zip(kept, answer(kept)) if a.strip()]
 
 
+
 def read_questions(path: Path) -> list[str]:
     """The 'question' of every line of a JSONL file; none when the file is absent."""
+    return [item["question"] for _, item in read_jsonl(path, ("question",))]
+
+
+def read_jsonl(path: Path, keys: tuple[str, ...]) -> list[tuple[int, dict]]:
+    """(line number, object) of every non-blank line; a line without the keys names its place."""
     if not path.is_file():
         return []
-    questions = []
+    items = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                questions.append(str(json.loads(line)["question"]))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{number} is not a JSON object with a 'question': {exc}") from exc
-    return questions
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            items.append((number, {key: str(item[key]) for key in keys}))
+        except (ValueError, KeyError, TypeError) as exc:
+            wanted = " and ".join(f"'{k}'" for k in keys)
+            raise ValueError(f"{path}:{number} is not a JSON object with {wanted}: {exc}") from exc
+    return items

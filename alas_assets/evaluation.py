@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 import pandas as pd
 
+from alas_assets.curation import read_jsonl
 from alas_assets.domain import Thresholds
 from alas_assets.records import Judgement, QAPair, Topic, TopicRevision
 from alas_assets.teacher.base import Judge
@@ -28,6 +30,14 @@ class Question:
     @classmethod
     def of(cls, pair: QAPair) -> Question:
         return cls(pair.iteration, pair.topic, pair.pair_id, pair.split, pair.question, pair.answer, pair.answer_span)
+
+
+def general_probes(path: Path) -> list[Question]:
+    """General-knowledge probes (JSONL of question/answer) that training must not make the model forget."""
+    return [
+        Question("", "general", f"general-{number}", "general", item["question"], item["answer"], item["answer"])
+        for number, item in read_jsonl(path, ("question", "answer"))
+    ]
 
 
 def grade(

@@ -1,13 +1,12 @@
 """Grade the student with the judge: before training, after SFT, after DPO, and on retention probes."""
 
 
-import json
 
 import dagster as dg
 import pandas as pd
 
 from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, cell, markdown_table, parent_model, teacher_usage
-from alas_assets.evaluation import Question, accuracy, grade
+from alas_assets.evaluation import Question, accuracy, general_probes, grade
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, QAPair, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource, TeacherResource
@@ -136,7 +135,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         warehouse = domain.warehouse()
         parent = parent_model(warehouse, domain.domain, iteration)
         candidate = from_frame(dpo_model, ModelVersion)[0]
-        questions = general_questions(domain) + [
+        questions = general_probes(domain.domain.general_probes_file) + [
             Question(p.iteration, p.topic, p.pair_id, "earlier", p.question, p.answer, p.answer_span)
             for p in from_frame(
                 warehouse.query(
@@ -178,19 +177,3 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
 
     return [baseline_scores, judge_scores, dpo_judge_scores, retention_scores]
 
-
-def general_questions(domain: DomainResource) -> list[Question]:
-    """General-knowledge probes (JSONL of question/answer) that training must not make the model forget."""
-    path = domain.domain.general_probes_file
-    if not path.is_file():
-        return []
-    questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            questions.append(Question("", "general", f"general-{number}", "general", item["question"], item["answer"], item["answer"]))
-        except (ValueError, KeyError) as exc:
-            raise dg.Failure(f"{path}:{number} is not a JSON object with 'question' and 'answer': {exc}") from exc
-    return questions

@@ -8,8 +8,8 @@ import dagster as dg
 import pandas as pd
 
 from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, cell, markdown_table, parent_model
-from alas_assets.assets.evaluation import general_questions
 from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, self_replay
+from alas_assets.evaluation import general_probes
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, content_hash, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource
@@ -92,7 +92,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         chain = adapter_chain(warehouse, parent.model_id)
         replay = self_replay(
             read_questions(domain.domain.general_replay_file),
-            [q.question for q in general_questions(domain)],
+            [q.question for q in general_probes(domain.domain.general_probes_file)],
             lambda questions: backend.answer(chain, questions),
         )
         examples = [(p.question, p.answer) for p in new + rehearsal] + replay

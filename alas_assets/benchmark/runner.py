@@ -105,12 +105,11 @@ def run_benchmark(
     final = warehouse.promoted_model()
     assert final is not None
     from alas_assets.assets._shared import adapter_chain
-    from alas_assets.assets.evaluation import general_questions
-    from alas_assets.resources import DomainResource
+    from alas_assets.evaluation import general_probes
 
     chain = adapter_chain(warehouse, final.model_id)
     probes = [Question.of(p) for p in _pairs(warehouse, "probe")]
-    general = general_questions(DomainResource(domain_file=str(domain_file)))
+    general = general_probes(domain.general_probes_file)
     questions = probes + general
     log(f"final model {final.model_id}: answering {len(questions)} probes")
     answers, answering = time_answering(student, chain, [q.question for q in questions])

@@ -101,7 +101,7 @@ class ExtractiveSynthesizer:
             for sentence in split_sentences(document_text(source.text))
             if (spans := salient_spans(sentence))
         ]
-        self._sentences = [sentence for _, sentence, _ in facts]
+        sentences = [sentence for _, sentence, _ in facts]
         rng = random.Random(f"{self.seed}:{topic.topic}")
         rng.shuffle(facts)
         span_counts = Counter(span.text for _, _, spans in facts for span in spans)
@@ -124,7 +124,8 @@ class ExtractiveSynthesizer:
             common = [s for s in others if s not in distinctive]
             askable = distinctive + content_words(sentence, spans) + common
             for direction, span in self._directions(askable, distinctive, study_round):
-                pair = self._pair(topic, source, sentence, "train", direction, span, study_round)
+                opening = _opening(sentence, sentences, study_round) if span is None else ""
+                pair = self._pair(topic, source, sentence, "train", direction, span, opening)
                 # Two sentences can open alike ("The X cost ..."): ask such a question once, not twice
                 # with two answers under one pair_id.
                 if all(p.pair_id != pair.pair_id for p in train):
@@ -184,19 +185,6 @@ class ExtractiveSynthesizer:
             recalls = recalls[shift:] + recalls[:shift]
         return ([("continue", None)] + recalls)[: self.directions_per_fact]
 
-    def _opening(self, sentence: str, study_round: int) -> str:
-        """The first words of the sentence, enough to tell it from every other sentence of the topic.
-
-        Later study rounds start from a longer opening: a new phrasing of the same completion.
-        """
-        words = sentence.split()
-        count = min(len(words) - 1, max(3, len(words) * (2 + study_round - 1) // 5))
-        while count < len(words) - 1 and any(
-            other != sentence and other.split()[:count] == words[:count] for other in self._sentences
-        ):
-            count += 1
-        return " ".join(words[:count])
-
     def _pair(
         self,
         topic: Topic,
@@ -205,10 +193,9 @@ class ExtractiveSynthesizer:
         split: str,
         direction: str,
         span: Span | None,
-        study_round: int = 1,
+        opening: str = "",
     ) -> QAPair:
         if span is None:  # "continue": complete the statement from its opening words
-            opening = self._opening(sentence, study_round)
             question = f'Complete this statement from {topic.name}: "{opening} ..."'
             answer = sentence
             rest = [s for s in salient_spans(sentence) if s.start >= len(opening)]
@@ -244,6 +231,18 @@ class ExtractiveSynthesizer:
             quote=sentence,
             synthesizer=self.name,
         )
+
+
+def _opening(sentence: str, sentences: list[str], study_round: int) -> str:
+    """The first words of the sentence, enough to tell it from every other sentence of the topic.
+
+    Later study rounds start from a longer opening: a new phrasing of the same completion.
+    """
+    words = sentence.split()
+    count = min(len(words) - 1, max(3, len(words) * (2 + study_round - 1) // 5))
+    while count < len(words) - 1 and any(other != sentence and other.split()[:count] == words[:count] for other in sentences):
+        count += 1
+    return " ".join(words[:count])
 
 
 def _probe_span(spans: list[Span], topic_name: str) -> Span:
