@@ -130,7 +130,7 @@ class Domain(_Strict):
     schedule: str = Field("0 2 * * *", description="cron (UTC) of the nightly refresh")
     general_probes: Path | None = Field(None, description="JSONL of general-knowledge retention probes")
     general_replay: Path | None = Field(
-        None, description="JSONL of general questions the parent answers; its answers are replayed in SFT"
+        None, description="JSONL of general questions the parent answers; SFT holds the model to those answers (KL)"
     )
 
     # Where the file was read from; relative paths inside it are resolved against its folder.

@@ -95,7 +95,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             [q.question for q in general_probes(domain.domain.general_probes_file)],
             lambda questions: backend.answer(chain, questions),
         )
-        examples = [(p.question, p.answer) for p in new + rehearsal] + replay
+        examples = [(p.question, p.answer) for p in new + rehearsal]
         hyper = {
             "method": f"{backend.kind}-sft",
             "epochs": settings.sft_epochs,
@@ -103,11 +103,11 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             "lora_rank": settings.lora_rank,
             "batch_size": settings.batch_size,
             "rehearsal_fraction": settings.rehearsal_fraction,
-            "self_replay": len(replay),
+            "anchors": len(replay),
         }
-        data_hash = content_hash(sorted(examples))
+        data_hash = content_hash([sorted(examples), sorted(replay)])
         context.log.info(
-            f"SFT of {parent.model_id} on {len(new)} new + {len(rehearsal)} rehearsal pairs + {len(replay)} self-replayed answers"
+            f"SFT of {parent.model_id} on {len(new)} new + {len(rehearsal)} rehearsal pairs, anchored to its own answers to {len(replay)} general questions"
         )
         provisional = _version(context, "sft", parent, domain.domain, data_hash, hyper, None)
         result = backend.train_sft(
@@ -117,10 +117,11 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             epochs=settings.sft_epochs,
             learning_rate=settings.sft_learning_rate,
             on_log=context.log.info,
+            anchors=replay,
         )
         version = _version(context, "sft", parent, domain.domain, data_hash, hyper, result)
         warehouse.register(version)
-        context.add_output_metadata({**_model_metadata(version), "new_pairs": len(new), "rehearsal_pairs": len(rehearsal), "self_replay": len(replay)})
+        context.add_output_metadata({**_model_metadata(version), "new_pairs": len(new), "rehearsal_pairs": len(rehearsal), "anchors": len(replay)})
         return to_frame([version], ModelVersion)
 
     @dg.asset(

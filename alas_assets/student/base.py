@@ -42,8 +42,11 @@ class Student(Protocol):
         epochs: int,
         learning_rate: float,
         on_log: Callable[[str], None] | None = None,
+        anchors: Sequence[tuple[str, str]] = (),
     ) -> TrainResult:
-        """Supervised fine-tuning of `chain` on (question, answer) pairs; the new version's artifact goes to `out_dir`."""
+        """Supervised fine-tuning of `chain` on (question, answer) pairs; the new version's artifact goes to `out_dir`.
+
+        `anchors` are (question, the parent's own answer): what the new version should keep saying."""
 
     def train_dpo(
         self,

@@ -5,6 +5,9 @@
 - Logits only where there is a label: the vocabulary projection (28 M of SmolLM2's 135 M weights)
   runs on answer tokens, not on prompts and padding.
 - bf16 autocast where the hardware runs it natively.
+- Anchors against forgetting: on anchor examples (general questions with the parent's own answers) the
+  loss is the KL divergence from the parent's next-token distribution (the same model with the LoRA
+  adapter off), so training keeps the parent's behaviour there rather than sharpening its greedy answer.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ IGNORE = -100
 class Encoded:
     input_ids: list[int]
     labels: list[int]
+    anchor: bool = False
 
 
-def encode_pairs(tokenizer, examples: Sequence[tuple[str, str]], max_length: int = 512) -> list[Encoded]:
+def encode_pairs(tokenizer, examples: Sequence[tuple[str, str]], max_length: int = 512, anchor: bool = False) -> list[Encoded]:
     """Chat-format each (question, answer); only the answer (and its end-of-turn) is learned."""
     encoded = []
     for question, answer in examples:
@@ -40,7 +44,7 @@ def encode_pairs(tokenizer, examples: Sequence[tuple[str, str]], max_length: int
             prompt = prompt[:0]
         full = full[:max_length]
         labels = [IGNORE] * len(prompt) + full[len(prompt) :]
-        encoded.append(Encoded(full, labels[: len(full)]))
+        encoded.append(Encoded(full, labels[: len(full)], anchor))
     return encoded
 
 
@@ -58,7 +62,7 @@ def length_buckets(lengths: Sequence[int], batch_size: int, rng: random.Random) 
     return batches
 
 
-def _collate(items: Sequence[Encoded], pad_id: int, device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _collate(items: Sequence[Encoded], pad_id: int, device: str) -> tuple[torch.Tensor, ...]:
     width = max(len(item.input_ids) for item in items)
     ids = torch.full((len(items), width), pad_id, dtype=torch.long)
     labels = torch.full((len(items), width), IGNORE, dtype=torch.long)
@@ -68,17 +72,34 @@ def _collate(items: Sequence[Encoded], pad_id: int, device: str) -> tuple[torch.
         ids[row, :n] = torch.tensor(item.input_ids)
         labels[row, :n] = torch.tensor(item.labels)
         mask[row, :n] = 1
-    return ids.to(device), labels.to(device), mask.to(device)
+    anchors = torch.tensor([item.anchor for item in items], dtype=torch.bool)
+    return ids.to(device), labels.to(device), mask.to(device), anchors.to(device)
 
 
-def completion_loss(causal_lm, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, int]:
-    """Mean next-token cross-entropy over labelled positions, projecting only those to the vocabulary."""
+def _answer_logits(causal_lm, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Next-token logits at the labelled positions only (the vocabulary projection is the costly part)."""
     body = causal_lm.get_decoder() if hasattr(causal_lm, "get_decoder") else causal_lm.model
     hidden = body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    return causal_lm.get_output_embeddings()(hidden[:, :-1][keep]).float()
+
+
+def completion_loss(
+    model, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor, anchors: torch.Tensor, anchor_weight: float = 1.0
+) -> torch.Tensor:
+    """Mean over labelled tokens: cross-entropy on ordinary rows, KL(parent || model) on anchor rows."""
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
     targets = labels[:, 1:]
     keep = targets != IGNORE
-    logits = causal_lm.get_output_embeddings()(hidden[:, :-1][keep])
-    return F.cross_entropy(logits.float(), targets[keep]), int(keep.sum())
+    logits = _answer_logits(causal_lm, input_ids, attention_mask, keep)
+    per_token = F.cross_entropy(logits, targets[keep], reduction="none")
+    if anchors.any():
+        anchor_token = anchors[:, None].expand_as(targets)[keep]
+        # The parent is this model with the adapter off; only the anchor rows need its forward pass.
+        with torch.no_grad(), model.disable_adapter():
+            parent = _answer_logits(causal_lm, input_ids[anchors], attention_mask[anchors], keep[anchors])
+        kl = F.kl_div(F.log_softmax(logits[anchor_token], -1), F.log_softmax(parent, -1), log_target=True, reduction="none").sum(-1)
+        per_token = per_token.masked_scatter(anchor_token, anchor_weight * kl)
+    return per_token.mean()
 
 
 def train(
@@ -92,12 +113,14 @@ def train(
     seed: int,
     bf16: bool,
     device: str,
+    anchors: Sequence[tuple[str, str]] = (),
+    anchor_weight: float = 1.0,
     on_log: Callable[[str], None] | None = None,
 ) -> tuple[float, int, float]:
     """Train the (peft-wrapped) model in place. Returns (mean loss of the last epoch, tokens processed, seconds)."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    data = encode_pairs(tokenizer, examples)
+    data = encode_pairs(tokenizer, examples) + encode_pairs(tokenizer, anchors, anchor=True)
     lengths = [len(item.input_ids) for item in data]
     steps_per_epoch = math.ceil(len(data) / batch_size)
     total_steps = steps_per_epoch * epochs
@@ -108,7 +131,6 @@ def train(
         optimizer,
         lambda step: (step + 1) / warmup if step < warmup else 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total_steps - warmup))),
     )
-    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     model.train()
     tokens = 0
@@ -118,9 +140,9 @@ def train(
     for epoch in range(epochs):
         last_epoch_losses = []
         for batch in length_buckets(lengths, batch_size, rng):
-            ids, labels, mask = _collate([data[i] for i in batch], pad_id, device)
+            ids, labels, mask, anchor_rows = _collate([data[i] for i in batch], pad_id, device)
             with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
-                loss, _ = completion_loss(causal_lm, ids, labels, mask)
+                loss = completion_loss(model, ids, labels, mask, anchor_rows, anchor_weight)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()

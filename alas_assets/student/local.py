@@ -233,18 +233,21 @@ class LocalStudent:
         epochs: int,
         learning_rate: float,
         on_log: Callable[[str], None] | None = None,
+        anchors: Sequence[tuple[str, str]] = (),
         trainer: str = "fast",
     ) -> TrainResult:
         """LoRA SFT on (question, answer) pairs; the loss is on the answers only. Writes the adapter atomically.
 
-        ``trainer="fast"`` is our length-bucketed loop (alas_assets.student.fast_sft); ``"trl"`` is
-        trl's SFTTrainer in its default configuration, kept as the reference the benchmark compares to.
+        ``anchors`` are (question, the parent's own answer) pairs held close to the parent's distribution
+        (KL) against forgetting. ``trainer="fast"`` is our length-bucketed loop (alas_assets.student.fast_sft);
+        ``"trl"`` is trl's SFTTrainer in its default configuration, the reference the benchmark compares
+        to, which learns anchors as ordinary pairs.
         """
         if not examples:
             raise StudentError("SFT needs at least one training example")
         model, tokenizer = self._fresh(chain)
         if trainer == "trl":
-            return self._train_sft_trl(model, tokenizer, examples, out_dir, epochs, learning_rate, on_log)
+            return self._train_sft_trl(model, tokenizer, [*examples, *anchors], out_dir, epochs, learning_rate, on_log)
         from peft import get_peft_model
 
         from alas_assets.student import fast_sft
@@ -264,10 +267,11 @@ class LocalStudent:
             seed=self.seed,
             bf16=use_bf16(),
             device=self.device,
+            anchors=anchors,
             on_log=on_log,
         )
         _save_adapter(model, out_dir)
-        return TrainResult(len(examples), tokens, loss, seconds)
+        return TrainResult(len(examples) + len(anchors), tokens, loss, seconds)
 
     def _train_sft_trl(self, model, tokenizer, examples, out_dir, epochs, learning_rate, on_log) -> TrainResult:
         from datasets import Dataset

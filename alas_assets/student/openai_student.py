@@ -120,10 +120,14 @@ class OpenAIStudent:
         epochs: int,
         learning_rate: float,
         on_log: Callable[[str], None] | None = None,
+        anchors: Sequence[tuple[str, str]] = (),
     ) -> TrainResult:
-        """A supervised fine-tuning job. `learning_rate` is not passed: OpenAI takes a multiplier, left on auto."""
+        """A supervised fine-tuning job. `learning_rate` is not passed: OpenAI takes a multiplier, left on auto.
+
+        The service has no divergence loss, so anchors (the parent's own answers) are ordinary examples."""
         if not examples:
             raise OpenAIStudentError("SFT needs at least one training example")
+        examples = [*examples, *anchors]
         lines = [
             {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]} for q, a in examples
         ]

@@ -88,10 +88,28 @@ def _iso_dates(text: str) -> str:
     return _PATTERNS[1][1].sub(to_iso, text)
 
 
+_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_NUMBER_VALUES = {**{word: i for i, word in enumerate(_UNITS)}, **{word: 20 + 10 * i for i, word in enumerate(_TENS)}}
+# 'one' is left alone: it is more often a pronoun ("one of the ...") than a count.
+_NUMBER_WORD = re.compile(rf"\b({'|'.join(_TENS)})(?:[- ]({'|'.join(_UNITS[1:10])}))?\b|\b({'|'.join(w for w in _UNITS if w != 'one')})\b")
+
+
+def _number_words(text: str) -> str:
+    """'eight' -> '8', 'twenty-four' -> '24'."""
+
+    def value(match: re.Match) -> str:
+        if match.group(3):
+            return str(_NUMBER_VALUES[match.group(3)])
+        return str(_NUMBER_VALUES[match.group(1)] + (_NUMBER_VALUES[match.group(2)] if match.group(2) else 0))
+
+    return _NUMBER_WORD.sub(value, text)
+
+
 def normalise(text: str) -> str:
-    """Lowercase, dates as ISO, thousands separators and markup dropped, punctuation as spaces."""
+    """Lowercase, dates as ISO, number words as digits, thousands separators and markup dropped, punctuation as spaces."""
     text = _iso_dates(text.replace("`", "").replace("’", "'"))
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower())
+    text = _number_words(re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower()))
     text = re.sub(r"[^\w.\-']+|(?<!\d)\.|\.(?!\d)", " ", text)
     return " ".join(text.split())
 
