@@ -116,6 +116,22 @@ class ModelVersion(BaseModel):
     run_id: str = ""
 
 
+class Promotion(BaseModel):
+    """The gate's decision on an iteration's candidate."""
+
+    iteration: str
+    candidate_id: str
+    parent_id: str
+    promoted: bool
+    reason: str
+    accuracy_before: float
+    accuracy_after: float
+    general_retention: float | None = Field(description="of the general probes the parent got right, the fraction kept")
+    earlier_retention: float | None = Field(description="the same on earlier iterations' probes; none in iteration 1")
+    per_topic: str = Field(description="JSON: accuracy before / after SFT / after DPO per topic")
+    run_id: str = ""
+
+
 Row = TypeVar("Row", bound=BaseModel)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from alas_assets.assets._shared import DUCKDB_POOL, Build, markdown_table, parent_model
 from alas_assets.evaluation import accuracy_by_topic, promotion_gate
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
+from alas_assets.records import Promotion, to_frame
 from alas_assets.resources import DomainResource
 
 
@@ -79,17 +80,16 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "accuracy_per_topic": markdown_table(per_topic),
             }
         )
-        return pd.DataFrame(
-            [
-                {
-                    "iteration": iteration,
-                    "candidate_id": candidate_id,
-                    "parent_id": parent.model_id,
-                    **json.loads(decision.to_json()),
-                    "per_topic": per_topic.to_json(orient="records"),
-                    "run_id": context.run_id,
-                }
-            ]
+        # A typed row: iteration 1 has no earlier retention, and an all-null column would otherwise
+        # create a DuckDB column of type NULL that later iterations' values cannot be inserted into.
+        row = Promotion(
+            iteration=iteration,
+            candidate_id=candidate_id,
+            parent_id=parent.model_id,
+            **json.loads(decision.to_json()),
+            per_topic=per_topic.to_json(orient="records"),
+            run_id=context.run_id,
         )
+        return to_frame([row], Promotion)
 
     return [promotion]

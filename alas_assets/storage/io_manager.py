@@ -26,10 +26,30 @@ class _PandasTypeHandler(DuckDBPandasTypeHandler):
     def handle_output(self, context: dg.OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection):
         table = f"{table_slice.schema}.{table_slice.table}"
         connection.execute(f"create table if not exists {table} as select * from obj limit 0")
+        _type_null_columns(connection, table_slice, table, obj)
         connection.execute(f"insert into {table} by name select * from obj")
         if context.has_partition_key:
             return dict(TableMetadataSet(partition_row_count=len(obj)))
         return dict(TableMetadataSet(row_count=len(obj)))
+
+
+_NULL_TYPES = ("NULL", '"NULL"')  # as DuckDB spells the type of an all-null column
+
+
+def _type_null_columns(connection, table_slice: TableSlice, table: str, obj: pd.DataFrame) -> None:
+    """A table created from a frame whose column held only nulls has a column of DuckDB type NULL,
+    which refuses every later value: give such a column the type the new frame `obj` has for it
+    (DuckDB finds `obj` by its Python name)."""
+    untyped = {
+        name
+        for (name,) in connection.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? and data_type in (?, ?)",
+            [table_slice.schema, table_slice.table, *_NULL_TYPES],
+        ).fetchall()
+    }
+    for name, kind, *_ in connection.execute("describe select * from obj").fetchall() if untyped else []:
+        if name in untyped and kind not in _NULL_TYPES:
+            connection.execute(f'alter table {table} alter column "{name}" set data type {kind}')
 
 
 class _TransactionalDuckDbClient(DuckDbClient):
