@@ -88,10 +88,18 @@ def run_iteration(
     instance.add_dynamic_partitions(parts.iteration.name, [key])
     warehouse = Warehouse(domain.database)
     topics: list[str] = []
+    # An unfinished iteration resumes where it failed: the steps already materialised are kept, up to
+    # the first one that is not; from there on everything runs, as its inputs are new.
+    resuming = True
     for stage in STAGES:
         job = defs.resolve_job_def(stage.job_name(prefix))
         for partition in stage.partitions(key, topics):
             on_step(stage.job, str(partition))
+            resuming = resuming and all(
+                str(partition) in instance.get_materialized_partitions(asset) for asset in job.asset_layer.selected_asset_keys
+            )
+            if resuming:
+                continue
             result = job.execute_in_process(partition_key=partition, instance=instance, run_config=QUIET, raise_on_error=False)
             if not result.success:
                 failure = next((e for e in result.all_events if e.is_step_failure), None)

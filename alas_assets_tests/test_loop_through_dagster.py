@@ -29,3 +29,33 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain):
     assert set(report["topic"]) == {"orion-mission", "zephyr-release"}
     assert len(iteration_report(warehouse)) == 1
     assert (domain.lake_dir / "qa_pairs" / "iteration=it0001" / "topic=orion-mission" / "part.parquet").is_file()
+
+
+def test_a_failed_iteration_resumes_at_the_step_that_failed(tiny_domain, monkeypatch):
+    import pytest
+
+    from alas_assets.assets import promotion as promotion_module
+    from alas_assets.loop import LoopError
+
+    instance = dg.DagsterInstance.ephemeral()
+    real_gate = promotion_module.promotion_gate
+
+    def broken_gate(*args, **kwargs):
+        raise RuntimeError("the gate broke")
+
+    monkeypatch.setattr(promotion_module, "promotion_gate", broken_gate)
+    with pytest.raises(LoopError, match="promote"):
+        run_loop(tiny_domain, iterations=1, instance=instance)
+    warehouse = Warehouse(load_domain(tiny_domain).database)
+    trained = set(warehouse.query(f"select run_id from {SCHEMA}.sft_model")["run_id"])
+
+    monkeypatch.setattr(promotion_module, "promotion_gate", real_gate)
+    steps: list[str] = []
+    outcomes = run_loop(tiny_domain, iterations=1, instance=instance, on_step=lambda stage, partition: steps.append(stage))
+
+    assert [o.iteration for o in outcomes] == ["it0001"]  # the same iteration, finished
+    assert set(warehouse.query(f"select run_id from {SCHEMA}.sft_model")["run_id"]) == trained  # not trained again
+    assert warehouse.table_exists(f"{SCHEMA}.curriculum_revision")
+    runs = instance.get_runs()
+    assert sum("fine_tune" in run.job_name for run in runs) == 1
+    assert "promote" in steps

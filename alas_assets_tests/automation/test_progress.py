@@ -51,3 +51,9 @@ def test_metadata_embeds_the_plot_and_reports_the_latest_iteration():
 
 def test_no_revisions_no_metadata():
     assert progress_metadata(REVISIONS.iloc[0:0], mastery=0.9) == {}
+
+
+def test_a_topic_not_studied_in_an_iteration_is_blank_with_nullable_floats_from_duckdb():
+    nullable = REVISIONS.astype({"accuracy_before": "Float64", "accuracy_after": "Float64"})
+    table = progress_metadata(nullable, mastery=0.9)["accuracy_by_iteration"].value
+    assert "| zephyr | 1.0 |  |" in table and "| kestrel |  | 0.5 |" in table
