@@ -57,7 +57,8 @@ def accuracy_plot(revisions: pd.DataFrame, mastery: float) -> bytes:
 
 def _markdown(frame: pd.DataFrame, index_name: str) -> str:
     # object first: a nullable Float64 column (as DuckDB returns it) cannot hold the blank of a topic not studied
-    shown = frame.reset_index().rename(columns={"index": index_name}).astype(object).fillna("").astype(str)
+    shown = frame.reset_index().rename(columns={"index": index_name}).astype(object)
+    shown = shown.where(shown.notna(), "").astype(str)
     header = "| " + " | ".join(shown.columns) + " |\n|" + "---|" * len(shown.columns)
     return header + "\n" + "\n".join("| " + " | ".join(row) + " |" for row in shown.itertuples(index=False))
 
