@@ -154,7 +154,7 @@ def time_answering(student, chain: Sequence[str], questions: Sequence[str]) -> t
         "generated_tokens": generated,
         "generated_tokens_per_second": round(generated / seconds, 1) if seconds else None,
         "decoded_positions": counted["slots"],
-        "batch_size": student.batch_size,
+        "batch_size": student.eval_batch_size,
         "max_new_tokens": student.max_new_tokens,
     }
 

@@ -347,11 +347,12 @@ class LocalStudent:
 
 
 def _dpo_tokens(dataset) -> int:
-    total = 0
-    for column in ("prompt_input_ids", "chosen_input_ids", "rejected_input_ids", "input_ids"):
-        if column in dataset.column_names:
-            total += sum(len(ids) for ids in dataset[column])
-    return total
+    """Tokens one DPO epoch runs through: the prompt twice (before the chosen and the rejected answer) and both answers."""
+    columns = set(dataset.column_names)
+    for prompt, chosen, rejected in (("prompt_ids", "chosen_ids", "rejected_ids"), ("prompt_input_ids", "chosen_input_ids", "rejected_input_ids")):
+        if {prompt, chosen, rejected} <= columns:  # trl's names, newer and older
+            return sum(2 * len(p) + len(c) + len(r) for p, c, r in zip(dataset[prompt], dataset[chosen], dataset[rejected]))
+    return 0
 
 
 def _save_adapter(model, out_dir: Path) -> None:
