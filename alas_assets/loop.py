@@ -93,11 +93,10 @@ def run_iteration(
     resuming = True
     for stage in STAGES:
         job = defs.resolve_job_def(stage.job_name(prefix))
+        done = [instance.get_materialized_partitions(asset) for asset in job.asset_layer.selected_asset_keys] if resuming else []
         for partition in stage.partitions(key, topics):
             on_step(stage.job, str(partition))
-            resuming = resuming and all(
-                str(partition) in instance.get_materialized_partitions(asset) for asset in job.asset_layer.selected_asset_keys
-            )
+            resuming = resuming and all(str(partition) in materialised for materialised in done)
             if resuming:
                 continue
             result = job.execute_in_process(partition_key=partition, instance=instance, run_config=QUIET, raise_on_error=False)

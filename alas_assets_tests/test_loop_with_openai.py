@@ -29,6 +29,19 @@ def server(monkeypatch):
         yield s
 
 
+def openai_student(server, extra: str = "") -> str:
+    """The [student] table of a domain fine-tuned and answered by the loopback server."""
+    return f"""
+        [student]
+        backend = "openai"
+        base_url = "{server.openai_url}"
+        api_key_env = "{KEY_ENV}"
+        model = "gpt-4.1-mini-2025-04-14"
+        poll_seconds = 0.01
+        {extra}
+        """
+
+
 def domain_file(tmp_path, server, student: str) -> str:
     write_corpus(tmp_path / "corpus")
     path = tmp_path / "tiny-llm.toml"
@@ -107,15 +120,7 @@ def test_an_iteration_with_the_teacher_on_an_openai_compatible_server(tmp_path, 
 
 
 def test_an_iteration_with_teacher_and_student_on_an_openai_compatible_server(tmp_path, server, state_dir):
-    path = domain_file(tmp_path, server, f"""
-        [student]
-        backend = "openai"
-        base_url = "{server.openai_url}"
-        api_key_env = "{KEY_ENV}"
-        model = "gpt-4.1-mini-2025-04-14"
-        poll_seconds = 0.01
-        sft_epochs = 2
-        """)
+    path = domain_file(tmp_path, server, openai_student(server, "sft_epochs = 2"))
     instance = dg.DagsterInstance.ephemeral()
     [outcome] = run_loop(path, iterations=1, instance=instance)
 
@@ -138,14 +143,7 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
 
 
 def test_rate_limits_are_waited_out_and_a_failing_teacher_loses_nothing_stored(tmp_path, server, state_dir):
-    path = domain_file(tmp_path, server, f"""
-        [student]
-        backend = "openai"
-        base_url = "{server.openai_url}"
-        api_key_env = "{KEY_ENV}"
-        model = "gpt-4.1-mini-2025-04-14"
-        poll_seconds = 0.01
-        """)
+    path = domain_file(tmp_path, server, openai_student(server))
     defs, instance = build_definitions(path), dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(DomainPartitions.for_domain("tiny-llm").iteration.name, ["it0001"])
 

@@ -1,7 +1,7 @@
 """The gate: promote the candidate only if it gained on the new topics and kept what it knew."""
 
 
-import json
+from dataclasses import asdict
 
 import dagster as dg
 import pandas as pd
@@ -86,7 +86,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             iteration=iteration,
             candidate_id=candidate_id,
             parent_id=parent.model_id,
-            **json.loads(decision.to_json()),
+            **asdict(decision),
             per_topic=per_topic.to_json(orient="records"),
             run_id=context.run_id,
         )

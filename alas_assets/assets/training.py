@@ -90,7 +90,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         rehearsal = rehearsal_sample(earlier, len(new), settings.rehearsal_fraction, probes, settings.seed)
         backend = student.backend()
         chain = adapter_chain(warehouse, parent.model_id)
-        replay = self_replay(
+        anchors = self_replay(
             read_questions(domain.domain.general_replay_file),
             [q.question for q in general_probes(domain.domain.general_probes_file)],
             lambda questions: backend.answer(chain, questions),
@@ -103,11 +103,11 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             "lora_rank": settings.lora_rank,
             "batch_size": settings.batch_size,
             "rehearsal_fraction": settings.rehearsal_fraction,
-            "anchors": len(replay),
+            "anchors": len(anchors),
         }
-        data_hash = content_hash([sorted(examples), sorted(replay)])
+        data_hash = content_hash([sorted(examples), sorted(anchors)])
         context.log.info(
-            f"SFT of {parent.model_id} on {len(new)} new + {len(rehearsal)} rehearsal pairs, anchored to its own answers to {len(replay)} general questions"
+            f"SFT of {parent.model_id} on {len(new)} new + {len(rehearsal)} rehearsal pairs, anchored to its own answers to {len(anchors)} general questions"
         )
         provisional = _version(context, "sft", parent, domain.domain, data_hash, hyper, None)
         result = backend.train_sft(
@@ -117,11 +117,11 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             epochs=settings.sft_epochs,
             learning_rate=settings.sft_learning_rate,
             on_log=context.log.info,
-            anchors=replay,
+            anchors=anchors,
         )
         version = _version(context, "sft", parent, domain.domain, data_hash, hyper, result)
         warehouse.register(version)
-        context.add_output_metadata({**_model_metadata(version), "new_pairs": len(new), "rehearsal_pairs": len(rehearsal), "anchors": len(replay)})
+        context.add_output_metadata({**_model_metadata(version), "new_pairs": len(new), "rehearsal_pairs": len(rehearsal), "anchors": len(anchors)})
         return to_frame([version], ModelVersion)
 
     @dg.asset(

@@ -83,9 +83,7 @@ def _answer_logits(causal_lm, input_ids: torch.Tensor, attention_mask: torch.Ten
     return causal_lm.get_output_embeddings()(hidden[:, :-1][keep]).float()
 
 
-def completion_loss(
-    model, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor, anchors: torch.Tensor, anchor_weight: float = 1.0
-) -> torch.Tensor:
+def completion_loss(model, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
     """Mean over labelled tokens: cross-entropy on ordinary rows, KL(parent || model) on anchor rows."""
     causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
     targets = labels[:, 1:]
@@ -98,7 +96,7 @@ def completion_loss(
         with torch.no_grad(), model.disable_adapter():
             parent = _answer_logits(causal_lm, input_ids[anchors], attention_mask[anchors], keep[anchors])
         kl = F.kl_div(F.log_softmax(logits[anchor_token], -1), F.log_softmax(parent, -1), log_target=True, reduction="none").sum(-1)
-        per_token = per_token.masked_scatter(anchor_token, anchor_weight * kl)
+        per_token = per_token.masked_scatter(anchor_token, kl)
     return per_token.mean()
 
 
@@ -114,7 +112,6 @@ def train(
     bf16: bool,
     device: str,
     anchors: Sequence[tuple[str, str]] = (),
-    anchor_weight: float = 1.0,
     on_log: Callable[[str], None] | None = None,
 ) -> tuple[float, int, float]:
     """Train the (peft-wrapped) model in place. Returns (mean loss of the last epoch, tokens processed, seconds)."""
@@ -142,7 +139,7 @@ def train(
         for batch in length_buckets(lengths, batch_size, rng):
             ids, labels, mask, anchor_rows = _collate([data[i] for i in batch], pad_id, device)
             with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
-                loss = completion_loss(model, ids, labels, mask, anchor_rows, anchor_weight)
+                loss = completion_loss(model, ids, labels, mask, anchor_rows)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()

@@ -205,7 +205,7 @@ def test_a_column_that_is_null_in_the_first_iteration_takes_values_later(setup):
     """Iteration 1 has no earlier-topic retention; iteration 2 has one, and must be storable."""
     from alas_assets.records import Promotion, to_frame
 
-    tmp_path, _, _, _ = setup
+    tmp_path, _, _, materialize = setup
     retention = {"it0001": None, "it0002": 0.92}
 
     @dg.asset(key_prefix="io", partitions_def=PARTS.iteration, io_manager_key="warehouse_io", metadata={"partition_expr": "iteration"})
@@ -217,28 +217,22 @@ def test_a_column_that_is_null_in_the_first_iteration_takes_values_later(setup):
         )
         return to_frame([row], Promotion)
 
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(PARTS.iteration.name, ["it0001", "it0002"])
-    io = AlasIOManager(database=str(tmp_path / "io.duckdb"), schema=SCHEMA)
     for iteration in ("it0001", "it0002"):
-        assert dg.materialize([promotion], partition_key=iteration, instance=instance, resources={"warehouse_io": io}).success
+        assert materialize(promotion, iteration).success
     rows = table(tmp_path, "promotion", order="iteration")
     assert pd.isna(rows["earlier_retention"].iloc[0]) and rows["earlier_retention"].iloc[1] == pytest.approx(0.92)
 
 
 def test_a_table_whose_column_was_created_untyped_accepts_values_later(setup):
     """A frame with an all-None object column creates a DuckDB column of type NULL; the next write types it."""
-    tmp_path, _, _, _ = setup
+    tmp_path, _, _, materialize = setup
     values = {"it0001": None, "it0002": 0.5}
 
     @dg.asset(key_prefix="io", partitions_def=PARTS.iteration, io_manager_key="warehouse_io", metadata={"partition_expr": "iteration"})
     def loose(context: dg.AssetExecutionContext) -> pd.DataFrame:
         return pd.DataFrame([{"iteration": context.partition_key, "score": values[context.partition_key]}])
 
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(PARTS.iteration.name, ["it0001", "it0002"])
-    io = AlasIOManager(database=str(tmp_path / "io.duckdb"), schema=SCHEMA)
     for iteration in ("it0001", "it0002"):
-        assert dg.materialize([loose], partition_key=iteration, instance=instance, resources={"warehouse_io": io}).success
+        assert materialize(loose, iteration).success
     rows = table(tmp_path, "loose", order="iteration")
     assert list(rows["iteration"]) == ["it0001", "it0002"] and rows["score"].iloc[1] == pytest.approx(0.5)

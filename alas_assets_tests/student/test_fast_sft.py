@@ -63,17 +63,19 @@ def test_anchor_loss_is_the_divergence_from_the_parent(tiny_model_dir):
     assert as_target.item() > 1.0  # a random model does not predict the answer text
 
 
-def _drift(model, tokenizer) -> float:
-    """KL of the trained model from its parent on the anchor answers."""
-    ids, labels, mask, anchors = _batch(tokenizer, ANCHORS, anchor=True)
+def _loss(model, tokenizer, pairs, anchor: bool) -> float:
+    """On anchors: the KL of the model from its parent; on other pairs: the cross-entropy of their answers."""
+    ids, labels, mask, anchors = _batch(tokenizer, pairs, anchor=anchor)
     with torch.no_grad():
         return fast_sft.completion_loss(model, ids, labels, mask, anchors).item()
+
+
+def _drift(model, tokenizer) -> float:
+    return _loss(model, tokenizer, ANCHORS, anchor=True)
 
 
 def _new_loss(model, tokenizer) -> float:
-    ids, labels, mask, anchors = _batch(tokenizer, NEW, anchor=False)
-    with torch.no_grad():
-        return fast_sft.completion_loss(model, ids, labels, mask, anchors).item()
+    return _loss(model, tokenizer, NEW, anchor=False)
 
 
 def test_anchors_keep_the_model_close_to_its_parent_while_it_learns(sharp_model_dir):
