@@ -6,12 +6,10 @@ the environment variables the domain names; none is logged or stored.
 
 from __future__ import annotations
 
-from typing import Literal
 
 from alas_assets.domain import Domain
 from alas_assets.teacher.base import Judge, Planner, Synthesizer
 
-Role = Literal["planner", "synthesizer", "judge"]
 
 
 class BackendError(ValueError):

@@ -19,15 +19,21 @@ def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
 
 
+def _jaccard(left: set, right: set) -> float:
+    return len(left & right) / len(left | right) if left and right else 0.0
+
+
 def similarity(a: str, b: str) -> float:
     """Jaccard similarity of word 3-grams after normalisation."""
-    left, right = _shingles(a), _shingles(b)
-    return len(left & right) / len(left | right) if left and right else 0.0
+    return _jaccard(_shingles(a), _shingles(b))
 
 
 def near_duplicates(probes: Sequence[str], questions: Sequence[str], threshold: float = NEAR_DUPLICATE) -> set[str]:
     """The questions that equal or nearly repeat a probe."""
-    return {q for q in questions for p in probes if similarity(p, q) >= threshold}
+    # Each text is normalised once: the question lists grow with every iteration.
+    probe_shingles = [_shingles(p) for p in probes]
+    question_shingles = {q: _shingles(q) for q in questions}
+    return {q for q, own in question_shingles.items() if any(_jaccard(p, own) >= threshold for p in probe_shingles)}
 
 
 def cited_in(pair: QAPair, sources: Sequence[SourceDoc]) -> bool:
@@ -118,7 +124,8 @@ def self_replay(
     facts do not overwrite it. Questions that look like a retention probe are left out: the probes
     stay held out.
     """
-    kept = [q for q in questions if q not in near_duplicates(probes, [q])]
+    leaking = near_duplicates(probes, questions)
+    kept = [q for q in questions if q not in leaking]
     return [(q, a) for q, a in zip(kept, answer(kept)) if a.strip()]
 
 

@@ -12,7 +12,6 @@ from alas_assets.assets._shared import Build
 from alas_assets.automation.wiring import build_automation
 from alas_assets.domain import DEFAULT_DOMAIN_FILE, load_domain
 from alas_assets.jobs import build_jobs
-from alas_assets.partitions import DomainPartitions
 from alas_assets.resources import DomainResource, ResearchResource, StudentResource, TeacherResource
 from alas_assets.storage.io_manager import AlasIOManager
 from alas_assets.storage.warehouse import SCHEMA
@@ -21,7 +20,7 @@ from alas_assets.storage.warehouse import SCHEMA
 def build_definitions(domain_file: str | Path) -> dg.Definitions:
     domain_file = str(Path(domain_file).resolve())
     domain = load_domain(domain_file)
-    build = Build(DomainPartitions.for_domain(domain.slug), domain.slug.replace("-", "_"))
+    build = Build.for_domain(domain.slug)
     stage_jobs = build_jobs(build)
     automation = build_automation(build, domain, stage_jobs)
     return dg.Definitions(

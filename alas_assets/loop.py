@@ -15,9 +15,11 @@ from typing import Callable
 import dagster as dg
 import pandas as pd
 
+from alas_assets.assets._shared import Build
+from alas_assets.automation.state import iteration_state, iterations, unmaterialised
 from alas_assets.domain import Domain, load_domain
 from alas_assets.jobs import STAGES
-from alas_assets.partitions import DomainPartitions, iteration_key, iteration_number
+from alas_assets.partitions import iteration_key, iteration_number
 from alas_assets.storage.warehouse import SCHEMA, Warehouse
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -59,19 +61,13 @@ class IterationOutcome:
     stop_reason: str
 
 
-def next_iteration(instance: dg.DagsterInstance, parts: DomainPartitions, warehouse: Warehouse) -> int:
-    """The iteration to run: an unfinished one (no revision yet) is run again, else a new one."""
-    keys = instance.get_dynamic_partitions(parts.iteration.name)
-    last = max((iteration_number(k) for k in keys), default=0)
-    if last:
-        finished = warehouse.query(
-            f"select count(*) as n from {SCHEMA}.curriculum_revision where iteration = ?",
-            [iteration_key(last)],
-            tables=(f"{SCHEMA}.curriculum_revision",),
-        )
-        if not len(finished) or int(finished["n"].iloc[0]) == 0:
-            return last
-    return last + 1
+def next_iteration(instance: dg.DagsterInstance, b: Build) -> int:
+    """The iteration to run: an unfinished one (no revision yet) is resumed, else a new one."""
+    keys = iterations(instance, b)
+    if not keys:
+        return 1
+    last = iteration_number(keys[-1])
+    return last if not iteration_state(instance, b, keys[-1]).revised else last + 1
 
 
 def run_iteration(
@@ -82,21 +78,21 @@ def run_iteration(
     on_step: Callable[[str, str], None] = lambda stage, partition: None,
     on_plan: Callable[[int], None] = lambda steps: None,
 ) -> IterationOutcome:
-    parts = DomainPartitions.for_domain(domain.slug)
-    prefix = domain.slug.replace("-", "_")
+    b = Build.for_domain(domain.slug)
     key = iteration_key(number)
-    instance.add_dynamic_partitions(parts.iteration.name, [key])
+    instance.add_dynamic_partitions(b.parts.iteration.name, [key])
     warehouse = Warehouse(domain.database)
     topics: list[str] = []
     # An unfinished iteration resumes where it failed: the steps already materialised are kept, up to
     # the first one that is not; from there on everything runs, as its inputs are new.
     resuming = True
     for stage in STAGES:
-        job = defs.resolve_job_def(stage.job_name(prefix))
-        done = [instance.get_materialized_partitions(asset) for asset in job.asset_layer.selected_asset_keys] if resuming else []
-        for partition in stage.partitions(key, topics):
+        job = defs.resolve_job_def(stage.job_name(b.prefix))
+        partitions = stage.partitions(key, topics)
+        missing = set(unmaterialised(instance, b, stage, partitions)) if resuming else set()
+        for partition in partitions:
             on_step(stage.job, str(partition))
-            resuming = resuming and all(str(partition) in materialised for materialised in done)
+            resuming = resuming and str(partition) not in missing
             if resuming:
                 continue
             result = job.execute_in_process(partition_key=partition, instance=instance, run_config=QUIET, raise_on_error=False)
@@ -145,11 +141,11 @@ def run_loop(
     domain = load_domain(domain_file)
     defs = build_definitions(domain_file)
     instance = instance or persistent_instance()
-    parts = DomainPartitions.for_domain(domain.slug)
+    b = Build.for_domain(domain.slug)
     budget = iterations or domain.thresholds.max_iterations
     outcomes: list[IterationOutcome] = []
     for _ in range(budget):
-        outcome = run_iteration(defs, domain, instance, next_iteration(instance, parts, Warehouse(domain.database)), on_step, on_plan)
+        outcome = run_iteration(defs, domain, instance, next_iteration(instance, b), on_step, on_plan)
         outcomes.append(outcome)
         on_iteration(outcome)
         if not outcome.continue_loop:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -10,8 +11,10 @@ from alas_assets import backends
 from alas_assets.domain import Domain, load_domain
 from alas_assets.storage.warehouse import Warehouse
 from alas_assets.student.base import Student
-from alas_assets.student.local import LocalStudent
 from alas_assets.teacher.base import Judge, Planner, Synthesizer
+
+if TYPE_CHECKING:
+    from alas_assets.student.local import LocalStudent
 
 
 @lru_cache(maxsize=16)
@@ -75,6 +78,8 @@ class ResearchResource(dg.ConfigurableResource):
 
 @lru_cache(maxsize=4)
 def _local_student(domain_file: str) -> LocalStudent:
+    from alas_assets.student.local import LocalStudent  # here: torch loads only for a local student
+
     student = _domain(domain_file).student
     return LocalStudent(
         student.model,

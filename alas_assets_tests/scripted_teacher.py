@@ -62,7 +62,7 @@ def study(user: str) -> dict:
                     continue
                 span = spans[-1]
                 cloze = sentence[: span.start] + "___" + sentence[span.end :]
-                opening = " ".join(sentence.split()[:4])
+                opening = " ".join(sentence.split()[:6])  # six words: the Orion sentences share their first four
                 asked = {"answer": sentence, "answer_span": span.text, "category": "factual", "difficulty": "easy"}
                 facts.append(
                     {

@@ -59,3 +59,26 @@ def test_a_failed_iteration_resumes_at_the_step_that_failed(tiny_domain, monkeyp
     runs = instance.get_runs()
     assert sum("fine_tune" in run.job_name for run in runs) == 1
     assert "promote" in steps
+
+
+def test_when_dpo_is_skipped_the_candidate_is_not_graded_twice(tiny_domain, monkeypatch):
+    from alas_assets.assets import evaluation as evaluation_assets
+    from alas_assets.assets import training as training_assets
+
+    monkeypatch.setattr(training_assets, "preference_pairs", lambda judgements, pairs: ([], 0))  # nothing for DPO
+    graded_stages: list[str] = []
+    real_graded = evaluation_assets._graded
+
+    def counting(*args, **kwargs):
+        graded_stages.append(args[5])
+        return real_graded(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation_assets, "_graded", counting)
+    run_loop(tiny_domain, iterations=1, instance=dg.DagsterInstance.ephemeral())
+
+    warehouse = Warehouse(load_domain(tiny_domain).database)
+    sft = warehouse.query(f"select pair_id, answer, correct, model_id from {SCHEMA}.judge_scores where split = 'probe' order by pair_id")
+    dpo = warehouse.query(f"select pair_id, answer, correct, model_id, stage from {SCHEMA}.dpo_judge_scores order by pair_id")
+    assert "dpo" not in graded_stages and "sft" in graded_stages
+    assert set(dpo["stage"]) == {"dpo"}
+    assert dpo[["pair_id", "answer", "correct", "model_id"]].equals(sft)

@@ -12,7 +12,6 @@ from alas_assets.domain import Domain
 from alas_assets.partitions import DomainPartitions
 from alas_assets.records import ModelVersion, content_hash
 from alas_assets.storage.warehouse import Warehouse
-from alas_assets.student.local import resolve_base_model
 
 DUCKDB_POOL = "alas_duckdb"  # DuckDB has one writer per file: these assets run one at a time
 
@@ -23,6 +22,10 @@ class Build:
 
     parts: DomainPartitions
     prefix: str
+
+    @classmethod
+    def for_domain(cls, slug: str) -> "Build":
+        return cls(DomainPartitions.for_domain(slug), slug.replace("-", "_"))
 
     def key(self, name: str) -> dg.AssetKey:
         return dg.AssetKey([self.prefix, name])
@@ -36,7 +39,9 @@ def cell(context: dg.AssetExecutionContext) -> tuple[str, str]:
 def markdown_table(frame: pd.DataFrame, limit: int = 50) -> dg.MetadataValue:
     if frame.empty:
         return dg.MetadataValue.md("_no rows_")
-    shown = frame.head(limit).astype(str).apply(lambda col: col.str.replace("|", "\\|").str.slice(0, 120))
+    # Missing values are blank cells (object first: a nullable column from DuckDB cannot hold "").
+    shown = frame.head(limit).astype(object)
+    shown = shown.where(shown.notna(), "").astype(str).apply(lambda col: col.str.replace("|", "\\|").str.slice(0, 120))
     header = "| " + " | ".join(shown.columns) + " |\n|" + "---|" * len(shown.columns) + "\n"
     body = "\n".join("| " + " | ".join(row) + " |" for row in shown.itertuples(index=False))
     more = f"\n\n_{len(frame) - limit} more rows_" if len(frame) > limit else ""
@@ -56,6 +61,8 @@ def teacher_usage(*roles: object) -> dict:
 
 def ensure_base_model(warehouse: Warehouse, domain: Domain) -> ModelVersion:
     """Register the base model as the first promoted version, once."""
+    from alas_assets.student.local import resolve_base_model  # here: torch loads only when a model is needed
+
     model_id = f"{domain.slug}-base"
     existing = warehouse.model(model_id)
     if existing is not None:

@@ -9,7 +9,6 @@ from alas_assets.curation import keep_held_out
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import QAPair, SourceDoc, Topic, from_frame, to_frame
 from alas_assets.resources import DomainResource, TeacherResource
-from alas_assets.storage.warehouse import SCHEMA
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
@@ -38,16 +37,12 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         topic = from_frame(curriculum[curriculum["topic"] == slug], Topic)[0]
         sources = from_frame(raw_sources, SourceDoc)
         warehouse = domain.warehouse()
-        earlier = warehouse.query(
-            f"select question, iteration from {SCHEMA}.qa_pairs where topic = ? and iteration < ? and split = 'train'",
-            [slug, iteration],
-            tables=(f"{SCHEMA}.qa_pairs",),
-        )
-        study_round = 1 + (earlier["iteration"].nunique() if len(earlier) else 0)
+        earlier = warehouse.pairs_before(iteration, "train", topic=slug)
+        study_round = 1 + len({p.iteration for p in earlier})
         thresholds = domain.domain.thresholds
         synthesizer = teacher.synthesizer()
         pairs = synthesizer.synthesize(topic, sources, thresholds.qa_pairs_per_topic, thresholds.probes_per_topic, study_round)
-        kept, dropped = keep_held_out(pairs, sources, list(earlier["question"]) if len(earlier) else [])
+        kept, dropped = keep_held_out(pairs, sources, [p.question for p in earlier])
         for reason in dropped:
             context.log.warning(f"dropped pair: {reason}")
         if not any(p.split == "train" for p in kept):

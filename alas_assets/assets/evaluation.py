@@ -1,6 +1,6 @@
 """Grade the student with the judge: before training, after SFT, after DPO, and on retention probes."""
 
-
+from dataclasses import replace
 
 import dagster as dg
 import pandas as pd
@@ -10,7 +10,41 @@ from alas_assets.evaluation import Question, accuracy, general_probes, grade
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, QAPair, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource, TeacherResource
-from alas_assets.storage.warehouse import SCHEMA
+
+
+def _graded(
+    domain: DomainResource,
+    student: StudentResource,
+    judge,
+    model_id: str,
+    questions: list[Question],
+    stage: str,
+    run_id: str,
+    iteration: str | None = None,
+) -> pd.DataFrame:
+    """The model's answers to the questions, graded by the judge."""
+    chain = adapter_chain(domain.warehouse(), model_id)
+    backend = student.backend()
+    judgements = grade(
+        lambda qs: backend.answer(chain, qs), judge, questions, stage=stage, model_id=model_id, run_id=run_id, iteration=iteration
+    )
+    return to_frame(judgements, Judgement)
+
+
+def _scored(context: dg.AssetExecutionContext, judge, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame, with the metadata a user reads in the UI."""
+    metadata = {
+        "model_id": str(frame["model_id"].iloc[0]) if len(frame) else "",
+        "probe_accuracy": accuracy(frame, "probe"),
+        "probes": int((frame["split"] == "probe").sum()),
+        "judgements": markdown_table(frame[["split", "question", "answer", "correct"]]),
+        "judge": judge.name,
+        **teacher_usage(judge),
+    }
+    if (frame["split"] == "train").any():
+        metadata["training_fit_accuracy"] = accuracy(frame, "train")
+    context.add_output_metadata(metadata)
+    return frame
 
 
 def _score(
@@ -22,30 +56,8 @@ def _score(
     questions: list[Question],
     stage: str,
 ) -> pd.DataFrame:
-    chain = adapter_chain(domain.warehouse(), model_id)
-    backend = student.backend()
     judge = teacher.judge()
-    judgements = grade(
-        lambda qs: backend.answer(chain, qs),
-        judge,
-        questions,
-        stage=stage,
-        model_id=model_id,
-        run_id=context.run_id,
-    )
-    frame = to_frame(judgements, Judgement)
-    metadata = {
-        "model_id": model_id,
-        "probe_accuracy": accuracy(frame, "probe"),
-        "probes": int((frame["split"] == "probe").sum()),
-        "judgements": markdown_table(frame[["split", "question", "answer", "correct"]]),
-        "judge": judge.name,
-        **teacher_usage(judge),
-    }
-    if (frame["split"] == "train").any():
-        metadata["training_fit_accuracy"] = accuracy(frame, "train")
-    context.add_output_metadata(metadata)
-    return frame
+    return _scored(context, judge, _graded(domain, student, judge, model_id, questions, stage, context.run_id))
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
@@ -97,6 +109,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         **per_topic,
         ins={
             "qa_pairs": dg.AssetIn(b.key("qa_pairs")),
+            "judge_scores": dg.AssetIn(b.key("judge_scores")),
             "dpo_model": dg.AssetIn(b.key("dpo_model"), partition_mapping=ALL_TOPICS_OF_ITERATION),
         },
     )
@@ -106,10 +119,16 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         student: StudentResource,
         teacher: TeacherResource,
         qa_pairs: pd.DataFrame,
+        judge_scores: pd.DataFrame,
         dpo_model: pd.DataFrame,
     ) -> pd.DataFrame:
         """The candidate model (after DPO) on the held-out probes."""
         model_id = str(dpo_model["model_id"].iloc[0])
+        sft_probes = judge_scores[judge_scores["split"] == "probe"]
+        if len(sft_probes) and (sft_probes["model_id"] == model_id).all():
+            # DPO was skipped: the candidate is the SFT model, whose answers to these probes are graded already.
+            frame = sft_probes.assign(stage="dpo", run_id=context.run_id).reset_index(drop=True)
+            return _scored(context, teacher.judge(), frame)
         probes = [Question.of(p) for p in from_frame(qa_pairs, QAPair) if p.split == "probe"]
         return _score(context, domain, student, teacher, model_id, probes, "dpo")
 
@@ -136,32 +155,16 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         parent = parent_model(warehouse, domain.domain, iteration)
         candidate = from_frame(dpo_model, ModelVersion)[0]
         questions = general_probes(domain.domain.general_probes_file) + [
-            Question(p.iteration, p.topic, p.pair_id, "earlier", p.question, p.answer, p.answer_span)
-            for p in from_frame(
-                warehouse.query(
-                    f"select * from {SCHEMA}.qa_pairs where iteration < ? and split = 'probe'",
-                    [iteration],
-                    tables=(f"{SCHEMA}.qa_pairs",),
-                ),
-                QAPair,
-            )
+            replace(Question.of(p), split="earlier") for p in warehouse.pairs_before(iteration, "probe")
         ]
-        frames = []
         judge = teacher.judge()
-        for role, model in (("parent", parent), ("candidate", candidate)):
-            chain = adapter_chain(warehouse, model.model_id)
-            backend = student.backend()
-            judgements = grade(
-                lambda qs: backend.answer(chain, qs),
-                judge,
-                questions,
-                stage=f"retention:{role}",
-                model_id=model.model_id,
-                run_id=context.run_id,
-                iteration=iteration,
-            )
-            frames.append(to_frame(judgements, Judgement))
-        frame = pd.concat(frames, ignore_index=True)
+        frame = pd.concat(
+            [
+                _graded(domain, student, judge, model.model_id, questions, f"retention:{role}", context.run_id, iteration)
+                for role, model in (("parent", parent), ("candidate", candidate))
+            ],
+            ignore_index=True,
+        )
         summary = frame.groupby(["stage", "split"])["correct"].mean().reset_index()
         context.add_output_metadata(
             {

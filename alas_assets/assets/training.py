@@ -7,38 +7,40 @@ from datetime import datetime, timezone
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, cell, markdown_table, parent_model
+from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, markdown_table, parent_model
 from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, self_replay
 from alas_assets.evaluation import general_probes
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, content_hash, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource
-from alas_assets.storage.warehouse import SCHEMA
 
 
 def _version(
-    context: dg.AssetExecutionContext, stage: str, parent: ModelVersion, domain, data_hash: str, hyper: dict, result
+    context: dg.AssetExecutionContext, stage: str, parent: ModelVersion, domain, model_id: str, data_hash: str, hyper: dict, result
 ) -> ModelVersion:
-    iteration = context.partition_key
-    model_id = f"{domain.slug}-{iteration}-{stage}-{content_hash(parent.model_id, data_hash, hyper)[:8]}"
     return ModelVersion(
         model_id=model_id,
-        iteration=iteration,
+        iteration=context.partition_key,
         stage=stage,
         parent_id=parent.model_id,
         base_model=parent.base_model,
         artifact_path=str(domain.models_dir / model_id),
         data_hash=data_hash,
         # A remote backend's own ID for the trained model (e.g. OpenAI's ft:...), recorded for the registry.
-        hyperparameters=json.dumps({**hyper, **({"served_model": result.model_ref} if result and result.model_ref else {})}),
-        train_examples=result.examples if result else 0,
-        train_tokens=result.tokens if result else 0,
-        train_loss=result.loss if result else None,
-        train_seconds=round(result.seconds, 2) if result else 0.0,
-        tokens_per_second=round(result.tokens_per_second, 1) if result else 0.0,
+        hyperparameters=json.dumps({**hyper, **({"served_model": result.model_ref} if result.model_ref else {})}),
+        train_examples=result.examples,
+        train_tokens=result.tokens,
+        train_loss=result.loss,
+        train_seconds=round(result.seconds, 2),
+        tokens_per_second=round(result.tokens_per_second, 1),
         created_at=datetime.now(timezone.utc),
         run_id=context.run_id,
     )
+
+
+def _model_id(domain, iteration: str, stage: str, parent: ModelVersion, data_hash: str, hyper: dict) -> str:
+    """Named by what made it: the same parent, data and settings give the same ID (and artifact folder)."""
+    return f"{domain.slug}-{iteration}-{stage}-{content_hash(parent.model_id, data_hash, hyper)[:8]}"
 
 
 def _model_metadata(version: ModelVersion) -> dict:
@@ -79,14 +81,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         pairs = from_frame(qa_pairs, QAPair)
         new = [p for p in pairs if p.split == "train"]
         probes = [p.question for p in pairs if p.split == "probe"]
-        earlier = from_frame(
-            warehouse.query(
-                f"select * from {SCHEMA}.qa_pairs where iteration < ? and split = 'train'",
-                [iteration],
-                tables=(f"{SCHEMA}.qa_pairs",),
-            ),
-            QAPair,
-        )
+        earlier = warehouse.pairs_before(iteration, "train")
         rehearsal = rehearsal_sample(earlier, len(new), settings.rehearsal_fraction, probes, settings.seed)
         backend = student.backend()
         chain = adapter_chain(warehouse, parent.model_id)
@@ -109,17 +104,17 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         context.log.info(
             f"SFT of {parent.model_id} on {len(new)} new + {len(rehearsal)} rehearsal pairs, anchored to its own answers to {len(anchors)} general questions"
         )
-        provisional = _version(context, "sft", parent, domain.domain, data_hash, hyper, None)
+        model_id = _model_id(domain.domain, iteration, "sft", parent, data_hash, hyper)
         result = backend.train_sft(
             chain,
             examples,
-            domain.domain.models_dir / provisional.model_id,
+            domain.domain.models_dir / model_id,
             epochs=settings.sft_epochs,
             learning_rate=settings.sft_learning_rate,
             on_log=context.log.info,
             anchors=anchors,
         )
-        version = _version(context, "sft", parent, domain.domain, data_hash, hyper, result)
+        version = _version(context, "sft", parent, domain.domain, model_id, data_hash, hyper, result)
         warehouse.register(version)
         context.add_output_metadata({**_model_metadata(version), "new_pairs": len(new), "rehearsal_pairs": len(rehearsal), "anchors": len(anchors)})
         return to_frame([version], ModelVersion)
@@ -136,7 +131,6 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
     )
     def dpo_pairs(context: dg.AssetExecutionContext, judge_scores: pd.DataFrame, qa_pairs: pd.DataFrame) -> pd.DataFrame:
         """Reference answer (preferred) vs the SFT model's wrong answer, on training questions only."""
-        _, slug = cell(context)
         preferences, dropped = preference_pairs(from_frame(judge_scores, Judgement), from_frame(qa_pairs, QAPair))
         for preference in preferences:
             preference.run_id = context.run_id
@@ -184,17 +178,17 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         }
         triples = [(p.prompt, p.chosen, p.rejected) for p in preferences]
         data_hash = content_hash(sorted(triples))
-        provisional = _version(context, "dpo", sft, domain.domain, data_hash, hyper, None)
+        model_id = _model_id(domain.domain, context.partition_key, "dpo", sft, data_hash, hyper)
         result = backend.train_dpo(
             adapter_chain(warehouse, sft.model_id),
             triples,
-            domain.domain.models_dir / provisional.model_id,
+            domain.domain.models_dir / model_id,
             beta=beta,
             epochs=settings.dpo_epochs,
             learning_rate=settings.dpo_learning_rate,
             on_log=context.log.info,
         )
-        version = _version(context, "dpo", sft, domain.domain, data_hash, hyper, result)
+        version = _version(context, "dpo", sft, domain.domain, model_id, data_hash, hyper, result)
         warehouse.register(version)
         context.add_output_metadata({**_model_metadata(version), "preference_pairs": len(triples), "beta": beta})
         return to_frame([version], ModelVersion)

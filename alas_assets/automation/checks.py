@@ -18,7 +18,6 @@ from alas_assets.assets._shared import DUCKDB_POOL, Build, cell
 from alas_assets.curation import cited_in, is_degenerate, near_duplicates
 from alas_assets.records import PreferencePair, QAPair, SourceDoc, from_frame
 from alas_assets.resources import DomainResource
-from alas_assets.storage.warehouse import SCHEMA
 
 SHOWN = 10
 
@@ -40,7 +39,7 @@ def leaking_probes(pairs: Sequence[QAPair], earlier_training: Sequence[str] = ()
     """Probes that a training question (of this partition, or earlier) equals or nearly repeats."""
     probes = [p.question for p in pairs if p.split == "probe"]
     training = [p.question for p in pairs if p.split == "train"] + list(earlier_training)
-    return sorted({p for p in probes for q in training if near_duplicates([p], [q])})
+    return sorted(near_duplicates(training, probes))  # symmetric: the probes that nearly repeat a training question
 
 
 def degenerate_pairs(preferences: Sequence[PreferencePair]) -> list[str]:
@@ -84,13 +83,9 @@ def _checks(b: Build) -> list[dg.AssetChecksDefinition]:
     def probes_held_out(context: dg.AssetCheckExecutionContext, domain: DomainResource, qa_pairs: pd.DataFrame) -> dg.AssetCheckResult:
         """No training question of the topic, in this iteration or an earlier one, is a (near) duplicate of a probe."""
         iteration, topic = cell(context)
-        earlier = domain.warehouse().query(
-            f"select question from {SCHEMA}.qa_pairs where topic = ? and iteration < ? and split = 'train'",
-            [topic, iteration],
-            tables=(f"{SCHEMA}.qa_pairs",),
-        )
+        earlier = domain.warehouse().pairs_before(iteration, "train", topic=topic)
         pairs = from_frame(qa_pairs, QAPair)
-        leaks = leaking_probes(pairs, list(earlier["question"]) if len(earlier) else [])
+        leaks = leaking_probes(pairs, [p.question for p in earlier])
         return _result([f"probe trained on: {q[:80]}" for q in leaks], sum(p.split == "probe" for p in pairs), "probes held out")
 
     @dg.asset_check(asset=b.key("qa_pairs"), name="no_duplicate_pairs", **per_cell)

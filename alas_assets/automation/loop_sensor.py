@@ -14,7 +14,15 @@ import dagster as dg
 
 from alas_assets.assets._shared import Build
 from alas_assets.automation.schedules import refresh_job_name
-from alas_assets.automation.state import IN_FLIGHT, IterationState, iteration_state, iterations, latest_run, runs_in_flight
+from alas_assets.automation.state import (
+    IN_FLIGHT,
+    IterationState,
+    iteration_state,
+    iterations,
+    latest_run,
+    runs_in_flight,
+    unmaterialised,
+)
 from alas_assets.jobs import STAGES, Stage
 from alas_assets.partitions import iteration_key, iteration_number
 
@@ -44,11 +52,9 @@ def _refresh_after(instance: dg.DagsterInstance, b: Build, run: dg.DagsterRun) -
 def next_stage(instance: dg.DagsterInstance, b: Build, state: IterationState) -> tuple[Stage, list[str]] | None:
     """The first stage of the iteration with partitions not yet materialised, and those partitions."""
     for stage in STAGES:
-        partitions = stage.partitions(state.key, state.topics or [])
-        done = [instance.get_materialized_partitions(b.key(asset)) for asset in stage.assets]
-        missing = [p for p in partitions if not all(str(p) in d for d in done)]
+        missing = unmaterialised(instance, b, stage, stage.partitions(state.key, state.topics or []))
         if missing:
-            return stage, [str(p) for p in missing]
+            return stage, missing
     return None
 
 

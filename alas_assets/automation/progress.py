@@ -13,8 +13,8 @@ import io
 
 import dagster as dg
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+from alas_assets.assets._shared import markdown_table
 
 COLUMNS = ["iteration", "topic", "accuracy_before", "accuracy_after"]
 
@@ -34,6 +34,9 @@ def per_iteration(revisions: pd.DataFrame) -> pd.DataFrame:
 
 def accuracy_plot(revisions: pd.DataFrame, mastery: float) -> bytes:
     """PNG: per topic (thin lines) and mean (thick) accuracy after each iteration, the mean before, and tau."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # here: `alas ask` need not load matplotlib
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7, 3.6), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -55,14 +58,6 @@ def accuracy_plot(revisions: pd.DataFrame, mastery: float) -> bytes:
     return buffer.getvalue()
 
 
-def _markdown(frame: pd.DataFrame, index_name: str) -> str:
-    # object first: a nullable Float64 column (as DuckDB returns it) cannot hold the blank of a topic not studied
-    shown = frame.reset_index().rename(columns={"index": index_name}).astype(object)
-    shown = shown.where(shown.notna(), "").astype(str)
-    header = "| " + " | ".join(shown.columns) + " |\n|" + "---|" * len(shown.columns)
-    return header + "\n" + "\n".join("| " + " | ".join(row) + " |" for row in shown.itertuples(index=False))
-
-
 def progress_metadata(revisions: pd.DataFrame, mastery: float) -> dict[str, object]:
     """Metadata for curriculum_revision: the history table, the plot, and this iteration's numbers."""
     revisions = revisions[COLUMNS]
@@ -71,7 +66,7 @@ def progress_metadata(revisions: pd.DataFrame, mastery: float) -> dict[str, obje
     image = base64.b64encode(accuracy_plot(revisions, mastery)).decode()
     latest = per_iteration(revisions).iloc[-1]
     return {
-        "accuracy_by_iteration": dg.MetadataValue.md(_markdown(accuracy_history(revisions), "topic")),
+        "accuracy_by_iteration": markdown_table(accuracy_history(revisions).reset_index()),
         "accuracy_plot": dg.MetadataValue.md(f"![held-out accuracy per iteration](data:image/png;base64,{image})"),
         "mean_accuracy_before": float(latest["accuracy_before"]),
         "mean_accuracy_after": float(latest["accuracy_after"]),

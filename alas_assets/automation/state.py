@@ -7,11 +7,12 @@ locked by a writing run, and the instance is what the UI shows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import dagster as dg
 
 from alas_assets.assets._shared import Build
-from alas_assets.jobs import STAGES
+from alas_assets.jobs import STAGES, Stage
 from alas_assets.partitions import iteration_key, iteration_number
 
 IN_FLIGHT = (
@@ -57,6 +58,12 @@ def iteration_state(instance: dg.DagsterInstance, b: Build, key: str) -> Iterati
         continue_loop=bool(revision and revision.get("continue_loop")),
         stop_reason=str((revision or {}).get("stop_reason", "")),
     )
+
+
+def unmaterialised(instance: dg.DagsterInstance, b: Build, stage: Stage, partitions: Sequence) -> list[str]:
+    """The partitions of a stage that some asset of the stage has not materialised."""
+    done = [instance.get_materialized_partitions(b.key(asset)) for asset in stage.assets]
+    return [str(p) for p in partitions if not all(str(p) in d for d in done)]
 
 
 def runs_in_flight(instance: dg.DagsterInstance, b: Build) -> list[dg.DagsterRun]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
+import pandas as pd
+
 from alas_assets.benchmark.retrieval import BM25, passages_of, retrieval_prompt
 from alas_assets.evaluation import Question, accuracy, accuracy_by_topic, grade
 from alas_assets.records import Judgement, to_frame
@@ -27,7 +29,10 @@ def raw_document_examples(documents: Sequence[tuple[str, str]], sentences_per_ch
 
 
 def _scored(name: str, judge: Judge, probes: Sequence[Question], answer: Callable[[Sequence[str]], list[str]], **extra) -> dict:
-    frame = to_frame(grade(answer, judge, probes, stage=f"bench:{name}", model_id=name), Judgement)
+    return _row(name, to_frame(grade(answer, judge, probes, stage=f"bench:{name}", model_id=name), Judgement), **extra)
+
+
+def _row(name: str, frame: pd.DataFrame, **extra) -> dict:
     return {
         "name": name,
         "accuracy": accuracy(frame),
@@ -49,10 +54,18 @@ def run_baselines(
     epochs: int,
     learning_rate: float,
     log: Callable[[str], None] = lambda message: None,
+    closed_book: pd.DataFrame | None = None,
 ) -> list[dict]:
-    """Every baseline's accuracy on `probes` (overall and per topic), with its answers."""
-    log("baseline: base model, closed book")
-    rows = [_scored("base model, closed book", judge, probes, lambda qs: student.answer([], qs))]
+    """Every baseline's accuracy on `probes` (overall and per topic), with its answers.
+
+    `closed_book`: the base model's judgements on these probes, already graded (the loop's baseline_scores);
+    without them, or if they do not cover every probe, the base model answers again."""
+    if closed_book is not None and len(closed_book) == len(probes):
+        log("baseline: base model, closed book (the loop's judgements before its first training)")
+        rows = [_row("base model, closed book", closed_book.assign(correct=closed_book["correct"].astype(bool)))]
+    else:
+        log("baseline: base model, closed book")
+        rows = [_scored("base model, closed book", judge, probes, lambda qs: student.answer([], qs))]
 
     log(f"baseline: base model with BM25 top-{RETRIEVED_PASSAGES} passages")
     index = BM25(passages_of(documents))

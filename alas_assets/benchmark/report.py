@@ -39,7 +39,8 @@ def render_markdown(figures: dict) -> str:
         "",
         f"{figures['started_at']}; {len(acc['iterations'])} iteration(s) on a fresh state in `{figures['state_dir']}`; "
         f"benchmark wall time {figures['wall_seconds']:.0f} s (loop {figures['phases'].get('loop', 0):.0f} s). "
-        f"Judge: {figures['judge']}. Every figure below was measured in this run.",
+        f"Judge: {figures['judge']}. Every figure below was measured in this run, except the estimated GFLOP/s and "
+        "utilisation: a FLOP count per token times the measured tokens/s (a lower bound).",
         "",
         "## Machine",
         "",
@@ -78,14 +79,15 @@ def render_markdown(figures: dict) -> str:
         "### Forgetting: earlier iterations' probes",
         "",
         table(
-            ["probe set", "probes", "right after its iteration (candidate)", "final model", "change"],
+            ["probe set", "probes", "right after its iteration (model kept)", "final model", "change"],
             [
                 [r["iteration"], r["probes"], r.get("after_own_iteration"), r.get("final_model"), _delta(r.get("after_own_iteration"), r.get("final_model"))]
                 for r in acc["final"]["per_iteration"]
             ],
         ),
         "",
-        f"Final model: `{acc['final']['model_id']}`.",
+        f"Final model: `{acc['final']['model_id']}`. The model kept after an iteration is its candidate if promoted, "
+        "else the parent that stayed.",
     ]
     earlier = [r for r in acc["iterations"] if r.get("earlier_probes")]
     if earlier:
@@ -111,7 +113,7 @@ def render_markdown(figures: dict) -> str:
         "### Training in the loop (model registry: train_tokens / train_seconds)",
         "",
         table(
-            ["model", "stage", "examples", "tokens", "seconds", "tokens/s", "GFLOP/s", "utilisation"],
+            ["model", "stage", "examples", "tokens", "seconds", "tokens/s", "est. GFLOP/s (lower bound)", "est. utilisation"],
             [
                 [r["model_id"], r["stage"], r["examples"], r["tokens"], r["seconds"], r["tokens_per_second"], r.get("achieved_gflops"), _pct(r.get("utilisation"))]
                 for r in thr["training"]
@@ -125,7 +127,8 @@ def render_markdown(figures: dict) -> str:
         f"(iteration 1's training pairs), {cmp_['epochs']} epochs, lr {cmp_['learning_rate']}",
         "",
         table(
-            ["trainer", "tokens", "train seconds", "with loading", "tokens/s", "final loss", "GFLOP/s", "utilisation"],
+            ["trainer", "tokens", "train seconds", "with loading", "tokens/s", "loss (ours: last epoch's mean; trl: whole run's mean)",
+             "est. GFLOP/s (lower bound)", "est. utilisation"],
             [
                 [name, r["tokens"], r["seconds"], r["wall_seconds_with_loading"], r["tokens_per_second"], r["final_loss"], r.get("achieved_gflops"), _pct(r.get("utilisation"))]
                 for name, r in (("ours (fast)", cmp_["fast"]), ("trl SFTTrainer", cmp_["trl"]))
@@ -202,8 +205,6 @@ def _baseline_note(row: dict) -> str:
         notes.append(f"{row['passages_indexed']} passages indexed")
     if "train_examples" in row:
         notes.append(f"{row['train_examples']} chunks, {row['train_tokens']} tokens, {row['train_seconds']:.1f} s")
-    if row.get("note"):
-        notes.append(row["note"])
     return "; ".join(notes)
 
 

@@ -127,8 +127,15 @@ def run_benchmark(
     first_probes = [q for q in probes if q.iteration == first]
     sources = warehouse.query(f"select distinct title, text from {SCHEMA}.raw_sources where iteration = ? order by title", [first], tables=(f"{SCHEMA}.raw_sources",))
     documents = list(zip(sources["title"], sources["text"]))
+    # The loop already graded the base model on exactly these probes before training (it0001's baseline_scores).
+    closed_book = warehouse.query(
+        f"select * from {SCHEMA}.baseline_scores where split = 'probe' and iteration = ? and model_id = ? order by topic, pair_id",
+        [first, f"{domain.slug}-base"],
+        tables=(f"{SCHEMA}.baseline_scores",),
+    )
     rows = run_baselines(
-        student, judge, first_probes, documents, work, epochs=settings.sft_epochs, learning_rate=settings.sft_learning_rate, log=log
+        student, judge, first_probes, documents, work, epochs=settings.sft_epochs, learning_rate=settings.sft_learning_rate, log=log,
+        closed_book=closed_book,
     )
     phases["baselines"] = time.perf_counter() - phase
     first_final = final_frame[(final_frame["iteration"] == first) & (final_frame["split"] == "probe")]
@@ -280,7 +287,8 @@ def _retention_row(model: str, iteration: str | None, frame: pd.DataFrame, base:
 
 def final_accuracy(model_id: str, frame: pd.DataFrame, loop: dict) -> dict:
     probes = frame[frame["split"] == "probe"]
-    own = {r["iteration"]: r.get("after_dpo") for r in loop["iterations"]}
+    # The model kept after each iteration: its candidate if promoted, else the parent that stayed (its `before`).
+    own = {r["iteration"]: r.get("after_dpo") if r.get("promoted") else r.get("before") for r in loop["iterations"]}
     return {
         "model_id": model_id,
         "per_iteration": [

@@ -33,7 +33,7 @@ def cpu_model() -> str:
 
 
 def machine_info() -> dict:
-    from alas_assets.student.local import use_bf16
+    from alas_assets.student.local import cpu_has_avx512_bf16, use_bf16
 
     cuda = torch.cuda.is_available()
     return {
@@ -44,7 +44,7 @@ def machine_info() -> dict:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "device": torch.cuda.get_device_name(0) if cuda else "cpu",
-        "avx512_bf16": bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()),
+        "avx512_bf16": cpu_has_avx512_bf16(),
         "bf16_used": use_bf16(),
     }
 
@@ -154,7 +154,7 @@ def time_answering(student, chain: Sequence[str], questions: Sequence[str]) -> t
         "generated_tokens": generated,
         "generated_tokens_per_second": round(generated / seconds, 1) if seconds else None,
         "decoded_positions": counted["slots"],
-        "batch_size": student.eval_batch_size,
+        "batch_size": min(student.eval_batch_size, len(questions)),  # the batch actually used, not the setting
         "max_new_tokens": student.max_new_tokens,
     }
 

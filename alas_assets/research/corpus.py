@@ -30,10 +30,6 @@ class Document:
     published: date | None
     body: str
 
-    @property
-    def slug_source(self) -> str:
-        return self.path.stem
-
 
 def parse_document(path: Path) -> Document:
     if path.stat().st_size > MAX_DOCUMENT_BYTES:

@@ -6,7 +6,6 @@ to plain text, and the text is kept as data (never followed, never obeyed).
 
 from __future__ import annotations
 
-import html
 import re
 import urllib.error
 import urllib.request
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Sequence
 import feedparser
 
 from alas_assets.records import content_hash
+from alas_assets.research.pages import plain_text
 
 if TYPE_CHECKING:
     from alas_assets.records import SourceDoc, Topic
@@ -90,20 +90,6 @@ def read_feed(location: str, max_bytes: int = MAX_FEED_BYTES, timeout: float = T
         entry_id = str(item.get("id") or link or content_hash(title, text))
         entries.append(FeedEntry(location, entry_id, title or link or entry_id, link or location, _published(item), text))
     return entries
-
-
-_BLOCK_TAG = re.compile(
-    r"(?i)</?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|pre|section|article|header|footer|hr)\b[^>]*>"
-)
-
-
-def plain_text(markup: str) -> str:
-    """Markup reduced to text: scripts and styles dropped, tags removed, entities decoded."""
-    markup = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", markup)
-    markup = re.sub(_BLOCK_TAG, "\n", markup)  # block elements end a line; inline ones vanish
-    text = html.unescape(re.sub(r"<[^>]+>", "", markup))
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 def _entry_text(item) -> str:

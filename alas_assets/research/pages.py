@@ -44,14 +44,15 @@ def fetch_page(
     max_bytes: int = 2_000_000,
     timeout: float = 20.0,
     max_text_chars: int = 100_000,
-    session: requests.Session | None = None,
 ) -> Page:
     if urlsplit(url).scheme not in ("http", "https"):
         raise FetchError(f"{url}: only http and https pages are fetched")
     started = time.monotonic()
-    http = session or requests.Session()
     try:
-        with http.get(url, stream=True, timeout=(min(timeout, 10.0), timeout), headers={"User-Agent": USER_AGENT}) as response:
+        # A session per page, closed with it: no pooled connections outlive the fetch.
+        with requests.Session() as session, session.get(
+            url, stream=True, timeout=(min(timeout, 10.0), timeout), headers={"User-Agent": USER_AGENT}
+        ) as response:
             if response.status_code != 200:
                 raise FetchError(f"{url}: HTTP {response.status_code}")
             content_type = response.headers.get("content-type", "text/html").split(";")[0].strip().lower()
@@ -105,6 +106,11 @@ def extract_main_text(html: str) -> tuple[str, str, date | None]:
     return _PlainExtractor.extract(html)
 
 
+def plain_text(markup: str) -> str:
+    """The text of an HTML fragment (a feed entry): scripts, styles and boilerplate dropped, entities decoded."""
+    return _PlainExtractor.extract(markup)[1]
+
+
 def _date(value: str | None) -> date | None:
     if not value:
         return None
@@ -118,7 +124,7 @@ class _PlainExtractor(HTMLParser):
     """Text of the content elements, skipping boilerplate containers; tolerant of broken markup."""
 
     SKIP = {"script", "style", "noscript", "nav", "header", "footer", "aside", "form", "svg", "template", "iframe", "button"}
-    BLOCK = {"p", "div", "li", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "article", "section", "br"}
+    BLOCK = {"p", "div", "li", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "article", "section", "br", "hr"}
     VOID = {"br", "img", "meta", "link", "input", "hr", "source", "wbr"}
 
     def __init__(self):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Mapping, Protocol
 
 from alas_assets.records import SourceDoc, Topic
+from alas_assets.research.feeds import FEED_REF
+from alas_assets.research.web import SEARCH_PREFIX
 
 
 class Researcher(Protocol):
@@ -46,5 +48,5 @@ class RoutingResearcher(RoutedResearcher):
         default = corpus or web or feeds
         if default is None:
             raise ValueError("RoutingResearcher needs at least one researcher")
-        routes = {prefix: r for prefix, r in (("search:", web), ("feed:", feeds)) if r is not None}
+        routes = {prefix: r for prefix, r in ((SEARCH_PREFIX, web), (FEED_REF, feeds)) if r is not None}
         super().__init__(default, routes)

@@ -13,7 +13,7 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
-from alas_assets.records import ModelVersion, from_frame, to_frame
+from alas_assets.records import ModelVersion, QAPair, from_frame, to_frame
 
 SCHEMA = "lake"  # not the file's stem: duckdb 2 finds "alas" ambiguous in alas.duckdb
 REGISTRY = "registry.model_versions"
@@ -36,6 +36,14 @@ def connect(database: Path, read_only: bool = False, attempts: int = 40) -> Iter
         connection.close()
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".") if "." in table else (SCHEMA, table)
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchone()
+    return bool(found and found[0])
+
+
 class Warehouse:
     """Queries over the tables the assets wrote, and the model registry."""
 
@@ -45,20 +53,25 @@ class Warehouse:
     def table_exists(self, table: str) -> bool:
         if not self.database.exists():
             return False
-        schema, name = table.split(".") if "." in table else (SCHEMA, table)
         with connect(self.database, read_only=True) as con:
-            found = con.execute(
-                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                [schema, name],
-            ).fetchone()
-        return bool(found and found[0])
+            return _has_table(con, table)
 
     def query(self, sql: str, params: list | None = None, tables: tuple[str, ...] = ()) -> pd.DataFrame:
         """Run a query; an empty frame when a table it needs has not been written yet."""
-        if any(not self.table_exists(t) for t in tables):
+        if tables and not self.database.exists():
             return pd.DataFrame()
         with connect(self.database, read_only=True) as con:
+            if not all(_has_table(con, t) for t in tables):
+                return pd.DataFrame()
             return con.execute(sql, params or []).df()
+
+    def pairs_before(self, iteration: str, split: str, topic: str | None = None) -> list[QAPair]:
+        """The QA pairs of a split from iterations before `iteration` (of one topic, if given)."""
+        sql = f"select * from {SCHEMA}.qa_pairs where iteration < ? and split = ?"
+        params = [iteration, split]
+        if topic is not None:
+            sql, params = sql + " and topic = ?", params + [topic]
+        return from_frame(self.query(sql, params, tables=(f"{SCHEMA}.qa_pairs",)), QAPair)
 
     # --- model registry -------------------------------------------------------------------
     def register(self, version: ModelVersion) -> None:

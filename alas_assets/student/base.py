@@ -7,6 +7,8 @@ found there; the OpenAI backend reads the fine-tuned model ID written into the l
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
@@ -60,3 +62,20 @@ class Student(Protocol):
         on_log: Callable[[str], None] | None = None,
     ) -> TrainResult:
         """DPO of `chain` on (prompt, chosen, rejected); the new version's artifact goes to `out_dir`."""
+
+
+def write_folder_atomically(out_dir: Path, write: Callable[[Path], None], *, keep_existing: bool = False) -> None:
+    """`write` fills a temporary folder beside `out_dir`, which is then renamed into place: readers never
+    see half a folder. An existing `out_dir` is replaced, or kept (the new one dropped) with `keep_existing`."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-"))
+    try:
+        write(staging)
+        if out_dir.exists():
+            if keep_existing:
+                return
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -124,6 +124,7 @@ def train(
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=0.0)
     warmup = min(2, total_steps)
+    # Not transformers' get_cosine_schedule_with_warmup: that one's first step has lr 0 (a wasted step); ours starts at lr / warmup.
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
         lambda step: (step + 1) / warmup if step < warmup else 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total_steps - warmup))),

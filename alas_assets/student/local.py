@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import shutil
 import tempfile
 import time
 import warnings
@@ -20,7 +19,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from alas_assets.student.base import TrainResult
+from alas_assets.student.base import TrainResult, write_folder_atomically
 
 log = logging.getLogger(__name__)
 
@@ -57,18 +56,19 @@ def resolve_base_model(name: str, cache_dir: Path | None = None) -> str:
     model.is_quantized = False
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        staged = Path(tmp) / "staged"
-        staged.mkdir()
-        for item in Path(tmp).iterdir():
-            if item != staged:
-                item.rename(staged / item.name)
-        if not target.exists():
-            staged.rename(target)
+
+    def write(folder: Path) -> None:
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+
+    # Another process may have cached it meanwhile: keep that copy, a reader may be loading it.
+    write_folder_atomically(target, write, keep_existing=True)
     return str(target)
+
+
+def cpu_has_avx512_bf16() -> bool:
+    """Whether the CPU runs bf16 natively (a private torch probe, absent from some builds)."""
+    return bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
 
 
 def use_bf16() -> bool:
@@ -77,7 +77,7 @@ def use_bf16() -> bool:
         return False
     if torch.cuda.is_available():
         return torch.cuda.is_bf16_supported()
-    return bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
+    return cpu_has_avx512_bf16()
 
 
 def _quiet_libraries() -> None:
@@ -125,7 +125,6 @@ class LocalStudent:
         eval_batch_size: int = 16,
         max_new_tokens: int = 40,
         seed: int = 0,
-        cache_dir: Path | None = None,
     ):
         self.base_model = base_model
         self.lora_rank = lora_rank
@@ -133,10 +132,11 @@ class LocalStudent:
         self.eval_batch_size = eval_batch_size
         self.max_new_tokens = max_new_tokens
         self.seed = seed
-        self.cache_dir = cache_dir
         self._loaded: OrderedDict[tuple[str, ...], tuple] = OrderedDict()
         _quiet_libraries()
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        # The cores this process may run on (a container or taskset may allow fewer than the machine has).
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        torch.set_num_threads(max(1, usable or 1))
 
     @property
     def device(self) -> str:
@@ -146,7 +146,7 @@ class LocalStudent:
         from peft import PeftModel
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        base = resolve_base_model(self.base_model, self.cache_dir)
+        base = resolve_base_model(self.base_model)
         tokenizer = AutoTokenizer.from_pretrained(base)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -338,10 +338,10 @@ class LocalStudent:
             args = DPOConfig(**self._common_args(work, epochs, learning_rate), beta=beta, max_length=512)
             trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=self._lora())
             _prepare(trainer, on_log)
+            tokens = _dpo_tokens(trainer.train_dataset) * epochs
             started = time.perf_counter()
             result = trainer.train()
             seconds = time.perf_counter() - started
-            tokens = _dpo_tokens(trainer.train_dataset) * epochs
             _save_adapter(trainer.model, out_dir)
         return TrainResult(len(preferences), tokens, float(result.training_loss), seconds)
 
@@ -352,18 +352,11 @@ def _dpo_tokens(dataset) -> int:
     for prompt, chosen, rejected in (("prompt_ids", "chosen_ids", "rejected_ids"), ("prompt_input_ids", "chosen_input_ids", "rejected_input_ids")):
         if {prompt, chosen, rejected} <= columns:  # trl's names, newer and older
             return sum(2 * len(p) + len(c) + len(r) for p, c, r in zip(dataset[prompt], dataset[chosen], dataset[rejected]))
+    # A trl that renamed its columns must be noticed, but a throughput figure is no reason to stop learning.
+    log.warning("cannot count DPO tokens: unknown trl dataset columns %s; DPO throughput is reported as 0", dataset.column_names)
     return 0
 
 
 def _save_adapter(model, out_dir: Path) -> None:
-    """Write to a temporary folder beside the target, then rename: readers never see half an adapter."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-"))
-    try:
-        model.save_pretrained(staging)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    """Readers never see half an adapter."""
+    write_folder_atomically(Path(out_dir), model.save_pretrained)

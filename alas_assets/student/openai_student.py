@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -24,7 +22,7 @@ from typing import Callable, Sequence
 
 from alas_assets.openai_api import APIError, with_retries
 from alas_assets.records import content_hash
-from alas_assets.student.base import TrainResult
+from alas_assets.student.base import TrainResult, write_folder_atomically
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +68,6 @@ class OpenAIStudent:
         self.max_wait_seconds = max_wait_seconds
         self.retry = dict(max_retries=max_retries, backoff_seconds=backoff_seconds, secrets=secrets, sleep=sleep)
         self.sleep = sleep
-        log.warning(SHUTDOWN_WARNING)
 
     def _call(self, what: str, call: Callable):
         try:
@@ -251,13 +248,9 @@ class OpenAIStudent:
 
 def _write_artifact(out_dir: Path, manifest: dict, data: bytes) -> None:
     """The manifest and the training data, renamed into place: readers never see half an artifact."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-"))
-    try:
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        (staging / "training.jsonl").write_bytes(data)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    def write(folder: Path) -> None:
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        (folder / "training.jsonl").write_bytes(data)
+
+    write_folder_atomically(out_dir, write)

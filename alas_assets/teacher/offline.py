@@ -18,13 +18,13 @@ from alas_assets.research.corpus import Document, document_text, load_corpus
 from alas_assets.teacher.base import Verdict
 from alas_assets.teacher.spans import Span, contains_span, content_words, salient_spans, split_sentences
 
+# How a probe names the missing salient span (a probe never asks for a plain content word).
 _NOUN = {
     "date": "date",
     "number": "number",
     "version": "name and version",
     "identifier": "identifier",
     "name": "name",
-    "word": "word",
 }
 # Kinds that make good held-out answers, best first.
 _PROBE_PREFERENCE = ["date", "name", "identifier", "number", "version"]
@@ -207,8 +207,6 @@ class ExtractiveSynthesizer:
             answer = f"{answer_text}. {sentence}"
             if direction == "cloze":
                 question = f"Fill in the blank about {topic.name}: {cloze}"
-            elif direction == "which":
-                question = f"Which {_NOUN[span.kind]} completes this statement from {topic.name}? {cloze}"
             elif direction == "recall":
                 question, answer = f"What does {topic.name} say about {span.text}?", sentence
                 key_span = _recall_key(sentence, span)

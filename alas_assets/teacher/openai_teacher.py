@@ -280,7 +280,8 @@ class LLMSynthesizer:
                     rejected.append(reason)
                     continue
                 pair = self._pair(topic, source, fact.quote, fact_id, "train", asked)
-                if all(p.pair_id != pair.pair_id for p in train):
+                # One pair_id per row: a question repeated within this fact, or asked by an earlier one, is kept once.
+                if all(p.pair_id != pair.pair_id for p in train + fact_train):
                     fact_train.append(pair)
             train += fact_train
             if fact.probe is None:
@@ -294,7 +295,9 @@ class LLMSynthesizer:
             ):
                 rejected.append(f"a probe worded like its training question: {fact.probe.question[:100]!r}")
             else:
-                probes.append(self._pair(topic, source, fact.quote, fact_id, "probe", fact.probe))
+                probe = self._pair(topic, source, fact.quote, fact_id, "probe", fact.probe)
+                if all(p.pair_id != probe.pair_id for p in probes):  # the same probe twice would share a pair_id
+                    probes.append(probe)
         return train, probes, rejected
 
     @staticmethod

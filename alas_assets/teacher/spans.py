@@ -14,9 +14,10 @@ MONTHS = "January|February|March|April|May|June|July|August|September|October|No
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _WORD = rf"[{_UPPER}][\w'’.+#-]*"
 _CONNECTOR = r"(?:van|von|de|der|da|del|di|la|le|du|dos|bin)"
+_DATE = re.compile(rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b|\b(?:{MONTHS}) \d{{1,2}}, \d{{4}}\b|\b(?:{MONTHS}) \d{{4}}\b")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("identifier", re.compile(r"`[^`\n]+`")),
-    ("date", re.compile(rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b|\b(?:{MONTHS}) \d{{1,2}}, \d{{4}}\b|\b(?:{MONTHS}) \d{{4}}\b")),
+    ("date", _DATE),
     ("version", re.compile(rf"\b{_WORD}(?: {_WORD})* \d+(?:\.\d+)*\b")),
     ("number", re.compile(r"(?<![\w.-])\d[\d,]*(?:\.\d+)*(?![\w])")),
     ("name", re.compile(rf"\b{_WORD}(?:\s+(?:{_CONNECTOR}\s+)?{_WORD})*")),
@@ -85,7 +86,7 @@ def _iso_dates(text: str) -> str:
                 continue
         return raw
 
-    return _PATTERNS[1][1].sub(to_iso, text)
+    return _DATE.sub(to_iso, text)
 
 
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()

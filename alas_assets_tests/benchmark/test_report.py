@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 from alas_assets.benchmark.report import render_markdown, write_outputs
+from alas_assets.benchmark.runner import final_accuracy
 from alas_assets.benchmark.throughput import StageClock
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -102,6 +105,7 @@ def test_markdown_has_a_table_for_every_figure():
     assert "| base model + BM25 top-3 passages | 0.500 | 2/4 | 7 passages indexed |" in text
     assert "| ALAS it0001 candidate (after DPO) | 0.750 | 3/4 |" in text
     assert "| it0002 | 2 | 1.000 | 0.500 | -0.500 |" in text  # forgetting
+    assert "right after its iteration (model kept)" in text and "est. GFLOP/s (lower bound)" in text
     assert "**2.00x**" in text and "**1.90x**" in text
     assert "| ours (fast) | 1200 | 4.00 | 5.00 | 600.0 | 1.25 | 3.00 | 3.0% |" in text
     assert "| fixed-it0001-dpo-abc | dpo | 2 | 200 | 2.00 | 100.0 | n/a | n/a |" in text
@@ -135,3 +139,13 @@ def test_stage_clock_sums_steps_per_stage_and_iteration():
         {"iteration": "it0002", "stages": {"plan": 1.0, "study": 2.0}, "total": 3.0},
     ]
     assert summary["totals"] == {"plan": 2.0, "study": 7.0} and summary["total"] == 9.0
+
+
+def test_forgetting_compares_with_the_model_kept_after_each_iteration():
+    # it0002's candidate was not promoted: the final model descends from the parent that stayed (its "before").
+    loop = {"iterations": [{"iteration": "it0001", "promoted": True, "before": 0.0, "after_dpo": 0.75},
+                           {"iteration": "it0002", "promoted": False, "before": 0.5, "after_dpo": 1.0}]}
+    frame = pd.DataFrame({"iteration": ["it0001", "it0002"], "split": ["probe", "probe"], "correct": [True, False]})
+
+    rows = final_accuracy("final", frame, loop)["per_iteration"]
+    assert [r["after_own_iteration"] for r in rows] == [0.75, 0.5]

@@ -41,6 +41,7 @@ def test_feed_topics_extend_the_plan_and_respect_the_topic_cap(tmp_path):
     assert [t.order for t in topics] == [0, 1, 2]
     assert topics[1].name == "Zephyr release" and topics[1].source_refs == [known.ref]
     assert topics[2].name == "Kestrel Database 2.0" and topics[2].planner == "feed-sensor"
+    assert topics[2].source_refs == [fresh.ref]
     assert late.ref not in {r for t in topics for r in t.source_refs}  # no room: stays pending
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pytest
 
-from alas_assets.records import SourceDoc, Topic, content_hash
+from alas_assets.records import Topic
 from alas_assets.student.local import LocalStudent
 from alas_assets.teacher.offline import ExtractiveSynthesizer, ReferenceJudge
 from alas_assets_tests.conftest import DOCS, write_corpus

@@ -255,3 +255,11 @@ def test_source_labels_as_small_models_write_them_are_understood(server, tmp_pat
     pairs = synthesizer.synthesize(topic(), [source()], 4, 2, 1)
     assert [p.split for p in pairs] == ["train", "probe"]
     assert synthesizer.rejected == ["a fact with no training question: 'Marta Kowalczyk led the Zephyr Toolkit 9.2 release.'"]
+
+
+def test_a_repeated_question_or_probe_is_kept_once(server, tmp_path):
+    repeated = dict(GOOD_FACT, training=GOOD_FACT["training"] * 2)  # the same question twice within one fact
+    server.replies.append(study_reply(repeated, GOOD_FACT))  # ...and the same probe in a second fact
+    pairs = LLMSynthesizer(chat(server, tmp_path), "m").synthesize(topic(), [source()], 4, 2, 1)
+    assert [p.split for p in pairs] == ["train", "probe"]
+    assert len({p.pair_id for p in pairs}) == len(pairs)
