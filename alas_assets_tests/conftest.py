@@ -97,7 +97,7 @@ def tiny_domain(tmp_path, tiny_model_dir, state_dir) -> Path:
             max_new_tokens = 8
             batch_size = 8
             [thresholds]
-            qa_pairs_per_topic = 4
+            qa_pairs_per_topic = 12
             probes_per_topic = 2
             max_iterations = 2
             """

@@ -36,7 +36,7 @@ def test_minimal_domain_loads_with_offline_defaults(tmp_path):
     thresholds = domain.thresholds
     assert thresholds.mastery == pytest.approx(0.90)
     assert thresholds.convergence_delta == pytest.approx(0.01)
-    assert thresholds.qa_pairs_per_topic == 10
+    assert thresholds.qa_pairs_per_topic == 30
     assert thresholds.dpo_beta == pytest.approx(0.1)
     assert domain.student.backend == "local"
     assert domain.student.model == "smollm2-135m-instruct"

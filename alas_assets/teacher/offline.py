@@ -6,6 +6,7 @@ No model and no network: these are heuristics, labelled as such in every row the
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from collections import Counter
@@ -26,6 +27,17 @@ _NOUN = {
     "identifier": "identifier",
     "name": "name",
 }
+# Training wordings, one per study round in turn: remediation asks the same facts in new words.
+_RECALLS = [
+    "What does {topic} say about {span}?",
+    "According to {topic}, what about {span}?",
+    "Tell me what {topic} states about {span}.",
+]
+_CLOZES = [
+    "Fill in the blank about {topic}: {cloze}",
+    "Say this sentence from {topic} with the gap filled: {cloze}",
+    "{topic}, a sentence with a gap: {cloze} Give the whole sentence.",
+]
 # Kinds that make good held-out answers, best first.
 _PROBE_PREFERENCE = ["date", "name", "identifier", "number", "version"]
 
@@ -87,7 +99,9 @@ class ExtractiveSynthesizer:
     """
 
     name = "offline-extractive-synthesizer"
-    directions_per_fact = 2
+    # Measured on the demo (SmolLM2-135M, same SFT compute): 2 directions per fact 0.625 of the
+    # probes; 4 directions 0.625 in half the epochs; 6 (with clozes of the other spans) 0.70.
+    directions_per_fact = 6
 
     def __init__(self, seed: int = 0):
         self.seed = seed
@@ -123,9 +137,10 @@ class ExtractiveSynthesizer:
             )
             common = [s for s in others if s not in distinctive]
             askable = distinctive + content_words(sentence, spans) + common
-            for direction, span in self._directions(askable, distinctive, study_round):
+            clozable = [s for s in spans if s is not probe_span]
+            for direction, span in self._directions(askable, distinctive, clozable, study_round):
                 opening = _opening(sentence, sentences, study_round) if span is None else ""
-                pair = self._pair(topic, source, sentence, "train", direction, span, opening)
+                pair = self._pair(topic, source, sentence, "train", direction, span, opening, study_round)
                 # Two sentences can open alike ("The X cost ..."): ask such a question once, not twice
                 # with two answers under one pair_id.
                 if all(p.pair_id != pair.pair_id for p in train):
@@ -170,20 +185,25 @@ class ExtractiveSynthesizer:
         return notes
 
     def _directions(
-        self, askable: list[Span], distinctive: list[Span], study_round: int
+        self, askable: list[Span], distinctive: list[Span], clozable: list[Span], study_round: int
     ) -> list[tuple[str, Span | None]]:
-        """The statement completed from its opening, then the fact recalled from one of its parts.
+        """The statement completed from its opening, then the fact recalled from its parts, in turn
+        from a keyword ("what does X say about ...") and from the sentence with another span blanked.
 
-        No training pair is a cloze of a probed sentence: a small model answers a cloze by the training
-        answer of the most similar prompt, so clozes of the same sentence would teach it the wrong span.
-        Each study round recalls the fact from another part, so remediation sees new phrasings.
+        A cloze here blanks a span no probe asks for and is answered with the whole sentence, never
+        with the blanked span alone: a small model answers a probe's cloze like the training cloze
+        most similar to it, and that must be the sentence (which holds the probe's span), not a
+        neighbouring span. Each study round starts from other parts, so remediation sees new phrasings.
         """
-        recalls: list[tuple[str, Span | None]] = [("recall", span) for span in askable if span in distinctive or span.kind == "word"]
-        recalls = recalls or [("cloze", span) for span in askable]
-        if recalls:
-            shift = (study_round - 1) % len(recalls)
-            recalls = recalls[shift:] + recalls[:shift]
-        return ([("continue", None)] + recalls)[: self.directions_per_fact]
+        recalls = [("recall", span) for span in askable if span in distinctive or span.kind == "word"]
+        clozes = [("cloze", span) for span in clozable]
+        turns = []
+        for kind in (recalls, clozes):
+            if kind:
+                shift = (study_round - 1) % len(kind)
+                turns.append(kind[shift:] + kind[:shift])
+        interleaved = [direction for group in itertools.zip_longest(*turns) for direction in group if direction]
+        return ([("continue", None)] + interleaved)[: self.directions_per_fact]
 
     def _pair(
         self,
@@ -194,6 +214,7 @@ class ExtractiveSynthesizer:
         direction: str,
         span: Span | None,
         opening: str = "",
+        study_round: int = 1,
     ) -> QAPair:
         if span is None:  # "continue": complete the statement from its opening words
             question = f'Complete this statement from {topic.name}: "{opening} ..."'
@@ -202,13 +223,13 @@ class ExtractiveSynthesizer:
             key_span = rest[0].text if rest else sentence[len(opening):].strip()
         else:
             cloze = sentence[: span.start] + "___" + sentence[span.end :]
-            answer_text = span.text.strip("`")
             key_span = span.text
-            answer = f"{answer_text}. {sentence}"
+            answer = f"{span.text.strip('`')}. {sentence}"
+            wording = (study_round - 1) % len(_CLOZES)
             if direction == "cloze":
-                question = f"Fill in the blank about {topic.name}: {cloze}"
+                question, answer = _CLOZES[wording].format(topic=topic.name, cloze=cloze), sentence
             elif direction == "recall":
-                question, answer = f"What does {topic.name} say about {span.text}?", sentence
+                question, answer = _RECALLS[wording].format(topic=topic.name, span=span.text), sentence
                 key_span = _recall_key(sentence, span)
             else:  # probe: other wording, and a span no training pair blanks out
                 question = f'Answer briefly. In "{cloze}", what is the missing {_NOUN[span.kind]}?'

@@ -19,7 +19,7 @@ def test_smollm2_learns_an_unknown_fact_and_answers_a_held_out_probe(tmp_path):
     topic = Topic(iteration="it0001", topic="zephyr-release", name="Zephyr Toolkit 9.2 release",
                   summary="", source_refs=["zephyr-release.md"])
     sources = CorpusResearcher(corpus).research(topic)
-    pairs = ExtractiveSynthesizer().synthesize(topic, sources, n_train=8, n_probes=4, study_round=1)
+    pairs = ExtractiveSynthesizer().synthesize(topic, sources, n_train=24, n_probes=4, study_round=1)
     train = [p for p in pairs if p.split == "train"]
     probes = [p for p in pairs if p.split == "probe"]
     assert len(probes) >= 3
@@ -36,7 +36,7 @@ def test_smollm2_learns_an_unknown_fact_and_answers_a_held_out_probe(tmp_path):
     assert sum(before) == 0, "the base model cannot know an invented 2026 release"
 
     adapter = tmp_path / "adapter"
-    result = student.train_sft([], [(p.question, p.answer) for p in train], adapter, epochs=8, learning_rate=1e-3)
+    result = student.train_sft([], [(p.question, p.answer) for p in train], adapter, epochs=4, learning_rate=2e-3)
     assert (adapter / "adapter_config.json").is_file()
     assert result.loss is not None and result.tokens > 0
 

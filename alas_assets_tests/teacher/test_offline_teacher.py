@@ -110,7 +110,7 @@ def demo_topics():
     return {t.source_refs[0]: (t, researcher.research(t)) for t in topics}
 
 
-def synthesize(demo_topics, doc: str, study_round: int = 1, n_train: int = 10, n_probes: int = 4):
+def synthesize(demo_topics, doc: str, study_round: int = 1, n_train: int = 30, n_probes: int = 4):
     topic, sources = demo_topics[doc]
     return topic, sources, ExtractiveSynthesizer(seed=0).synthesize(topic, sources, n_train, n_probes, study_round)
 
@@ -148,11 +148,11 @@ def test_pairs_are_distinct(demo_topics, doc, study_round):
 
 @pytest.mark.parametrize("doc", DEMO_DOCS)
 def test_counts_and_splits(demo_topics, doc):
-    _, _, pairs = synthesize(demo_topics, doc, n_train=6, n_probes=2)
+    _, _, pairs = synthesize(demo_topics, doc, n_train=12, n_probes=2)
     train = [p for p in pairs if p.split == "train" and p.direction != "recite"]
     notes = [p for p in pairs if p.direction == "recite"]
     probes = [p for p in pairs if p.split == "probe"]
-    assert 1 <= len(train) <= 6
+    assert 1 <= len(train) <= 12
     assert 1 <= len(probes) <= 2
     # One recitation of the source's trained sentences, on top of the QA pairs; nothing untrained in it.
     assert len(notes) == 1 and notes[0].split == "train"
@@ -179,6 +179,23 @@ def test_probes_stay_held_out(demo_topics, doc, study_round):
             assert probe_cloze(probe.question) not in pair.question
             if pair.fact_id == probe.fact_id and pair.direction in ("cloze", "which"):
                 assert pair.answer_span != probe.answer_span
+
+
+@pytest.mark.parametrize("doc", DEMO_DOCS)
+def test_each_fact_is_asked_from_several_directions_and_clozes_are_answered_with_the_sentence(demo_topics, doc):
+    _, _, pairs = synthesize(demo_topics, doc)
+    probes = {p.fact_id: p for p in pairs if p.split == "probe"}
+    train = [p for p in pairs if p.split == "train" and p.direction != "recite"]
+    for fact_id in probes:
+        asked = [p.direction for p in train if p.fact_id == fact_id]
+        assert {"continue", "cloze"} <= set(asked)
+    clozes = [p for p in train if p.direction == "cloze"]
+    for pair in clozes:
+        # The whole sentence, so a probe that blanks another span of it is answered by recalling the fact.
+        assert pair.answer == pair.quote and "___" in pair.question
+        assert pair.quote in pair.question.replace("___", pair.answer_span)
+        if pair.fact_id in probes:
+            assert pair.answer_span != probes[pair.fact_id].answer_span
 
 
 @pytest.mark.parametrize("doc", DEMO_DOCS)
