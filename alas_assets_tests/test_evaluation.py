@@ -170,6 +170,15 @@ def test_revision_stops_when_the_gain_is_under_delta(before, after):
     assert revisions[0].stop_reason.startswith("converged")
 
 
+def test_a_refused_candidate_that_learned_is_studied_again_not_converged():
+    # Refused for forgetting: the kept model's accuracy is the parent's, but the candidate did learn.
+    refused = revise(topics("a"), {"a": 0.0}, {"a": 0.0}, {}, THRESHOLDS, 1, candidate={"a": 0.7})
+    assert refused[0].continue_loop and refused[0].status == "remediate"
+    assert refused[0].accuracy_after == 0.0
+    learned_nothing = revise(topics("a"), {"a": 0.0}, {"a": 0.0}, {}, THRESHOLDS, 1, candidate={"a": 0.0})
+    assert learned_nothing[0].stop_reason.startswith("converged")
+
+
 def test_a_topic_without_scores_needs_remediation():
     revisions = revise(topics("a", "b"), {"a": 0.0}, {"a": 0.8}, {}, THRESHOLDS, 1)
     assert {r.topic: r.status for r in revisions} == {"a": "remediate", "b": "remediate"}

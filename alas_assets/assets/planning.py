@@ -98,10 +98,11 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         promoted = bool(promotion["promoted"].iloc[0])
         before = accuracy_by_topic(baseline_scores)
         # The knowledge the domain now has is the promoted model's: the candidate's if promoted.
-        after = accuracy_by_topic(dpo_judge_scores) if promoted else before
+        candidate = accuracy_by_topic(dpo_judge_scores)
+        after = candidate if promoted else before
         probes = baseline_scores[baseline_scores["split"] == "probe"].groupby("topic").size().to_dict()
         revisions = revise(
-            topics, before, after, probes, domain.domain.thresholds, iteration_number(iteration)
+            topics, before, after, probes, domain.domain.thresholds, iteration_number(iteration), candidate
         )
         for revision in revisions:
             revision.run_id = context.run_id
