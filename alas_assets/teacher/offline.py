@@ -99,8 +99,8 @@ class ExtractiveSynthesizer:
     """
 
     name = "offline-extractive-synthesizer"
-    # Measured on the demo (SmolLM2-135M, same SFT compute): 2 directions per fact 0.625 of the
-    # probes; 4 directions 0.625 in half the epochs; 6 (with clozes of the other spans) 0.70.
+    # Held-out probe accuracy of SmolLM2-135M on the demo's iteration-1 data: 2 directions per fact,
+    # 8 epochs 0.625; 4 directions, 4 epochs 0.625; 6 (clozes of the other spans too) 0.70, 0.80 at lr 2e-3.
     directions_per_fact = 6
 
     def __init__(self, seed: int = 0):
