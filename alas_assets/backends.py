@@ -6,10 +6,8 @@ the environment variables the domain names; none is logged or stored.
 
 from __future__ import annotations
 
-
 from alas_assets.domain import Domain
 from alas_assets.teacher.base import Judge, Planner, Synthesizer
-
 
 
 class BackendError(ValueError):

@@ -140,18 +140,18 @@ def revise(
     probes: dict[str, int],
     thresholds: Thresholds,
     iteration_number: int,
-    candidate: dict[str, float] | None = None,
+    promoted: bool = True,
 ) -> list[TopicRevision]:
     """Mastered topics are done; the rest are remediated; say whether the loop goes on and why not.
 
-    `after` is the kept model's accuracy; `candidate` (default: `after`) the trained candidate's. The
-    loop has converged when the candidate gained too little; a candidate refused for forgetting that
-    did learn is no convergence: the next iteration studies again from the kept model.
+    `after` is the candidate's accuracy. A refused candidate leaves the domain with the parent's
+    knowledge (`before`), yet its gain still decides convergence: one refused for forgetting that did
+    learn is no convergence, and the next iteration studies again from the kept model.
     """
-    trained = after if candidate is None else candidate
-    mean_after = sum(trained.get(t.topic, 0.0) for t in topics) / max(1, len(topics))
+    mean_after = sum(after.get(t.topic, 0.0) for t in topics) / max(1, len(topics))
     mean_before = sum(before.get(t.topic, 0.0) for t in topics) / max(1, len(topics))
-    all_mastered = all(after.get(t.topic, 0.0) >= thresholds.mastery for t in topics)
+    kept = after if promoted else before
+    all_mastered = all(kept.get(t.topic, 0.0) >= thresholds.mastery for t in topics)
     if all_mastered:
         stop = "every topic is mastered"
     elif iteration_number >= thresholds.max_iterations:
@@ -162,7 +162,7 @@ def revise(
         stop = ""
     revisions = []
     for topic in topics:
-        score = after.get(topic.topic, 0.0)
+        score = kept.get(topic.topic, 0.0)
         mastered = score >= thresholds.mastery
         revisions.append(
             TopicRevision(

@@ -172,10 +172,10 @@ def test_revision_stops_when_the_gain_is_under_delta(before, after):
 
 def test_a_refused_candidate_that_learned_is_studied_again_not_converged():
     # Refused for forgetting: the kept model's accuracy is the parent's, but the candidate did learn.
-    refused = revise(topics("a"), {"a": 0.0}, {"a": 0.0}, {}, THRESHOLDS, 1, candidate={"a": 0.7})
+    refused = revise(topics("a"), {"a": 0.0}, {"a": 0.7}, {}, THRESHOLDS, 1, promoted=False)
     assert refused[0].continue_loop and refused[0].status == "remediate"
     assert refused[0].accuracy_after == 0.0
-    learned_nothing = revise(topics("a"), {"a": 0.0}, {"a": 0.0}, {}, THRESHOLDS, 1, candidate={"a": 0.0})
+    learned_nothing = revise(topics("a"), {"a": 0.0}, {"a": 0.0}, {}, THRESHOLDS, 1, promoted=False)
     assert learned_nothing[0].stop_reason.startswith("converged")
 
 

@@ -96,13 +96,15 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         iteration = context.partition_key
         topics = from_frame(curriculum, Topic)
         promoted = bool(promotion["promoted"].iloc[0])
-        before = accuracy_by_topic(baseline_scores)
-        # The knowledge the domain now has is the promoted model's: the candidate's if promoted.
-        candidate = accuracy_by_topic(dpo_judge_scores)
-        after = candidate if promoted else before
         probes = baseline_scores[baseline_scores["split"] == "probe"].groupby("topic").size().to_dict()
         revisions = revise(
-            topics, before, after, probes, domain.domain.thresholds, iteration_number(iteration), candidate
+            topics,
+            accuracy_by_topic(baseline_scores),
+            accuracy_by_topic(dpo_judge_scores),
+            probes,
+            domain.domain.thresholds,
+            iteration_number(iteration),
+            promoted,
         )
         for revision in revisions:
             revision.run_id = context.run_id

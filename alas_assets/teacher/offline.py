@@ -99,8 +99,9 @@ class ExtractiveSynthesizer:
     """
 
     name = "offline-extractive-synthesizer"
-    # Held-out probe accuracy of SmolLM2-135M on the demo's iteration-1 data: 2 directions per fact,
-    # 8 epochs 0.625; 4 directions, 4 epochs 0.625; 6 (clozes of the other spans too) 0.70, 0.80 at lr 2e-3.
+    # Held-out probe accuracy of SmolLM2-135M on the demo's iteration-1 data (SFT only): 2 directions per
+    # fact, 8 epochs 0.625; 4 directions, 4 epochs 0.625; 4 + 2 clozes of the other spans 0.70, and 0.80 at
+    # lr 2e-3. These 6 in the loop (SFT + DPO, lr 2e-3): 0.725 and 0.875 in two `make bench` runs.
     directions_per_fact = 6
 
     def __init__(self, seed: int = 0):
@@ -127,18 +128,16 @@ class ExtractiveSynthesizer:
         for fact in trained:
             source, sentence, spans = fact
             probe_span = _probe_span(spans, topic.name) if id(fact) in probed else None
-            # Spans that name the topic or recur across facts say little about this fact: they come last,
-            # after the sentence's own content words (asking for the topic's name every time would only
-            # teach the model to answer with it).
             others = [s for s in spans if s is not probe_span]
+            # Recalled from its distinctive spans and its content words: a span that names the topic or
+            # recurs across facts says little about this fact (asking about the topic's name every time
+            # would only teach the model to answer with it). Such spans are still blanked in clozes.
             distinctive = sorted(
                 (s for s in others if span_counts[s.text] == 1 and s.text.lower() not in topic.name.lower()),
                 key=lambda s: -len(s.text),
             )
-            common = [s for s in others if s not in distinctive]
-            askable = distinctive + content_words(sentence, spans) + common
-            clozable = [s for s in spans if s is not probe_span]
-            for direction, span in self._directions(askable, distinctive, clozable, study_round):
+            recallable = distinctive + content_words(sentence, spans)
+            for direction, span in self._directions(recallable, others, study_round):
                 opening = _opening(sentence, sentences, study_round) if span is None else ""
                 pair = self._pair(topic, source, sentence, "train", direction, span, opening, study_round)
                 # Two sentences can open alike ("The X cost ..."): ask such a question once, not twice
@@ -185,7 +184,7 @@ class ExtractiveSynthesizer:
         return notes
 
     def _directions(
-        self, askable: list[Span], distinctive: list[Span], clozable: list[Span], study_round: int
+        self, recallable: list[Span], clozable: list[Span], study_round: int
     ) -> list[tuple[str, Span | None]]:
         """The statement completed from its opening, then the fact recalled from its parts, in turn
         from a keyword ("what does X say about ...") and from the sentence with another span blanked.
@@ -195,13 +194,11 @@ class ExtractiveSynthesizer:
         most similar to it, and that must be the sentence (which holds the probe's span), not a
         neighbouring span. Each study round starts from other parts, so remediation sees new phrasings.
         """
-        recalls = [("recall", span) for span in askable if span in distinctive or span.kind == "word"]
-        clozes = [("cloze", span) for span in clozable]
         turns = []
-        for kind in (recalls, clozes):
-            if kind:
-                shift = (study_round - 1) % len(kind)
-                turns.append(kind[shift:] + kind[:shift])
+        for kind, spans in (("recall", recallable), ("cloze", clozable)):
+            if spans:
+                shift = (study_round - 1) % len(spans)
+                turns.append([(kind, span) for span in spans[shift:] + spans[:shift]])
         interleaved = [direction for group in itertools.zip_longest(*turns) for direction in group if direction]
         return ([("continue", None)] + interleaved)[: self.directions_per_fact]
 
@@ -224,15 +221,14 @@ class ExtractiveSynthesizer:
         else:
             cloze = sentence[: span.start] + "___" + sentence[span.end :]
             key_span = span.text
-            answer = f"{span.text.strip('`')}. {sentence}"
-            wording = (study_round - 1) % len(_CLOZES)
             if direction == "cloze":
-                question, answer = _CLOZES[wording].format(topic=topic.name, cloze=cloze), sentence
+                question, answer = _in_turn(_CLOZES, study_round).format(topic=topic.name, cloze=cloze), sentence
             elif direction == "recall":
-                question, answer = _RECALLS[wording].format(topic=topic.name, span=span.text), sentence
+                question, answer = _in_turn(_RECALLS, study_round).format(topic=topic.name, span=span.text), sentence
                 key_span = _recall_key(sentence, span)
             else:  # probe: other wording, and a span no training pair blanks out
                 question = f'Answer briefly. In "{cloze}", what is the missing {_NOUN[span.kind]}?'
+                answer = f"{span.text.strip('`')}. {sentence}"
         return QAPair(
             iteration=topic.iteration,
             topic=topic.topic,
@@ -250,6 +246,10 @@ class ExtractiveSynthesizer:
             quote=sentence,
             synthesizer=self.name,
         )
+
+
+def _in_turn(wordings: list[str], study_round: int) -> str:
+    return wordings[(study_round - 1) % len(wordings)]
 
 
 def _opening(sentence: str, sentences: list[str], study_round: int) -> str:
