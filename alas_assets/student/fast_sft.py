@@ -62,7 +62,7 @@ def length_buckets(lengths: Sequence[int], batch_size: int, rng: random.Random) 
     return batches
 
 
-def _collate(items: Sequence[Encoded], pad_id: int, device: str) -> tuple[torch.Tensor, ...]:
+def collate(items: Sequence[Encoded], pad_id: int, device: str) -> tuple[torch.Tensor, ...]:
     width = max(len(item.input_ids) for item in items)
     ids = torch.full((len(items), width), pad_id, dtype=torch.long)
     labels = torch.full((len(items), width), IGNORE, dtype=torch.long)
@@ -76,7 +76,7 @@ def _collate(items: Sequence[Encoded], pad_id: int, device: str) -> tuple[torch.
     return ids.to(device), labels.to(device), mask.to(device), anchors.to(device)
 
 
-def _answer_logits(causal_lm, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+def answer_logits(causal_lm, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
     """Next-token logits at the labelled positions only (the vocabulary projection is the costly part)."""
     body = causal_lm.get_decoder() if hasattr(causal_lm, "get_decoder") else causal_lm.model
     hidden = body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -88,16 +88,64 @@ def completion_loss(model, input_ids: torch.Tensor, labels: torch.Tensor, attent
     causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
     targets = labels[:, 1:]
     keep = targets != IGNORE
-    logits = _answer_logits(causal_lm, input_ids, attention_mask, keep)
+    logits = answer_logits(causal_lm, input_ids, attention_mask, keep)
     per_token = F.cross_entropy(logits, targets[keep], reduction="none")
     if anchors.any():
         anchor_token = anchors[:, None].expand_as(targets)[keep]
         # The parent is this model with the adapter off; only the anchor rows need its forward pass.
         with torch.no_grad(), model.disable_adapter():
-            parent = _answer_logits(causal_lm, input_ids[anchors], attention_mask[anchors], keep[anchors])
+            parent = answer_logits(causal_lm, input_ids[anchors], attention_mask[anchors], keep[anchors])
         kl = F.kl_div(F.log_softmax(logits[anchor_token], -1), F.log_softmax(parent, -1), log_target=True, reduction="none").sum(-1)
         per_token = per_token.masked_scatter(anchor_token, kl)
     return per_token.mean()
+
+
+def pad_token_id(tokenizer) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+
+def run_epochs(
+    model,
+    lengths: Sequence[int],
+    batch_loss: Callable[[list[int]], tuple[torch.Tensor, int]],
+    *,
+    epochs: int,
+    learning_rate: float,
+    batch_size: int,
+    rng: random.Random,
+    on_log: Callable[[str], None] | None = None,
+) -> tuple[float, int]:
+    """Length-bucketed epochs of AdamW on the trainable (LoRA) weights, a short linear warm-up then
+    cosine decay. ``batch_loss`` maps a batch of example indices to (loss, tokens it ran through).
+    Returns (mean loss of the last epoch, tokens processed)."""
+    total_steps = math.ceil(len(lengths) / batch_size) * epochs
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=0.0)
+    warmup = min(2, total_steps)
+    # Not transformers' get_cosine_schedule_with_warmup: that one's first step has lr 0 (a wasted step); ours starts at lr / warmup.
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: (step + 1) / warmup if step < warmup else 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total_steps - warmup))),
+    )
+    model.train()
+    tokens = step = 0
+    losses: list[float] = []
+    for epoch in range(epochs):
+        losses = []
+        for batch in length_buckets(lengths, batch_size, rng):
+            loss, batch_tokens = batch_loss(batch)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+            tokens += batch_tokens
+            step += 1
+            losses.append(loss.item())
+            if on_log:
+                on_log(f"step {step}/{total_steps} epoch {epoch + 1}: loss {losses[-1]:.4f}")
+    model.eval()
+    return sum(losses) / max(1, len(losses)), tokens
 
 
 def train(
@@ -116,41 +164,23 @@ def train(
 ) -> tuple[float, int, float]:
     """Train the (peft-wrapped) model in place. Returns (mean loss of the last epoch, tokens processed, seconds)."""
     torch.manual_seed(seed)
-    rng = random.Random(seed)
     data = encode_pairs(tokenizer, examples) + encode_pairs(tokenizer, anchors, anchor=True)
-    lengths = [len(item.input_ids) for item in data]
-    steps_per_epoch = math.ceil(len(data) / batch_size)
-    total_steps = steps_per_epoch * epochs
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=0.0)
-    warmup = min(2, total_steps)
-    # Not transformers' get_cosine_schedule_with_warmup: that one's first step has lr 0 (a wasted step); ours starts at lr / warmup.
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: (step + 1) / warmup if step < warmup else 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total_steps - warmup))),
-    )
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    model.train()
-    tokens = 0
-    step = 0
-    last_epoch_losses: list[float] = []
+    pad_id = pad_token_id(tokenizer)
+
+    def batch_loss(batch: list[int]) -> tuple[torch.Tensor, int]:
+        ids, labels, mask, anchor_rows = collate([data[i] for i in batch], pad_id, device)
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+            return completion_loss(model, ids, labels, mask, anchor_rows), int(mask.sum())
+
     started = time.perf_counter()
-    for epoch in range(epochs):
-        last_epoch_losses = []
-        for batch in length_buckets(lengths, batch_size, rng):
-            ids, labels, mask, anchor_rows = _collate([data[i] for i in batch], pad_id, device)
-            with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
-                loss = completion_loss(model, ids, labels, mask, anchor_rows)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad(set_to_none=True)
-            tokens += int(mask.sum())
-            step += 1
-            last_epoch_losses.append(loss.item())
-            if on_log:
-                on_log(f"step {step}/{total_steps} epoch {epoch + 1}: loss {last_epoch_losses[-1]:.4f}")
-    seconds = time.perf_counter() - started
-    model.eval()
-    return sum(last_epoch_losses) / max(1, len(last_epoch_losses)), tokens, seconds
+    loss, tokens = run_epochs(
+        model,
+        [len(item.input_ids) for item in data],
+        batch_loss,
+        epochs=epochs,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        rng=random.Random(seed),
+        on_log=on_log,
+    )
+    return loss, tokens, time.perf_counter() - started

