@@ -140,7 +140,8 @@ def revise(
     probes: dict[str, int],
     thresholds: Thresholds,
     iteration_number: int,
-    promoted: bool = True,
+    *,
+    promoted: bool,
 ) -> list[TopicRevision]:
     """Mastered topics are done; the rest are remediated; say whether the loop goes on and why not.
 

@@ -140,7 +140,7 @@ def topics(*slugs: str) -> list[Topic]:
 
 
 def test_revision_marks_mastered_and_remediated_topics_and_goes_on():
-    revisions = revise(topics("a", "b"), {"a": 0.0, "b": 0.0}, {"a": 0.90, "b": 0.5}, {"a": 4, "b": 4}, THRESHOLDS, 1)
+    revisions = revise(topics("a", "b"), {"a": 0.0, "b": 0.0}, {"a": 0.90, "b": 0.5}, {"a": 4, "b": 4}, THRESHOLDS, 1, promoted=True)
     by_topic = {r.topic: r for r in revisions}
     assert by_topic["a"].status == "mastered"  # exactly at tau
     assert by_topic["b"].status == "remediate"
@@ -151,13 +151,13 @@ def test_revision_marks_mastered_and_remediated_topics_and_goes_on():
 
 
 def test_revision_stops_when_every_topic_is_mastered():
-    revisions = revise(topics("a", "b"), {}, {"a": 1.0, "b": 0.95}, {}, THRESHOLDS, 1)
+    revisions = revise(topics("a", "b"), {}, {"a": 1.0, "b": 0.95}, {}, THRESHOLDS, 1, promoted=True)
     assert all(r.status == "mastered" for r in revisions)
     assert all(not r.continue_loop and r.stop_reason == "every topic is mastered" for r in revisions)
 
 
 def test_revision_stops_when_the_iteration_budget_is_used():
-    revisions = revise(topics("a"), {"a": 0.0}, {"a": 0.5}, {}, THRESHOLDS, THRESHOLDS.max_iterations)
+    revisions = revise(topics("a"), {"a": 0.0}, {"a": 0.5}, {}, THRESHOLDS, THRESHOLDS.max_iterations, promoted=True)
     assert revisions[0].status == "remediate"
     assert not revisions[0].continue_loop
     assert revisions[0].stop_reason == "iteration budget of 3 used"
@@ -165,7 +165,7 @@ def test_revision_stops_when_the_iteration_budget_is_used():
 
 @pytest.mark.parametrize(("before", "after"), [(0.5, 0.505), (0.5, 0.5), (0.6, 0.5)])
 def test_revision_stops_when_the_gain_is_under_delta(before, after):
-    revisions = revise(topics("a"), {"a": before}, {"a": after}, {}, THRESHOLDS, 1)
+    revisions = revise(topics("a"), {"a": before}, {"a": after}, {}, THRESHOLDS, 1, promoted=True)
     assert not revisions[0].continue_loop
     assert revisions[0].stop_reason.startswith("converged")
 
@@ -180,7 +180,7 @@ def test_a_refused_candidate_that_learned_is_studied_again_not_converged():
 
 
 def test_a_topic_without_scores_needs_remediation():
-    revisions = revise(topics("a", "b"), {"a": 0.0}, {"a": 0.8}, {}, THRESHOLDS, 1)
+    revisions = revise(topics("a", "b"), {"a": 0.0}, {"a": 0.8}, {}, THRESHOLDS, 1, promoted=True)
     assert {r.topic: r.status for r in revisions} == {"a": "remediate", "b": "remediate"}
     assert revisions[1].accuracy_after == 0.0
     assert revisions[0].continue_loop  # mean gain 0.4 > delta

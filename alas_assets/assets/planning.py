@@ -104,7 +104,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             probes,
             domain.domain.thresholds,
             iteration_number(iteration),
-            promoted,
+            promoted=promoted,
         )
         for revision in revisions:
             revision.run_id = context.run_id

@@ -17,16 +17,14 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from alas_assets.student.fast_sft import IGNORE, Encoded, answer_logits, collate, encode_pairs, pad_token_id, run_epochs
+from alas_assets.student.fast_sft import Encoded, collate, encode_pairs, labelled_logits, pad_token_id, run_epochs
 
 
 def answer_logps(model, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Per row, the summed log-probability of its labelled (answer) tokens."""
-    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
-    targets = labels[:, 1:]
-    keep = targets != IGNORE
-    token_logps = -F.cross_entropy(answer_logits(causal_lm, input_ids, attention_mask, keep), targets[keep], reduction="none")
-    rows = torch.arange(len(input_ids), device=input_ids.device)[:, None].expand_as(targets)[keep]
+    """Per row, the summed log-probability of its labelled (answer) tokens (fp32)."""
+    _, keep, logits, targets = labelled_logits(model, input_ids, labels, attention_mask)
+    token_logps = -F.cross_entropy(logits, targets, reduction="none")
+    rows = torch.arange(len(input_ids), device=input_ids.device)[:, None].expand_as(keep)[keep]
     return torch.zeros(len(input_ids), device=input_ids.device).index_add(0, rows, token_logps)
 
 
@@ -67,13 +65,13 @@ def train(
         for start in range(0, len(preferences), batch_size):
             batch = list(range(start, min(start + batch_size, len(preferences))))
             ids, labels, mask, _ = collate(rows(batch), pad_id, device)
-            logps = answer_logps(model, ids, labels, mask).float()
+            logps = answer_logps(model, ids, labels, mask)
             ref_chosen[batch], ref_rejected[batch] = logps[: len(batch)], logps[len(batch) :]
 
     def batch_loss(batch: list[int]) -> tuple[torch.Tensor, int]:
         ids, labels, mask, _ = collate(rows(batch), pad_id, device)
         with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
-            logps = answer_logps(model, ids, labels, mask).float()
+            logps = answer_logps(model, ids, labels, mask)
         n = len(batch)
         return dpo_loss(logps[:n], logps[n:], ref_chosen[batch], ref_rejected[batch], beta), int(mask.sum())
 

@@ -83,15 +83,19 @@ def answer_logits(causal_lm, input_ids: torch.Tensor, attention_mask: torch.Tens
     return causal_lm.get_output_embeddings()(hidden[:, :-1][keep]).float()
 
 
+def labelled_logits(model, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor):
+    """(causal LM under the adapter, which next-token positions carry a label, their logits, their labels)."""
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    keep = labels[:, 1:] != IGNORE
+    return causal_lm, keep, answer_logits(causal_lm, input_ids, attention_mask, keep), labels[:, 1:][keep]
+
+
 def completion_loss(model, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
     """Mean over labelled tokens: cross-entropy on ordinary rows, KL(parent || model) on anchor rows."""
-    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
-    targets = labels[:, 1:]
-    keep = targets != IGNORE
-    logits = answer_logits(causal_lm, input_ids, attention_mask, keep)
-    per_token = F.cross_entropy(logits, targets[keep], reduction="none")
+    causal_lm, keep, logits, targets = labelled_logits(model, input_ids, labels, attention_mask)
+    per_token = F.cross_entropy(logits, targets, reduction="none")
     if anchors.any():
-        anchor_token = anchors[:, None].expand_as(targets)[keep]
+        anchor_token = anchors[:, None].expand_as(keep)[keep]
         # The parent is this model with the adapter off; only the anchor rows need its forward pass.
         with torch.no_grad(), model.disable_adapter():
             parent = answer_logits(causal_lm, input_ids[anchors], attention_mask[anchors], keep[anchors])

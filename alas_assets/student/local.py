@@ -205,18 +205,22 @@ class LocalStudent:
             task_type="CAUSAL_LM",
         )
 
-    def _loop_settings(self) -> dict:
-        return dict(batch_size=self.batch_size, seed=self.seed, bf16=use_bf16(), device=self.device)
-
-    def _trainable(self, model):
-        """The model wrapped with a fresh LoRA adapter, ready for our training loops."""
+    def _train_loop(self, loop, chain: Sequence[str], data, out_dir: Path, **settings) -> tuple[float, int, float]:
+        """One of our training loops (fast_sft.train, fast_dpo.train) on a fresh LoRA adapter over the
+        chain's merged model; the adapter is written atomically. Returns the loop's (loss, tokens, seconds)."""
         from peft import get_peft_model
 
+        model, tokenizer = self._fresh(chain)
         if use_bf16():
             # Frozen weights stored in bf16 (merged in fp32 first, in _fresh): autocast then casts only
             # activations, not every weight at every step. LoRA weights stay fp32 (peft's default).
             model = model.to(torch.bfloat16)
-        return get_peft_model(model, self._lora())
+        model = get_peft_model(model, self._lora())
+        result = loop(
+            model, tokenizer, data, batch_size=self.batch_size, seed=self.seed, bf16=use_bf16(), device=self.device, **settings
+        )
+        _save_adapter(model, out_dir)
+        return result
 
     def train_sft(
         self,
@@ -239,23 +243,14 @@ class LocalStudent:
         """
         if not examples:
             raise StudentError("SFT needs at least one training example")
-        model, tokenizer = self._fresh(chain)
         if trainer == "trl":
+            model, tokenizer = self._fresh(chain)
             return self._train_sft_trl(model, tokenizer, [*examples, *anchors], out_dir, epochs, learning_rate, on_log)
         from alas_assets.student import fast_sft
 
-        model = self._trainable(model)
-        loss, tokens, seconds = fast_sft.train(
-            model,
-            tokenizer,
-            examples,
-            epochs=epochs,
-            learning_rate=learning_rate,
-            **self._loop_settings(),
-            anchors=anchors,
-            on_log=on_log,
+        loss, tokens, seconds = self._train_loop(
+            fast_sft.train, chain, examples, out_dir, epochs=epochs, learning_rate=learning_rate, anchors=anchors, on_log=on_log
         )
-        _save_adapter(model, out_dir)
         return TrainResult(len(examples) + len(anchors), tokens, loss, seconds)
 
     def _train_sft_trl(self, model, tokenizer, examples, out_dir, epochs, learning_rate, on_log) -> TrainResult:
@@ -308,19 +303,9 @@ class LocalStudent:
             raise StudentError("DPO needs at least one preference pair")
         from alas_assets.student import fast_dpo
 
-        model, tokenizer = self._fresh(chain)
-        model = self._trainable(model)
-        loss, tokens, seconds = fast_dpo.train(
-            model,
-            tokenizer,
-            preferences,
-            beta=beta,
-            epochs=epochs,
-            learning_rate=learning_rate,
-            **self._loop_settings(),
-            on_log=on_log,
+        loss, tokens, seconds = self._train_loop(
+            fast_dpo.train, chain, preferences, out_dir, beta=beta, epochs=epochs, learning_rate=learning_rate, on_log=on_log
         )
-        _save_adapter(model, out_dir)
         return TrainResult(len(preferences), tokens, loss, seconds)
 
 
