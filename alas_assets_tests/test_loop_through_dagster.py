@@ -67,10 +67,13 @@ def test_when_dpo_is_skipped_the_candidate_is_not_graded_twice(tiny_domain, monk
 
     monkeypatch.setattr(training_assets, "preference_pairs", lambda judgements, pairs: ([], 0))  # nothing for DPO
     graded_stages: list[str] = []
+    checked: list[tuple[str, bool]] = []  # (split, whether its answer may come from teacher forcing)
     real_graded = evaluation_assets._graded
 
     def counting(*args, **kwargs):
         graded_stages.append(args[5])
+        expected = kwargs.get("expected") or [None] * len(args[4])
+        checked.extend((q.split, e is not None) for q, e in zip(args[4], expected, strict=True))
         return real_graded(*args, **kwargs)
 
     monkeypatch.setattr(evaluation_assets, "_graded", counting)
@@ -80,5 +83,8 @@ def test_when_dpo_is_skipped_the_candidate_is_not_graded_twice(tiny_domain, monk
     sft = warehouse.query(f"select pair_id, answer, correct, model_id from {SCHEMA}.judge_scores where split = 'probe' order by pair_id")
     dpo = warehouse.query(f"select pair_id, answer, correct, model_id, stage from {SCHEMA}.dpo_judge_scores order by pair_id")
     assert "dpo" not in graded_stages and "sft" in graded_stages
+    # Only training answers may be checked by teacher forcing instead of generated; probes always are.
+    assert {split for split, by_reference in checked if by_reference} == {"train"}
+    assert not any(by_reference for split, by_reference in checked if split != "train")
     assert set(dpo["stage"]) == {"dpo"}
     assert dpo[["pair_id", "answer", "correct", "model_id"]].equals(sft)

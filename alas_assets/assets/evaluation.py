@@ -21,13 +21,14 @@ def _graded(
     stage: str,
     run_id: str,
     iteration: str | None = None,
+    expected: list[str | None] | None = None,
 ) -> pd.DataFrame:
-    """The model's answers to the questions, graded by the judge."""
+    """The model's answers to the questions, graded by the judge. ``expected`` (aligned with the
+    questions) lets the backend skip generating an answer it can show greedy decoding would give."""
     chain = adapter_chain(domain.warehouse(), model_id)
     backend = student.backend()
-    judgements = grade(
-        lambda qs: backend.answer(chain, qs), judge, questions, stage=stage, model_id=model_id, run_id=run_id, iteration=iteration
-    )
+    answer = (lambda qs: backend.answer(chain, qs, expected=expected)) if expected else (lambda qs: backend.answer(chain, qs))
+    judgements = grade(answer, judge, questions, stage=stage, model_id=model_id, run_id=run_id, iteration=iteration)
     return to_frame(judgements, Judgement)
 
 
@@ -100,10 +101,16 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         qa_pairs: pd.DataFrame,
         sft_model: pd.DataFrame,
     ) -> pd.DataFrame:
-        """The SFT model on the held-out probes, and on its training questions (to find what DPO must fix)."""
+        """The SFT model on the held-out probes, and on its training questions (to find what DPO must fix).
+
+        A training question whose reference the model reproduces exactly under teacher forcing is
+        not generated again (greedy decoding would give the reference); probes are always generated."""
         model_id = str(sft_model["model_id"].iloc[0])
         questions = [Question.of(p) for p in from_frame(qa_pairs, QAPair)]
-        return _score(context, domain, student, teacher, model_id, questions, "sft")
+        judge = teacher.judge()
+        expected = [q.reference if q.split == "train" else None for q in questions]
+        graded = _graded(domain, student, judge, model_id, questions, "sft", context.run_id, expected=expected)
+        return _scored(context, judge, graded)
 
     @dg.asset(
         **per_topic,

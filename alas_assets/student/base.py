@@ -31,9 +31,17 @@ class Student(Protocol):
     kind: str  # prefix of the training method recorded in the registry: "lora", "openai"
 
     def answer(
-        self, chain: Sequence[str], questions: Sequence[str], progress: Callable[[int], None] | None = None
+        self,
+        chain: Sequence[str],
+        questions: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        expected: Sequence[str | None] | None = None,
     ) -> list[str]:
-        """Greedy answers of the model version `chain` to `questions`, in order."""
+        """Greedy answers of the model version `chain` to `questions`, in order.
+
+        `expected` (optional, per question) is an answer the backend may check instead of generating:
+        where it can show greedy decoding gives exactly that answer it may return it. Backends that
+        cannot check it generate every answer."""
 
     def train_sft(
         self,

@@ -14,6 +14,7 @@ import tempfile
 import time
 import warnings
 from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -169,9 +170,31 @@ class LocalStudent:
         self._loaded.move_to_end(key)
         return self._loaded[key]
 
-    def answer(self, chain: Sequence[str], questions: Sequence[str], progress: Callable[[int], None] | None = None) -> list[str]:
-        """Greedy answers, in batches, each stopping at its own end of turn."""
+    def answer(
+        self,
+        chain: Sequence[str],
+        questions: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        expected: Sequence[str | None] | None = None,
+    ) -> list[str]:
+        """Greedy answers, in batches, each stopping at its own end of turn.
+
+        Where ``expected`` gives a question an answer, one teacher-forced pass checks whether greedy
+        decoding would produce exactly that answer (every next-token argmax is its token, up to the end
+        of turn); if so it is returned without generating, else the question is answered as usual."""
         model, tokenizer = self.load(chain)
+        answers: list[str | None] = [None] * len(questions)
+        if expected is not None:
+            checked = [(i, q, a) for i, (q, a) in enumerate(zip(questions, expected, strict=True)) if a is not None]
+            for (i, _, _), text in zip(checked, self._greedy_reproductions(model, tokenizer, [(q, a) for _, q, a in checked])):
+                answers[i] = text
+            log.info("%d of %d expected answers reproduced by teacher forcing; generating the rest", sum(a is not None for a in answers), len(checked))
+        todo = [i for i, a in enumerate(answers) if a is None]
+        for i, text in zip(todo, self._generate(model, tokenizer, [questions[i] for i in todo], len(questions) - len(todo), progress)):
+            answers[i] = text
+        return [a or "" for a in answers]
+
+    def _generate(self, model, tokenizer, questions: Sequence[str], done: int, progress: Callable[[int], None] | None) -> list[str]:
         tokenizer.padding_side = "left"
         answers: list[str] = []
         for start in range(0, len(questions), self.eval_batch_size):
@@ -191,8 +214,38 @@ class LocalStudent:
             new_tokens = output[:, encoded["input_ids"].shape[1] :]
             answers += [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
             if progress:
-                progress(len(answers))
+                progress(done + len(answers))
         return answers
+
+    def _greedy_reproductions(self, model, tokenizer, pairs: Sequence[tuple[str, str]]) -> list[str | None]:
+        """Per (question, answer): the answer's text as generation would decode it, if greedy decoding
+        reproduces it token for token up to its end of turn within max_new_tokens; else None."""
+        from alas_assets.student.fast_sft import IGNORE, collate, encode_pairs, labelled_logits, pad_token_id
+
+        stops = model.generation_config.eos_token_id
+        stops = set(stops if isinstance(stops, list) else [stops])
+        encoded = []
+        for item in encode_pairs(tokenizer, pairs):
+            labels = list(item.labels)
+            answer_at = next((i for i, t in enumerate(labels) if t != IGNORE), len(labels))
+            end = next((i for i in range(answer_at, len(labels)) if labels[i] in stops), None)
+            if end is not None:  # what comes after the end of turn is never generated
+                labels[end + 1 :] = [IGNORE] * (len(labels) - end - 1)
+            encoded.append((replace(item, labels=labels), answer_at, end))
+        reproduced: list[str | None] = []
+        for start in range(0, len(encoded), self.eval_batch_size):
+            batch = encoded[start : start + self.eval_batch_size]
+            ids, labels, mask, _ = collate([item for item, _, _ in batch], pad_token_id(tokenizer), self.device)
+            with torch.inference_mode(), torch.autocast(self.device, dtype=torch.bfloat16, enabled=use_bf16()):
+                _, keep, logits, targets = labelled_logits(model, ids, labels, mask)
+            hits = (logits.argmax(-1) == targets).float()
+            rows = torch.arange(len(batch), device=ids.device)[:, None].expand_as(keep)[keep]
+            misses = torch.zeros(len(batch), device=ids.device).index_add(0, rows, 1 - hits)
+            for (item, answer_at, end), miss in zip(batch, misses.tolist()):
+                fits = end is not None and end - answer_at + 1 <= self.max_new_tokens
+                text = tokenizer.decode(item.input_ids[answer_at:end], skip_special_tokens=True).strip() if fits else None
+                reproduced.append(text if fits and miss == 0 else None)
+        return reproduced
 
     def _lora(self):
         from peft import LoraConfig

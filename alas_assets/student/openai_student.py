@@ -87,7 +87,11 @@ class OpenAIStudent:
             raise OpenAIStudentError(f"{manifest} does not name a fine-tuned model: {exc}") from None
 
     def answer(
-        self, chain: Sequence[str], questions: Sequence[str], progress: Callable[[int], None] | None = None
+        self,
+        chain: Sequence[str],
+        questions: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        expected: Sequence[str | None] | None = None,  # a remote model cannot be teacher-forced: always generate
     ) -> list[str]:
         model = self.model_for(chain)
         answers = []

@@ -22,3 +22,23 @@ def test_dpo_writes_an_adapter_and_counts_the_tokens_it_trained_on(tiny_model_di
     # Each pair: its prompt twice (with the chosen and with the rejected answer) plus both answers.
     assert result.tokens > 2 * sum(len(ids) for ids in prompts) > 20
     assert result.tokens_per_second > 0
+
+
+def test_an_answer_checked_by_teacher_forcing_is_what_greedy_decoding_gives(sharp_model_dir, tmp_path):
+    learned = [("What is the Zephyr codename?", "Quillfeather."), ("Who maintains Zephyr?", "Ada Brightwater.")]
+    student = LocalStudent(str(sharp_model_dir), batch_size=2, max_new_tokens=16, seed=0)
+    student.train_sft([], learned, tmp_path / "sft", epochs=30, learning_rate=1e-2)
+    chain = [str(tmp_path / "sft")]
+    questions = [q for q, _ in learned]
+    generated = student.answer(chain, questions)
+    assert generated == [a for _, a in learned], "the model memorised its two answers"
+
+    model, tokenizer = student.load(chain)
+    reproduced = student._greedy_reproductions(model, tokenizer, [*learned, (questions[0], "Brightwater.")])
+    assert reproduced == ["Quillfeather.", "Ada Brightwater.", None]
+    # An expected answer the model does not give is generated instead, so the answers are the same either way.
+    assert student.answer(chain, questions, expected=["Quillfeather.", "Someone else."]) == generated
+    assert student.answer(chain, questions, expected=[None, "Ada Brightwater."]) == generated
+    # Greedy decoding stops at max_new_tokens: an answer longer than that is not what it would give.
+    student.max_new_tokens = 3
+    assert student._greedy_reproductions(model, tokenizer, learned[1:]) == [None]
