@@ -4,6 +4,7 @@
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable, Sequence
 
 import dagster as dg
 import pandas as pd
@@ -94,3 +95,23 @@ def parent_model(warehouse: Warehouse, domain: Domain, iteration: str) -> ModelV
 def adapter_chain(warehouse: Warehouse, model_id: str) -> list[str]:
     """Adapters to merge, in order, on top of the base model to get this model version."""
     return [m.artifact_path for m in warehouse.lineage(model_id) if m.stage != "base"]
+
+
+def answerer(domain: Domain, warehouse: Warehouse, backend, model_id: str) -> Callable[..., list[str]]:
+    """The model version's greedy answers, each question answered once per answering settings and kept
+    in the registry: a parent that stays from one iteration to the next is not asked the same again.
+    The returned function takes (questions, expected=None), as Student.answer does after the chain."""
+    settings = f"{domain.student.backend}:{domain.student.model}:max_new_tokens={domain.student.max_new_tokens}"
+    chain = adapter_chain(warehouse, model_id)
+
+    def answer(questions: Sequence[str], expected: Sequence[str | None] | None = None) -> list[str]:
+        known = warehouse.answers(model_id, settings)
+        todo = [i for i, q in enumerate(questions) if q not in known]
+        if todo:
+            fresh = backend.answer(chain, [questions[i] for i in todo], expected=[expected[i] for i in todo] if expected else None)
+            given = dict(zip([questions[i] for i in todo], fresh))
+            warehouse.remember_answers(model_id, settings, given)
+            known.update(given)
+        return [known[q] for q in questions]
+
+    return answer

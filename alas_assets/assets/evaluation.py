@@ -5,7 +5,7 @@ from dataclasses import replace
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, cell, markdown_table, parent_model, teacher_usage
+from alas_assets.assets._shared import DUCKDB_POOL, Build, answerer, cell, markdown_table, parent_model, teacher_usage
 from alas_assets.evaluation import Question, accuracy, general_probes, grade
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, QAPair, from_frame, to_frame
@@ -25,10 +25,8 @@ def _graded(
 ) -> pd.DataFrame:
     """The model's answers to the questions, graded by the judge. ``expected`` (aligned with the
     questions) lets the backend skip generating an answer it can show greedy decoding would give."""
-    chain = adapter_chain(domain.warehouse(), model_id)
-    backend = student.backend()
-    answer = (lambda qs: backend.answer(chain, qs, expected=expected)) if expected else (lambda qs: backend.answer(chain, qs))
-    judgements = grade(answer, judge, questions, stage=stage, model_id=model_id, run_id=run_id, iteration=iteration)
+    answer = answerer(domain.domain, domain.warehouse(), student.backend(), model_id)
+    judgements = grade(lambda qs: answer(qs, expected), judge, questions, stage=stage, model_id=model_id, run_id=run_id, iteration=iteration)
     return to_frame(judgements, Judgement)
 
 

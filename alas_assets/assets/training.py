@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, markdown_table, parent_model
+from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, answerer, markdown_table, parent_model
 from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, self_replay
 from alas_assets.evaluation import general_probes
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
@@ -84,11 +84,10 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         earlier = warehouse.pairs_before(iteration, "train")
         rehearsal = rehearsal_sample(earlier, len(new), settings.rehearsal_fraction, probes, settings.seed)
         backend = student.backend()
-        chain = adapter_chain(warehouse, parent.model_id)
         anchors = self_replay(
             read_questions(domain.domain.general_replay_file),
             [q.question for q in general_probes(domain.domain.general_probes_file)],
-            lambda questions: backend.answer(chain, questions),
+            answerer(domain.domain, warehouse, backend, parent.model_id),
         )
         examples = [(p.question, p.answer) for p in new + rehearsal]
         hyper = {
@@ -106,7 +105,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         )
         model_id = _model_id(domain.domain, iteration, "sft", parent, data_hash, hyper)
         result = backend.train_sft(
-            chain,
+            adapter_chain(warehouse, parent.model_id),
             examples,
             domain.domain.models_dir / model_id,
             epochs=settings.sft_epochs,

@@ -17,6 +17,7 @@ from alas_assets.records import ModelVersion, QAPair, from_frame, to_frame
 
 SCHEMA = "lake"  # not the file's stem: duckdb 2 finds "alas" ambiguous in alas.duckdb
 REGISTRY = "registry.model_versions"
+ANSWERS = "registry.model_answers"  # greedy answers already given, by model version and answering settings
 
 
 @contextmanager
@@ -84,6 +85,8 @@ class Warehouse:
             con.execute("begin transaction")
             con.execute(f"delete from {REGISTRY} where model_id = ?", [version.model_id])
             con.execute(f"insert into {REGISTRY} by name select * from incoming")
+            if _has_table(con, ANSWERS):  # a model trained again answers afresh
+                con.execute(f"delete from {ANSWERS} where model_id = ?", [version.model_id])
             con.execute("commit")
 
     def model(self, model_id: str) -> ModelVersion | None:
@@ -108,6 +111,22 @@ class Warehouse:
     def set_promoted(self, model_id: str, promoted: bool, metrics_json: str) -> None:
         with connect(self.database) as con:
             con.execute(f"update {REGISTRY} set promoted = ?, metrics = ? where model_id = ?", [promoted, metrics_json, model_id])
+
+    def answers(self, model_id: str, settings: str) -> dict[str, str]:
+        """The answers a model version already gave with these answering settings, by question."""
+        frame = self.query(f"select question, answer from {ANSWERS} where model_id = ? and settings = ?", [model_id, settings], tables=(ANSWERS,))
+        return dict(zip(frame["question"], frame["answer"])) if len(frame) else {}
+
+    def remember_answers(self, model_id: str, settings: str, answers: dict[str, str]) -> None:
+        frame = pd.DataFrame({"question": list(answers), "answer": list(answers.values())}).assign(model_id=model_id, settings=settings)
+        with connect(self.database) as con:
+            con.execute("create schema if not exists registry")
+            con.execute(f"create table if not exists {ANSWERS} (model_id varchar, settings varchar, question varchar, answer varchar)")
+            con.register("incoming", frame)
+            con.execute("begin transaction")
+            con.execute(f"delete from {ANSWERS} where model_id = ? and settings = ? and question in (select question from incoming)", [model_id, settings])
+            con.execute(f"insert into {ANSWERS} by name select * from incoming")
+            con.execute("commit")
 
     def lineage(self, model_id: str) -> list[ModelVersion]:
         """The model and its ancestors, base first."""

@@ -1,0 +1,50 @@
+"""A model version answers each question once per answering settings; a retrained version answers afresh."""
+
+from __future__ import annotations
+
+from alas_assets.assets._shared import answerer, ensure_base_model
+from alas_assets.domain import load_domain
+from alas_assets.storage.warehouse import Warehouse
+
+
+class CountingStudent:
+    """Answers with a counter, so a cached answer is told apart from a fresh one."""
+
+    def __init__(self):
+        self.asked: list[str] = []
+        self.expected: list = []
+
+    def answer(self, chain, questions, progress=None, expected=None):
+        self.asked += questions
+        self.expected.append(expected)
+        return [f"answer {len(self.asked) - len(questions) + i} to {q}" for i, q in enumerate(questions)]
+
+
+def test_a_model_is_not_asked_the_same_question_twice(tiny_domain):
+    domain = load_domain(tiny_domain)
+    warehouse = Warehouse(domain.database)
+    base = ensure_base_model(warehouse, domain)
+    student = CountingStudent()
+
+    first = answerer(domain, warehouse, student, base.model_id)(["What is 2+2?", "Name a colour."])
+    again = answerer(domain, warehouse, student, base.model_id)(["Name a colour.", "What is 2+2?", "Who wrote it?"], ["Ada", None, "Ada"])
+
+    assert student.asked == ["What is 2+2?", "Name a colour.", "Who wrote it?"]
+    assert again[:2] == [first[1], first[0]]  # the same answers, in the order asked
+    assert student.expected[-1] == ["Ada"]  # what the backend may check, for the new question only
+
+    warehouse.register(base)  # registered again (e.g. retrained under the same content-addressed ID)
+    answerer(domain, warehouse, student, base.model_id)(["What is 2+2?"])
+    assert student.asked[-1] == "What is 2+2?"
+
+
+def test_answers_are_kept_per_answering_settings(tiny_domain):
+    domain = load_domain(tiny_domain)
+    warehouse = Warehouse(domain.database)
+    base = ensure_base_model(warehouse, domain)
+    student = CountingStudent()
+    answerer(domain, warehouse, student, base.model_id)(["What is 2+2?"])
+
+    longer = domain.model_copy(update={"student": domain.student.model_copy(update={"max_new_tokens": 64})})
+    answerer(longer, warehouse, student, base.model_id)(["What is 2+2?"])
+    assert student.asked == ["What is 2+2?", "What is 2+2?"]
