@@ -11,9 +11,27 @@ from alas_assets.reporting import accuracy_report, iteration_report
 from alas_assets.storage.warehouse import SCHEMA, Warehouse
 
 
-def test_one_full_iteration_materialises_every_stage(tiny_domain):
+def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
+    from alas_assets.assets import training as training_assets
+    from alas_assets.records import PreferencePair
+    from alas_assets.student.local import LocalStudent
+
+    def two_lessons(judgements, pairs):  # the tiny model's answers are too degenerate to be DPO lessons
+        train = [p for p in pairs if p.split == "train"][:2]
+        return [PreferencePair(iteration=p.iteration, topic=p.topic, pair_id=p.pair_id, prompt=p.question, chosen=p.answer,
+                               rejected="I do not know.", model_id="sft") for p in train], 0
+
+    monkeypatch.setattr(training_assets, "preference_pairs", two_lessons)
+    stage, generated = [""], []  # (stage, question) of every answer the student generated
+    real_answer = LocalStudent.answer
+
+    def answer(self, chain, questions, progress=None, expected=None):
+        generated.extend((stage[0], q) for q in questions)
+        return real_answer(self, chain, questions, progress, expected)
+
+    monkeypatch.setattr(LocalStudent, "answer", answer)
     instance = dg.DagsterInstance.ephemeral()
-    outcomes = run_loop(tiny_domain, iterations=1, instance=instance)
+    outcomes = run_loop(tiny_domain, iterations=1, instance=instance, on_step=lambda job, partition: stage.__setitem__(0, job))
 
     assert [o.iteration for o in outcomes] == ["it0001"]
     domain = load_domain(tiny_domain)
@@ -29,6 +47,11 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain):
     assert set(report["topic"]) == {"orion-mission", "zephyr-release"}
     assert len(iteration_report(warehouse)) == 1
     assert (domain.lake_dir / "qa_pairs" / "iteration=it0001" / "topic=orion-mission" / "part.parquet").is_file()
+    # The candidate answered its probes with the retention probes, in large batches: regrading found them kept.
+    candidate = warehouse.query(f"select distinct model_id from {SCHEMA}.dpo_judge_scores")["model_id"]
+    assert list(candidate) == list(warehouse.query(f"select model_id from {SCHEMA}.dpo_model where stage = 'dpo'")["model_id"])
+    assert not [q for s, q in generated if s == "regrade"]
+    assert len([q for s, q in generated if s == "correct"]) >= 4
 
 
 def test_a_failed_iteration_resumes_at_the_step_that_failed(tiny_domain, monkeypatch):

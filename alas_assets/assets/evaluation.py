@@ -162,6 +162,10 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         questions = general_probes(domain.domain.general_probes_file) + [
             replace(Question.of(p), split="earlier") for p in warehouse.pairs_before(iteration, "probe")
         ]
+        # The candidate answers this iteration's probes in the same batches: dpo_judge_scores, four probes
+        # per topic, then finds its answers in the answer registry instead of generating in small batches.
+        own_probes = [p.question for p in warehouse.pairs_of(iteration, "probe")]
+        answerer(domain.domain, warehouse, student.backend(), candidate.model_id)([q.question for q in questions] + own_probes)
         judge = teacher.judge()
         frame = pd.concat(
             [

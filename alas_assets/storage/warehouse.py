@@ -68,7 +68,14 @@ class Warehouse:
 
     def pairs_before(self, iteration: str, split: str, topic: str | None = None) -> list[QAPair]:
         """The QA pairs of a split from iterations before `iteration` (of one topic, if given)."""
-        sql = f"select * from {SCHEMA}.qa_pairs where iteration < ? and split = ?"
+        return self._pairs("<", iteration, split, topic)
+
+    def pairs_of(self, iteration: str, split: str) -> list[QAPair]:
+        """The QA pairs of a split of one iteration."""
+        return self._pairs("=", iteration, split, None)
+
+    def _pairs(self, compare: str, iteration: str, split: str, topic: str | None) -> list[QAPair]:
+        sql = f"select * from {SCHEMA}.qa_pairs where iteration {compare} ? and split = ?"
         params = [iteration, split]
         if topic is not None:
             sql, params = sql + " and topic = ?", params + [topic]
