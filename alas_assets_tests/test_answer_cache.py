@@ -33,6 +33,9 @@ def test_a_model_is_not_asked_the_same_question_twice(tiny_domain):
     assert again[:2] == [first[1], first[0]]  # the same answers, in the order asked
     assert student.expected[-1] == ["Ada"]  # what the backend may check, for the new question only
 
+    twice = answerer(domain, warehouse, student, base.model_id)(["Why?", "Why?"])
+    assert student.asked[-1:] == ["Why?"] and twice[0] == twice[1]  # a repeated question is generated once
+
     warehouse.register(base)  # registered again (e.g. retrained under the same content-addressed ID)
     answerer(domain, warehouse, student, base.model_id)(["What is 2+2?"])
     assert student.asked[-1] == "What is 2+2?"

@@ -106,10 +106,13 @@ def answerer(domain: Domain, warehouse: Warehouse, backend, model_id: str) -> Ca
 
     def answer(questions: Sequence[str], expected: Sequence[str | None] | None = None) -> list[str]:
         known = warehouse.answers(model_id, settings)
-        todo = [i for i, q in enumerate(questions) if q not in known]
+        todo: dict[str, int] = {}  # each new question once, with its first place
+        for i, q in enumerate(questions):
+            if q not in known:
+                todo.setdefault(q, i)
         if todo:
-            fresh = backend.answer(chain, [questions[i] for i in todo], expected=[expected[i] for i in todo] if expected else None)
-            given = dict(zip([questions[i] for i in todo], fresh))
+            fresh = backend.answer(chain, list(todo), expected=[expected[i] for i in todo.values()] if expected else None)
+            given = dict(zip(todo, fresh))
             warehouse.remember_answers(model_id, settings, given)
             known.update(given)
         return [known[q] for q in questions]

@@ -54,9 +54,10 @@ def _score(
     model_id: str,
     questions: list[Question],
     stage: str,
+    expected: list[str | None] | None = None,
 ) -> pd.DataFrame:
     judge = teacher.judge()
-    return _scored(context, judge, _graded(domain, student, judge, model_id, questions, stage, context.run_id))
+    return _scored(context, judge, _graded(domain, student, judge, model_id, questions, stage, context.run_id, expected=expected))
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
@@ -105,10 +106,8 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         not generated again (greedy decoding would give the reference); probes are always generated."""
         model_id = str(sft_model["model_id"].iloc[0])
         questions = [Question.of(p) for p in from_frame(qa_pairs, QAPair)]
-        judge = teacher.judge()
         expected = [q.reference if q.split == "train" else None for q in questions]
-        graded = _graded(domain, student, judge, model_id, questions, "sft", context.run_id, expected=expected)
-        return _scored(context, judge, graded)
+        return _score(context, domain, student, teacher, model_id, questions, "sft", expected)
 
     @dg.asset(
         **per_topic,

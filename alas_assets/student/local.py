@@ -187,14 +187,15 @@ class LocalStudent:
         model, tokenizer = self.load(chain)
         answers: list[str | None] = [None] * len(questions)
         if expected is not None:
-            checked = [(i, q, a) for i, (q, a) in enumerate(zip(questions, expected, strict=True)) if a is not None]
-            for (i, _, _), text in zip(checked, self._greedy_reproductions(model, tokenizer, [(q, a) for _, q, a in checked])):
+            checked = [i for i, (_, a) in enumerate(zip(questions, expected, strict=True)) if a is not None]
+            reproduced = self._greedy_reproductions(model, tokenizer, [(questions[i], expected[i]) for i in checked])
+            for i, text in zip(checked, reproduced):
                 answers[i] = text
-            log.info("%d of %d expected answers reproduced by teacher forcing; generating the rest", sum(a is not None for a in answers), len(checked))
+            log.info("%d of %d expected answers reproduced by teacher forcing", sum(t is not None for t in reproduced), len(checked))
         todo = [i for i, a in enumerate(answers) if a is None]
         for i, text in zip(todo, self._generate(model, tokenizer, [questions[i] for i in todo], len(questions) - len(todo), progress)):
             answers[i] = text
-        return [a or "" for a in answers]
+        return answers  # type: ignore[return-value]  # every one is filled now
 
     def _generate(self, model, tokenizer, questions: Sequence[str], done: int, progress: Callable[[int], None] | None) -> list[str]:
         tokenizer.padding_side = "left"
@@ -240,13 +241,11 @@ class LocalStudent:
             ids, labels, mask, _ = collate([item for item, _, _ in batch], pad_token_id(tokenizer), self.device)
             with torch.inference_mode(), torch.autocast(self.device, dtype=torch.bfloat16, enabled=use_bf16()):
                 _, keep, logits, targets = labelled_logits(model, ids, labels, mask)
-            hits = (logits.argmax(-1) == targets).float()
-            rows = torch.arange(len(batch), device=ids.device)[:, None].expand_as(keep)[keep]
-            misses = torch.zeros(len(batch), device=ids.device).index_add(0, rows, 1 - hits)
-            for (item, answer_at, end), miss in zip(batch, misses.tolist()):
-                fits = end is not None and end - answer_at + 1 <= self.max_new_tokens
-                text = tokenizer.decode(item.input_ids[answer_at:end], skip_special_tokens=True).strip() if fits else None
-                reproduced.append(text if fits and miss == 0 else None)
+            wrong = torch.zeros_like(keep)
+            wrong[keep] = logits.argmax(-1) != targets
+            for (item, answer_at, end), missed in zip(batch, wrong.any(1).tolist()):
+                greedy = not missed and end is not None and end - answer_at + 1 <= self.max_new_tokens
+                reproduced.append(tokenizer.decode(item.input_ids[answer_at:end], skip_special_tokens=True).strip() if greedy else None)
         return reproduced
 
     def _lora(self):
