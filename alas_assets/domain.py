@@ -115,8 +115,8 @@ class Thresholds(_Strict):
     probes_per_topic: int = Field(4, ge=1, le=200, description="held-out probes per topic")
     max_topics: int = Field(12, ge=1, le=1000)
     dpo_beta: float = Field(0.1, ge=0.1, le=0.5)
-    retention_floor: float = Field(0.95, ge=0, le=1, description="general knowledge kept, vs parent")
-    earlier_topics_floor: float = Field(0.90, ge=0, le=1, description="earlier probes kept, vs parent")
+    retention_floor: float = Field(0.95, ge=0, le=1, description="general-probe accuracy, as a fraction of the parent's")
+    earlier_topics_floor: float = Field(0.90, ge=0, le=1, description="earlier iterations' probe accuracy, as a fraction of the parent's")
 
 
 class Domain(_Strict):

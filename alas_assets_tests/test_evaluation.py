@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from alas_assets.domain import Thresholds
-from alas_assets.evaluation import Question, accuracy, accuracy_by_topic, grade, kept_fraction, promotion_gate, revise
+from alas_assets.evaluation import Question, accuracy, accuracy_by_topic, grade, kept_fraction, promotion_gate, retention, revise
 from alas_assets.records import Topic
 from alas_assets.teacher.offline import ReferenceJudge
 
@@ -57,7 +57,18 @@ def test_forgetting_general_knowledge_blocks_promotion():
     decision = gate(general=(KNOWS_20, forgot_two))
     assert not decision.promoted
     assert decision.general_retention == pytest.approx(0.90)
-    assert "general knowledge kept 0.90 < 0.95" in decision.reason
+    assert "general knowledge retained 0.90 < 0.95 of the parent's accuracy" in decision.reason
+    assert "kept 18 of 20 the parent answered" in decision.reason
+
+
+def test_answers_that_flip_both_ways_count_net():
+    """Greedy near-ties flip both ways after fine-tuning: losing 2 of 10 known answers while gaining 3 is no loss."""
+    parent = scores([True] * 10 + [False] * 10, split="general", prefix="g")
+    candidate = scores([True] * 8 + [False] * 2 + [True] * 3 + [False] * 7, split="general", prefix="g")
+    decision = gate(general=(parent, candidate))
+    assert decision.promoted
+    assert decision.general_retention == pytest.approx(1.1)
+    assert "general knowledge: kept 8 of 10 the parent answered" in decision.reason
 
 
 def test_retention_exactly_at_the_floor_is_enough():
@@ -72,7 +83,7 @@ def test_forgetting_earlier_topics_blocks_promotion_and_every_reason_is_given():
     decision = gate(after=BEFORE, general=(KNOWS_20, forgot), earlier=(parent, candidate))
     assert not decision.promoted
     assert decision.earlier_retention == pytest.approx(0.8)
-    for fragment in ("no gain", "general knowledge kept 0.00", "earlier topics kept 0.80 < 0.90"):
+    for fragment in ("no gain", "general knowledge retained 0.00", "earlier topics retained 0.80 < 0.90"):
         assert fragment in decision.reason
 
 
@@ -83,6 +94,14 @@ def test_retention_only_counts_what_the_parent_knew():
     assert kept_fraction(scores([False, False], "general"), candidate) is None  # parent knew nothing
     assert kept_fraction(NONE, candidate) is None
     assert kept_fraction(parent, NONE) == 0.0
+
+
+def test_retention_is_net_accuracy_against_the_parent():
+    parent = scores([True, True, False, False], split="general", prefix="g")
+    assert retention(parent, scores([False, True, True, True], split="general", prefix="g")) == 1.5
+    assert retention(parent, scores([False, True, False, False], split="general", prefix="g")) == 0.5
+    assert retention(scores([False, False], "general"), parent) is None  # parent knew nothing: nothing to lose
+    assert retention(parent, NONE) == 0.0
 
 
 def test_accuracy_counts_one_split():

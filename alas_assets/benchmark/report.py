@@ -69,11 +69,11 @@ def render_markdown(figures: dict) -> str:
         "### Retention of general knowledge",
         "",
         "Of the general-knowledge probes the base model answers correctly, the fraction a model still answers correctly "
-        "(\"kept vs base\"); \"kept vs parent\" is the promotion gate's figure.",
+        "(\"kept vs base\"); \"retention vs parent\" is the promotion gate's figure: the model's accuracy as a fraction of its parent's.",
         "",
         table(
-            ["model", "general probes", "accuracy", "kept vs base", "kept vs parent"],
-            [[r["model"], r["probes"], r["accuracy"], r.get("kept_vs_base"), r.get("kept_vs_parent")] for r in acc["retention"]],
+            ["model", "general probes", "accuracy", "kept vs base", "retention vs parent"],
+            [[r["model"], r["probes"], r["accuracy"], r.get("kept_vs_base"), r.get("retention_vs_parent")] for r in acc["retention"]],
         ),
         "",
         "### Forgetting: earlier iterations' probes",
@@ -94,8 +94,8 @@ def render_markdown(figures: dict) -> str:
         out += [
             "",
             table(
-                ["iteration", "earlier probes", "parent accuracy", "candidate accuracy", "kept vs parent"],
-                [[r["iteration"], r["earlier_probes"], r.get("earlier_parent"), r.get("earlier_candidate"), r.get("earlier_kept_vs_parent")] for r in earlier],
+                ["iteration", "earlier probes", "parent accuracy", "candidate accuracy", "retention vs parent"],
+                [[r["iteration"], r["earlier_probes"], r.get("earlier_parent"), r.get("earlier_candidate"), r.get("earlier_retention_vs_parent")] for r in earlier],
             ),
         ]
     base = acc["baselines"]

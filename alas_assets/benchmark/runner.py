@@ -261,7 +261,7 @@ def loop_accuracy(warehouse: Warehouse, domain: Domain) -> dict:
             row["earlier_probes"] = int((earlier["stage"] == "retention:candidate").sum())
             row["earlier_parent"] = _mean(earlier[earlier["stage"] == "retention:parent"])
             row["earlier_candidate"] = _mean(earlier[earlier["stage"] == "retention:candidate"])
-            row["earlier_kept_vs_parent"] = _none(verdict.get("earlier_retention"))
+            row["earlier_retention_vs_parent"] = _none(verdict.get("earlier_retention"))
             candidate_general = mine[(mine["split"] == "general") & (mine["stage"] == "retention:candidate")]
             retention_rows.append(
                 _retention_row(f"{it} candidate", it, candidate_general, base_general, _none(verdict.get("general_retention")))
@@ -281,7 +281,7 @@ def _retention_row(model: str, iteration: str | None, frame: pd.DataFrame, base:
         "probes": len(frame),
         "accuracy": _mean(frame),
         "kept_vs_base": kept_fraction(base, frame) if len(base) else None,
-        "kept_vs_parent": vs_parent,
+        "retention_vs_parent": vs_parent,
     }
 
 

@@ -37,13 +37,13 @@ def figures() -> dict:
                 {
                     "iteration": "it0002", "probes": 2, "before": 0.5, "after_sft": 0.5, "after_dpo": 1.0, "promoted": False,
                     "topics": [{"topic": "beta", "probes": 2, "before": 0.5, "after_sft": 0.5, "after_dpo": 1.0}],
-                    "earlier_probes": 4, "earlier_parent": 0.75, "earlier_candidate": 0.5, "earlier_kept_vs_parent": 0.667,
+                    "earlier_probes": 4, "earlier_parent": 0.75, "earlier_candidate": 0.5, "earlier_retention_vs_parent": 0.667,
                 },
             ],
             "retention": [
-                {"model": "base: fixed-base", "iteration": None, "probes": 10, "accuracy": 0.6, "kept_vs_base": 1.0, "kept_vs_parent": None},
-                {"model": "it0001 candidate", "iteration": "it0001", "probes": 10, "accuracy": 0.6, "kept_vs_base": 1.0, "kept_vs_parent": 1.0},
-                {"model": "it0002 candidate", "iteration": "it0002", "probes": 10, "accuracy": 0.5, "kept_vs_base": 0.833, "kept_vs_parent": 0.833},
+                {"model": "base: fixed-base", "iteration": None, "probes": 10, "accuracy": 0.6, "kept_vs_base": 1.0, "retention_vs_parent": None},
+                {"model": "it0001 candidate", "iteration": "it0001", "probes": 10, "accuracy": 0.6, "kept_vs_base": 1.0, "retention_vs_parent": 1.0},
+                {"model": "it0002 candidate", "iteration": "it0002", "probes": 10, "accuracy": 0.5, "kept_vs_base": 0.833, "retention_vs_parent": 0.833},
             ],
             "final": {
                 "model_id": "fixed-it0001-dpo-abc",
