@@ -79,7 +79,8 @@ def collate(items: Sequence[Encoded], pad_id: int, device: str) -> tuple[torch.T
 def answer_logits(causal_lm, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
     """Next-token logits at the labelled positions only (the vocabulary projection is the costly part)."""
     body = causal_lm.get_decoder() if hasattr(causal_lm, "get_decoder") else causal_lm.model
-    hidden = body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    # No KV cache: training never decodes, and the model config asks for one by default.
+    hidden = body(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
     return causal_lm.get_output_embeddings()(hidden[:, :-1][keep]).float()
 
 
