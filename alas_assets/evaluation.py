@@ -86,13 +86,15 @@ def accuracy_by_topic(frame: pd.DataFrame, split: str = "probe") -> dict[str, fl
     return {str(k): float(v) for k, v in rows.groupby("topic")["correct"].mean().items()} if len(rows) else {}
 
 
+def _right(frame: pd.DataFrame) -> set[str]:
+    """The questions (pair IDs) answered correctly."""
+    return set(frame.loc[frame["correct"].astype(bool), "pair_id"]) if len(frame) else set()
+
+
 def kept_fraction(parent: pd.DataFrame, candidate: pd.DataFrame) -> float | None:
     """Of the questions the parent answers correctly, the fraction the candidate still answers correctly."""
-    known = set(parent.loc[parent["correct"].astype(bool), "pair_id"]) if len(parent) else set()
-    if not known:
-        return None
-    still = set(candidate.loc[candidate["correct"].astype(bool), "pair_id"]) if len(candidate) else set()
-    return len(known & still) / len(known)
+    known = _right(parent)
+    return len(known & _right(candidate)) / len(known) if known else None
 
 
 def retention(parent: pd.DataFrame, candidate: pd.DataFrame) -> float | None:
@@ -101,10 +103,8 @@ def retention(parent: pd.DataFrame, candidate: pd.DataFrame) -> float | None:
     Net, not the kept fraction: fine-tuning a small model flips greedy near-ties both ways, so of the 44
     general answers SmolLM2 knew the demo's candidates kept 40 while their accuracy rose 0.55 -> 0.60.
     """
-    known = int(parent["correct"].astype(bool).sum()) if len(parent) else 0
-    if not known:
-        return None
-    return (int(candidate["correct"].astype(bool).sum()) if len(candidate) else 0) / known
+    known = len(_right(parent))
+    return len(_right(candidate)) / known if known else None
 
 
 @dataclass(frozen=True)
@@ -138,24 +138,23 @@ def promotion_gate(
         "general knowledge": (general_parent, general_candidate, thresholds.retention_floor),
         "earlier topics": (earlier_parent, earlier_candidate, thresholds.earlier_topics_floor),
     }
-    kept = {name: retention(parent, candidate) for name, (parent, candidate, _) in suites.items()}
+    retained = {name: retention(parent, candidate) for name, (parent, candidate, _) in suites.items()}
     reasons = []
     if acc_after <= acc_before:
         reasons.append(f"no gain on new probes ({acc_before:.2f} -> {acc_after:.2f})")
-    for name, (parent, candidate, floor) in suites.items():
-        if kept[name] is not None and kept[name] < floor:
-            reasons.append(f"{name} retained {kept[name]:.2f} < {floor:.2f} of the parent's accuracy")
+    for name, (_, _, floor) in suites.items():
+        if retained[name] is not None and retained[name] < floor:
+            reasons.append(f"{name} retained {retained[name]:.2f} < {floor:.2f} of the parent's accuracy")
     promoted = not reasons
     reason = "gains on new probes and keeps what it knew" if promoted else "; ".join(reasons)
     churn = [f"{name}: kept {_kept_count(parent, candidate)}" for name, (parent, candidate, _) in suites.items() if len(parent)]
     reason = f"{reason} ({'; '.join(churn)})" if churn else reason
-    return Decision(promoted, reason, acc_before, acc_after, kept["general knowledge"], kept["earlier topics"])
+    return Decision(promoted, reason, acc_before, acc_after, retained["general knowledge"], retained["earlier topics"])
 
 
 def _kept_count(parent: pd.DataFrame, candidate: pd.DataFrame) -> str:
-    fraction = kept_fraction(parent, candidate)
-    known = int(parent["correct"].astype(bool).sum())
-    return "nothing known" if fraction is None else f"{round(fraction * known)} of {known} the parent answered"
+    known = _right(parent)
+    return f"{len(known & _right(candidate))} of {len(known)} the parent answered" if known else "nothing known"
 
 
 def revise(
