@@ -76,6 +76,15 @@ def rehearsal_sample(earlier: Sequence[QAPair], new_count: int, fraction: float,
     return random.Random(seed).sample(pool, size)
 
 
+def sft_examples(pairs: Sequence[QAPair]) -> list[tuple[str, str]]:
+    """(question, answer) of each pair, in a fixed order.
+
+    The warehouse returns rows in no fixed order, and the trainer's batches follow the order it is
+    given: unsorted, the same data (and the same model ID) could train a different model run to run.
+    """
+    return sorted((p.question, p.answer) for p in pairs)
+
+
 def preference_pairs(judgements: Sequence[Judgement], pairs: Sequence[QAPair]) -> tuple[list[PreferencePair], int]:
     """Reference (chosen) vs the model's wrong answer (rejected), for wrong *training* answers only.
 

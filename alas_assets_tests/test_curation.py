@@ -15,6 +15,7 @@ from alas_assets.curation import (
     near_duplicates,
     preference_pairs,
     rehearsal_sample,
+    sft_examples,
     similarity,
 )
 from alas_assets.records import Judgement, PreferencePair, QAPair, SourceDoc, content_hash
@@ -120,6 +121,15 @@ def test_rehearsal_sample_does_not_depend_on_the_order_rows_come_back_in():
     first = rehearsal_sample(earlier, 10, 0.5, [], seed=0)
     other = rehearsal_sample(shuffled, 10, 0.5, [], seed=0)
     assert sorted(p.pair_id for p in first) == sorted(p.pair_id for p in other)
+
+
+def test_sft_examples_do_not_depend_on_the_order_rows_come_back_in():
+    # The trainer batches examples in the order given: the same pairs must give the same training run.
+    pairs = earlier_pairs(12)
+    shuffled = pairs[:]
+    random.Random(1).shuffle(shuffled)
+    assert sft_examples(shuffled) == sft_examples(pairs)
+    assert sorted(sft_examples(pairs)) == sorted((p.question, p.answer) for p in pairs)
 
 
 def test_rehearsal_sample_never_replays_a_probe_or_a_probe_look_alike():

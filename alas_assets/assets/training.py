@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, answerer, markdown_table, parent_model
-from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, self_replay
+from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, self_replay, sft_examples
 from alas_assets.evaluation import general_probes
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, content_hash, from_frame, to_frame
@@ -89,7 +89,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             [q.question for q in general_probes(domain.domain.general_probes_file)],
             answerer(domain.domain, warehouse, backend, parent.model_id),
         )
-        examples = [(p.question, p.answer) for p in new + rehearsal]
+        examples = sft_examples(new + rehearsal)
         hyper = {
             "method": f"{backend.kind}-sft",
             "epochs": settings.sft_epochs,
@@ -99,7 +99,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             "rehearsal_fraction": settings.rehearsal_fraction,
             "anchors": len(anchors),
         }
-        data_hash = content_hash([sorted(examples), sorted(anchors)])
+        data_hash = content_hash([examples, sorted(anchors)])
         context.log.info(
             f"SFT of {parent.model_id} on {len(new)} new + {len(rehearsal)} rehearsal pairs, anchored to its own answers to {len(anchors)} general questions"
         )
@@ -175,8 +175,9 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             "learning_rate": settings.dpo_learning_rate,
             "lora_rank": settings.lora_rank,
         }
-        triples = [(p.prompt, p.chosen, p.rejected) for p in preferences]
-        data_hash = content_hash(sorted(triples))
+        # Sorted: the warehouse returns rows in no fixed order, and the batches must not depend on it.
+        triples = sorted((p.prompt, p.chosen, p.rejected) for p in preferences)
+        data_hash = content_hash(triples)
         model_id = _model_id(domain.domain, context.partition_key, "dpo", sft, data_hash, hyper)
         result = backend.train_dpo(
             adapter_chain(warehouse, sft.model_id),
