@@ -115,7 +115,7 @@ def _report(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60):
         print(f"# {domain.name}: held-out probe accuracy per iteration and topic\n")
         print(accuracy_report(warehouse).to_string(index=False))
-        print("\n# per iteration: accuracy, retention (accuracy as a fraction of the parent's), promotion\n")
+        print("\n# per iteration: accuracy, retention (accuracy as a fraction of the base's on general probes, of the parent's on earlier ones), promotion\n")
         print(iterations.to_string(index=False))
     return 0
 

@@ -115,7 +115,7 @@ class Thresholds(_Strict):
     probes_per_topic: int = Field(4, ge=1, le=200, description="held-out probes per topic")
     max_topics: int = Field(12, ge=1, le=1000)
     dpo_beta: float = Field(0.1, ge=0.1, le=0.5)
-    retention_floor: float = Field(0.95, ge=0, le=1, description="general-probe accuracy, as a fraction of the parent's")
+    retention_floor: float = Field(0.95, ge=0, le=1, description="general-probe accuracy, as a fraction of the base model's")
     earlier_topics_floor: float = Field(0.90, ge=0, le=1, description="earlier iterations' probe accuracy, as a fraction of the parent's")
 
 

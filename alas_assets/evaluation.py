@@ -97,13 +97,14 @@ def kept_fraction(parent: pd.DataFrame, candidate: pd.DataFrame) -> float | None
     return len(known & _right(candidate)) / len(known) if known else None
 
 
-def retention(parent: pd.DataFrame, candidate: pd.DataFrame) -> float | None:
-    """The candidate's accuracy on a suite as a fraction of the parent's; none if the parent knew nothing.
+def retention(reference: pd.DataFrame, candidate: pd.DataFrame) -> float | None:
+    """The candidate's accuracy on a suite as a fraction of the reference model's (the base or the
+    parent); none if the reference knew nothing.
 
     Net, not the kept fraction: fine-tuning a small model flips greedy near-ties both ways, so of the 44
     general answers SmolLM2 knew the demo's candidates kept 40 while their accuracy rose 0.55 -> 0.60.
     """
-    known = len(_right(parent))
+    known = len(_right(reference))
     return len(_right(candidate)) / known if known else None
 
 
@@ -123,7 +124,7 @@ class Decision:
 def promotion_gate(
     before: pd.DataFrame,
     after: pd.DataFrame,
-    general_parent: pd.DataFrame,
+    general_base: pd.DataFrame,
     general_candidate: pd.DataFrame,
     earlier_parent: pd.DataFrame,
     earlier_candidate: pd.DataFrame,
@@ -131,30 +132,37 @@ def promotion_gate(
 ) -> Decision:
     """Promote only a model that gains on the new probes and keeps general and earlier knowledge.
 
-    The reason also says how many of the answers the parent knew the candidate kept (the churn).
+    General knowledge is measured against the base model, earlier topics against the parent (the
+    accuracy they had when promoted). A fixed base keeps the floor from compounding: against each
+    parent, 0.95 per iteration would allow 0.95 ** n of the base's general knowledge after n
+    iterations. The reason also says how many of the reference's right answers the candidate kept (the churn).
     """
     acc_before, acc_after = accuracy(before), accuracy(after)
     suites = {
-        "general knowledge": (general_parent, general_candidate, thresholds.retention_floor),
-        "earlier topics": (earlier_parent, earlier_candidate, thresholds.earlier_topics_floor),
+        "general knowledge": ("base model", general_base, general_candidate, thresholds.retention_floor),
+        "earlier topics": ("parent", earlier_parent, earlier_candidate, thresholds.earlier_topics_floor),
     }
-    retained = {name: retention(parent, candidate) for name, (parent, candidate, _) in suites.items()}
+    retained = {name: retention(reference, candidate) for name, (_, reference, candidate, _) in suites.items()}
     reasons = []
     if acc_after <= acc_before:
         reasons.append(f"no gain on new probes ({acc_before:.2f} -> {acc_after:.2f})")
-    for name, (_, _, floor) in suites.items():
+    for name, (whose, _, _, floor) in suites.items():
         if retained[name] is not None and retained[name] < floor:
-            reasons.append(f"{name} retained {retained[name]:.2f} < {floor:.2f} of the parent's accuracy")
+            reasons.append(f"{name} retained {retained[name]:.2f} < {floor:.2f} of the {whose}'s accuracy")
     promoted = not reasons
     reason = "gains on new probes and keeps what it knew" if promoted else "; ".join(reasons)
-    churn = [f"{name}: kept {_kept_count(parent, candidate)}" for name, (parent, candidate, _) in suites.items() if len(parent)]
+    churn = [
+        f"{name}: kept {_kept_count(reference, candidate, whose)}"
+        for name, (whose, reference, candidate, _) in suites.items()
+        if len(reference)
+    ]
     reason = f"{reason} ({'; '.join(churn)})" if churn else reason
     return Decision(promoted, reason, acc_before, acc_after, retained["general knowledge"], retained["earlier topics"])
 
 
-def _kept_count(parent: pd.DataFrame, candidate: pd.DataFrame) -> str:
-    known = _right(parent)
-    return f"{len(known & _right(candidate))} of {len(known)} the parent answered" if known else "nothing known"
+def _kept_count(reference: pd.DataFrame, candidate: pd.DataFrame, whose: str) -> str:
+    known = _right(reference)
+    return f"{len(known & _right(candidate))} of {len(known)} the {whose} answered" if known else "nothing known"
 
 
 def revise(

@@ -126,8 +126,8 @@ class Promotion(BaseModel):
     reason: str
     accuracy_before: float
     accuracy_after: float
-    general_retention: float | None = Field(description="accuracy on the general probes as a fraction of the parent's")
-    earlier_retention: float | None = Field(description="the same on earlier iterations' probes; none in iteration 1")
+    general_retention: float | None = Field(description="accuracy on the general probes as a fraction of the base model's")
+    earlier_retention: float | None = Field(description="accuracy on earlier iterations' probes as a fraction of the parent's; none in iteration 1")
     per_topic: str = Field(description="JSON: accuracy before / after SFT / after DPO per topic")
     run_id: str = ""
 

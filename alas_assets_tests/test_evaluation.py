@@ -57,8 +57,8 @@ def test_forgetting_general_knowledge_blocks_promotion():
     decision = gate(general=(KNOWS_20, forgot_two))
     assert not decision.promoted
     assert decision.general_retention == pytest.approx(0.90)
-    assert "general knowledge retained 0.90 < 0.95 of the parent's accuracy" in decision.reason
-    assert "kept 18 of 20 the parent answered" in decision.reason
+    assert "general knowledge retained 0.90 < 0.95 of the base model's accuracy" in decision.reason
+    assert "kept 18 of 20 the base model answered" in decision.reason
 
 
 def test_answers_that_flip_both_ways_count_net():
@@ -68,7 +68,16 @@ def test_answers_that_flip_both_ways_count_net():
     decision = gate(general=(parent, candidate))
     assert decision.promoted
     assert decision.general_retention == pytest.approx(1.1)
-    assert "general knowledge: kept 8 of 10 the parent answered" in decision.reason
+    assert "general knowledge: kept 8 of 10 the base model answered" in decision.reason
+
+
+def test_earlier_topics_are_measured_against_the_parent():
+    parent = scores([True] * 10, split="earlier", prefix="e")
+    candidate = scores([True] * 9 + [False], split="earlier", prefix="e")  # keeps 0.90: at the floor
+    decision = gate(general=(KNOWS_20, KNOWS_20), earlier=(parent, candidate))
+    assert decision.promoted
+    assert decision.earlier_retention == pytest.approx(0.9)
+    assert "earlier topics: kept 9 of 10 the parent answered" in decision.reason
 
 
 def test_retention_exactly_at_the_floor_is_enough():

@@ -47,6 +47,11 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
     assert set(report["topic"]) == {"orion-mission", "zephyr-release"}
     assert len(iteration_report(warehouse)) == 1
     assert (domain.lake_dir / "qa_pairs" / "iteration=it0001" / "topic=orion-mission" / "part.parquet").is_file()
+    # General knowledge is graded for the base model too: the gate's reference, however far the parent drifted.
+    retention = warehouse.query(f"select stage, split, model_id from {SCHEMA}.retention_scores")
+    assert set(retention["stage"]) == {"retention:base", "retention:parent", "retention:candidate"}
+    base_rows = retention[retention["stage"] == "retention:base"]
+    assert set(base_rows["split"]) == {"general"} and set(base_rows["model_id"]) == {f"{domain.slug}-base"}
     # The candidate answered its probes with the retention probes, in large batches: regrading found them kept.
     candidate = warehouse.query(f"select distinct model_id from {SCHEMA}.dpo_judge_scores")["model_id"]
     assert list(candidate) == list(warehouse.query(f"select model_id from {SCHEMA}.dpo_model where stage = 'dpo'")["model_id"])

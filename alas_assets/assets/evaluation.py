@@ -5,7 +5,16 @@ from dataclasses import replace
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, answerer, cell, markdown_table, parent_model, teacher_usage
+from alas_assets.assets._shared import (
+    DUCKDB_POOL,
+    Build,
+    answerer,
+    cell,
+    ensure_base_model,
+    markdown_table,
+    parent_model,
+    teacher_usage,
+)
 from alas_assets.evaluation import Question, accuracy, general_probes, grade
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, QAPair, from_frame, to_frame
@@ -153,29 +162,32 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         teacher: TeacherResource,
         dpo_model: pd.DataFrame,
     ) -> pd.DataFrame:
-        """Parent and candidate on general-knowledge probes and on earlier iterations' probes (forgetting)."""
+        """Parent and candidate on general-knowledge probes and on earlier iterations' probes (forgetting),
+        and the base model on the general probes (the gate's reference for general knowledge)."""
         iteration = context.partition_key
         warehouse = domain.warehouse()
         parent = parent_model(warehouse, domain.domain, iteration)
+        base = ensure_base_model(warehouse, domain.domain)
         candidate = from_frame(dpo_model, ModelVersion)[0]
-        questions = general_probes(domain.domain.general_probes_file) + [
-            replace(Question.of(p), split="earlier") for p in warehouse.pairs_before(iteration, "probe")
-        ]
+        general = general_probes(domain.domain.general_probes_file)
+        questions = general + [replace(Question.of(p), split="earlier") for p in warehouse.pairs_before(iteration, "probe")]
         # The candidate answers this iteration's probes in the same batches: dpo_judge_scores, four probes
         # per topic, then finds its answers in the answer registry instead of generating in small batches.
         own_probes = [p.question for p in warehouse.pairs_of(iteration, "probe")]
         answerer(domain.domain, warehouse, student.backend(), candidate.model_id)([q.question for q in questions] + own_probes)
         judge = teacher.judge()
+        # The base's answers come from the answer registry after its first iteration.
         frame = pd.concat(
             [
-                _graded(domain, student, judge, model.model_id, questions, f"retention:{role}", context.run_id, iteration)
-                for role, model in (("parent", parent), ("candidate", candidate))
+                _graded(domain, student, judge, model.model_id, asked, f"retention:{role}", context.run_id, iteration)
+                for role, model, asked in (("base", base, general), ("parent", parent, questions), ("candidate", candidate, questions))
             ],
             ignore_index=True,
         )
         summary = frame.groupby(["stage", "split"])["correct"].mean().reset_index()
         context.add_output_metadata(
             {
+                "base_id": base.model_id,
                 "parent_id": parent.model_id,
                 "candidate_id": candidate.model_id,
                 "general_probes": len([q for q in questions if q.split == "general"]),

@@ -47,10 +47,12 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             rows = retention_scores
             return rows[(rows["stage"] == f"retention:{role}") & (rows["split"] == split)]
 
+        # A retention partition stored before the base was graded on its own holds the parent's rows only.
+        general_base = suite("base", "general")
         decision = promotion_gate(
             baseline_scores,
             dpo_judge_scores,
-            suite("parent", "general"),
+            general_base if len(general_base) else suite("parent", "general"),
             suite("candidate", "general"),
             suite("parent", "earlier"),
             suite("candidate", "earlier"),

@@ -69,11 +69,11 @@ def render_markdown(figures: dict) -> str:
         "### Retention of general knowledge",
         "",
         "Of the general-knowledge probes the base model answers correctly, the fraction a model still answers correctly "
-        "(\"kept vs base\"); \"retention vs parent\" is the promotion gate's figure: the model's accuracy as a fraction of its parent's.",
+        "(\"kept vs base\"); \"retention vs base\" is the promotion gate's figure: the model's accuracy as a fraction of the base model's.",
         "",
         table(
-            ["model", "general probes", "accuracy", "kept vs base", "retention vs parent"],
-            [[r["model"], r["probes"], r["accuracy"], r.get("kept_vs_base"), r.get("retention_vs_parent")] for r in acc["retention"]],
+            ["model", "general probes", "accuracy", "kept vs base", "retention vs base"],
+            [[r["model"], r["probes"], r["accuracy"], r.get("kept_vs_base"), r.get("retention_vs_base")] for r in acc["retention"]],
         ),
         "",
         "### Forgetting: earlier iterations' probes",

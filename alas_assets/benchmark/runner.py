@@ -27,7 +27,7 @@ from alas_assets.benchmark.throughput import (
     utilisation,
 )
 from alas_assets.domain import Domain, load_domain
-from alas_assets.evaluation import Question, grade, kept_fraction
+from alas_assets.evaluation import Question, grade, kept_fraction, retention
 from alas_assets.jobs import STAGES
 from alas_assets.records import Judgement, QAPair, from_frame, to_frame
 from alas_assets.storage.warehouse import SCHEMA, Warehouse
@@ -118,7 +118,7 @@ def run_benchmark(
     phases["final model answering"] = time.perf_counter() - phase
     accuracy_figures["final"] = final_accuracy(final.model_id, final_frame, accuracy_figures)
     accuracy_figures["retention"].append(
-        _retention_row(f"final: {final.model_id}", None, final_frame[final_frame["split"] == "general"], accuracy_figures["_base_general"], None)
+        _retention_row(f"final: {final.model_id}", None, final_frame[final_frame["split"] == "general"], accuracy_figures["_base_general"])
     )
 
     # --- baselines on iteration 1's probes ---------------------------------------------------------------
@@ -229,13 +229,14 @@ def loop_accuracy(warehouse: Warehouse, domain: Domain) -> dict:
         for stage, table in tables.items()
     }
     promotion = warehouse.query(f"select * from {SCHEMA}.promotion order by iteration", tables=(f"{SCHEMA}.promotion",))
-    retention = warehouse.query(f"select * from {SCHEMA}.retention_scores", tables=(f"{SCHEMA}.retention_scores",))
+    retained = warehouse.query(f"select * from {SCHEMA}.retention_scores", tables=(f"{SCHEMA}.retention_scores",))
     base_id = f"{domain.slug}-base"
-    general = retention[retention["split"] == "general"] if len(retention) else retention
-    base_general = general[(general["model_id"] == base_id) & (general["stage"] == "retention:parent")].drop_duplicates("pair_id") if len(general) else general
+    general = retained[retained["split"] == "general"] if len(retained) else retained
+    # The base's general answers: its own rows, or (stored before those existed) its rows as iteration 1's parent.
+    base_general = general[general["model_id"] == base_id].drop_duplicates("pair_id") if len(general) else general
     iterations, retention_rows = [], []
     if len(base_general):
-        retention_rows.append(_retention_row(f"base: {base_id}", None, base_general, base_general, None))
+        retention_rows.append(_retention_row(f"base: {base_id}", None, base_general, base_general))
     for _, verdict in promotion.iterrows():
         it = verdict["iteration"]
         row: dict = {"iteration": it, "promoted": bool(verdict["promoted"]), "candidate_id": verdict.get("candidate_id"), "reason": verdict["reason"]}
@@ -255,7 +256,7 @@ def loop_accuracy(warehouse: Warehouse, domain: Domain) -> dict:
             }
             for topic in topics
         ]
-        mine = retention[retention["iteration"] == it] if len(retention) else retention
+        mine = retained[retained["iteration"] == it] if len(retained) else retained
         if len(mine):
             earlier = mine[mine["split"] == "earlier"]
             row["earlier_probes"] = int((earlier["stage"] == "retention:candidate").sum())
@@ -264,7 +265,7 @@ def loop_accuracy(warehouse: Warehouse, domain: Domain) -> dict:
             row["earlier_retention_vs_parent"] = _none(verdict.get("earlier_retention"))
             candidate_general = mine[(mine["split"] == "general") & (mine["stage"] == "retention:candidate")]
             retention_rows.append(
-                _retention_row(f"{it} candidate", it, candidate_general, base_general, _none(verdict.get("general_retention")))
+                _retention_row(f"{it} candidate", it, candidate_general, base_general)
             )
         iterations.append(row)
     return {"iterations": iterations, "retention": retention_rows, "_base_general": base_general}
@@ -274,14 +275,14 @@ def _none(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _retention_row(model: str, iteration: str | None, frame: pd.DataFrame, base: pd.DataFrame, vs_parent: float | None) -> dict:
+def _retention_row(model: str, iteration: str | None, frame: pd.DataFrame, base: pd.DataFrame) -> dict:
     return {
         "model": model,
         "iteration": iteration,
         "probes": len(frame),
         "accuracy": _mean(frame),
         "kept_vs_base": kept_fraction(base, frame) if len(base) else None,
-        "retention_vs_parent": vs_parent,
+        "retention_vs_base": retention(base, frame) if len(base) else None,
     }
 
 

@@ -41,9 +41,9 @@ def figures() -> dict:
                 },
             ],
             "retention": [
-                {"model": "base: fixed-base", "iteration": None, "probes": 10, "accuracy": 0.6, "kept_vs_base": 1.0, "retention_vs_parent": None},
-                {"model": "it0001 candidate", "iteration": "it0001", "probes": 10, "accuracy": 0.6, "kept_vs_base": 1.0, "retention_vs_parent": 1.0},
-                {"model": "it0002 candidate", "iteration": "it0002", "probes": 10, "accuracy": 0.5, "kept_vs_base": 0.833, "retention_vs_parent": 0.833},
+                {"model": "base: fixed-base", "iteration": None, "probes": 10, "accuracy": 0.6, "kept_vs_base": 1.0, "retention_vs_base": 1.0},
+                {"model": "it0001 candidate", "iteration": "it0001", "probes": 10, "accuracy": 0.6, "kept_vs_base": 1.0, "retention_vs_base": 1.0},
+                {"model": "it0002 candidate", "iteration": "it0002", "probes": 10, "accuracy": 0.5, "kept_vs_base": 0.833, "retention_vs_base": 0.833},
             ],
             "final": {
                 "model_id": "fixed-it0001-dpo-abc",
