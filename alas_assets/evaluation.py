@@ -121,6 +121,19 @@ class Decision:
         return json.dumps(asdict(self))
 
 
+def retention_suites(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """From one iteration's retention scores, the gate's suites: (general reference, general candidate,
+    earlier parent, earlier candidate). The general reference is the base model; a partition stored
+    before the base was graded on its own has the parent's rows only, and they stand in for it."""
+
+    def suite(role: str, split: str) -> pd.DataFrame:
+        return scores[(scores["stage"] == f"retention:{role}") & (scores["split"] == split)]
+
+    general_base = suite("base", "general")
+    general_reference = general_base if len(general_base) else suite("parent", "general")
+    return general_reference, suite("candidate", "general"), suite("parent", "earlier"), suite("candidate", "earlier")
+
+
 def promotion_gate(
     before: pd.DataFrame,
     after: pd.DataFrame,

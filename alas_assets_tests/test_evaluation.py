@@ -8,7 +8,17 @@ import pandas as pd
 import pytest
 
 from alas_assets.domain import Thresholds
-from alas_assets.evaluation import Question, accuracy, accuracy_by_topic, grade, kept_fraction, promotion_gate, retention, revise
+from alas_assets.evaluation import (
+    Question,
+    accuracy,
+    accuracy_by_topic,
+    grade,
+    kept_fraction,
+    promotion_gate,
+    retention,
+    retention_suites,
+    revise,
+)
 from alas_assets.records import Topic
 from alas_assets.teacher.offline import ReferenceJudge
 
@@ -78,6 +88,31 @@ def test_earlier_topics_are_measured_against_the_parent():
     assert decision.promoted
     assert decision.earlier_retention == pytest.approx(0.9)
     assert "earlier topics: kept 9 of 10 the parent answered" in decision.reason
+
+
+def stage(frame: pd.DataFrame, role: str) -> pd.DataFrame:
+    return frame.assign(stage=f"retention:{role}")
+
+
+def test_the_gate_holds_general_knowledge_to_the_base_not_the_parent():
+    """A parent that answered more general questions than the base does not raise the bar for its child."""
+    base = scores([True] * 10 + [False] * 10, split="general", prefix="g")  # 10 right
+    parent = scores([True] * 14 + [False] * 6, split="general", prefix="g")  # 14 right
+    candidate = scores([True] * 10 + [False] * 10, split="general", prefix="g")  # the base's 10: 0.71 of the parent's
+    earlier = scores([True] * 4, split="earlier", prefix="e")
+    stored = pd.concat(
+        [stage(base, "base"), stage(pd.concat([parent, earlier]), "parent"), stage(pd.concat([candidate, earlier]), "candidate")],
+        ignore_index=True,
+    )
+    reference, general_candidate, earlier_parent, earlier_candidate = retention_suites(stored)
+    assert sorted(reference["pair_id"][reference["correct"]]) == sorted(base["pair_id"][base["correct"]])
+    assert len(general_candidate) == 20 and len(earlier_parent) == 4 and len(earlier_candidate) == 4
+    decision = promotion_gate(BEFORE, AFTER, *retention_suites(stored), THRESHOLDS)
+    assert decision.promoted and decision.general_retention == 1.0
+    # Stored before the base was graded on its own: the parent's rows stand in for it.
+    legacy = stored[stored["stage"] != "retention:base"]
+    assert retention_suites(legacy)[0]["correct"].sum() == 14
+    assert not promotion_gate(BEFORE, AFTER, *retention_suites(legacy), THRESHOLDS).promoted
 
 
 def test_retention_exactly_at_the_floor_is_enough():

@@ -190,7 +190,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "base_id": base.model_id,
                 "parent_id": parent.model_id,
                 "candidate_id": candidate.model_id,
-                "general_probes": len([q for q in questions if q.split == "general"]),
+                "general_probes": len(general),
                 "earlier_probes": len([q for q in questions if q.split == "earlier"]),
                 "accuracy": markdown_table(summary),
                 **teacher_usage(judge),

@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from alas_assets.assets._shared import DUCKDB_POOL, Build, markdown_table, parent_model
-from alas_assets.evaluation import accuracy_by_topic, promotion_gate
+from alas_assets.evaluation import accuracy_by_topic, promotion_gate, retention_suites
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Promotion, to_frame
 from alas_assets.resources import DomainResource
@@ -43,19 +43,10 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         parent = parent_model(warehouse, domain.domain, iteration)
         candidate_id = str(dpo_judge_scores["model_id"].iloc[0])
 
-        def suite(role: str, split: str) -> pd.DataFrame:
-            rows = retention_scores
-            return rows[(rows["stage"] == f"retention:{role}") & (rows["split"] == split)]
-
-        # A retention partition stored before the base was graded on its own holds the parent's rows only.
-        general_base = suite("base", "general")
         decision = promotion_gate(
             baseline_scores,
             dpo_judge_scores,
-            general_base if len(general_base) else suite("parent", "general"),
-            suite("candidate", "general"),
-            suite("parent", "earlier"),
-            suite("candidate", "earlier"),
+            *retention_suites(retention_scores),
             domain.domain.thresholds,
         )
         if decision.promoted:
