@@ -176,14 +176,17 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         own_probes = [p.question for p in warehouse.pairs_of(iteration, "probe")]
         answerer(domain.domain, warehouse, student.backend(), candidate.model_id)([q.question for q in questions] + own_probes)
         judge = teacher.judge()
-        # The base's answers come from the answer registry after its first iteration.
-        frame = pd.concat(
-            [
-                _graded(domain, student, judge, model.model_id, asked, f"retention:{role}", context.run_id, iteration)
-                for role, model, asked in (("base", base, general), ("parent", parent, questions), ("candidate", candidate, questions))
-            ],
-            ignore_index=True,
-        )
+        graded = {
+            role: _graded(domain, student, judge, model.model_id, questions, f"retention:{role}", context.run_id, iteration)
+            for role, model in (("parent", parent), ("candidate", candidate))
+        }
+        # The general reference is the base. In iteration 1 it is the parent too: its rows, not a second judging.
+        if parent.model_id == base.model_id:
+            parent_general = graded["parent"][graded["parent"]["split"] == "general"]
+            graded["base"] = parent_general.assign(stage="retention:base")
+        else:  # its answers come from the answer registry after its first iteration
+            graded["base"] = _graded(domain, student, judge, base.model_id, general, "retention:base", context.run_id, iteration)
+        frame = pd.concat([graded[role] for role in ("base", "parent", "candidate")], ignore_index=True)
         summary = frame.groupby(["stage", "split"])["correct"].mean().reset_index()
         context.add_output_metadata(
             {

@@ -227,10 +227,11 @@ def plot(figures: dict, path: Path) -> Path:
     ax.plot(x, [float("nan") if final.get(r["iteration"]) is None else final[r["iteration"]] for r in rows], marker="x", linestyle=":", label="final model, each iteration's probes")
     # The gate's figure (and the retention): general accuracy as a fraction of the base's; it can exceed 1.
     retained = [r.get("retention_vs_base") for r in acc["retention"] if r.get("iteration")]
+    top = 1.0
     if retained and len(retained) == len(rows):
         ys = [float("nan") if k is None else k for k in retained]
         ax.plot(x, ys, marker="d", linestyle="-.", label="general knowledge: accuracy as a fraction of the base's")
-    top = max([1.0, *(k for k in retained if k is not None)])
+        top = max([top, *(k for k in retained if k is not None)])
     colours = ["grey", "black", "tab:brown", "tab:olive"]
     probe_set = acc["baselines"]["probe_set"]
     for colour, row in zip(colours, acc["baselines"]["rows"]):
