@@ -57,6 +57,12 @@ class Student(_Strict):
         description="'smollm2-135m-instruct' (shipped, offline), a local Hugging Face model folder, or a hub ID",
     )
     lora_rank: int = Field(16, ge=1, le=256)
+    lora_layers: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="LoRA on the top N decoder layers only (default: all); the frozen layers below run once per example, not once per epoch",
+    )
     sft_epochs: int = Field(4, ge=1, le=50)
     sft_learning_rate: float = Field(2e-3, gt=0, lt=1)
     dpo_epochs: int = Field(2, ge=1, le=50)

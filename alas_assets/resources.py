@@ -84,6 +84,7 @@ def _local_student(domain_file: str) -> LocalStudent:
     return LocalStudent(
         student.model,
         lora_rank=student.lora_rank,
+        lora_layers=student.lora_layers,
         batch_size=student.batch_size,
         eval_batch_size=student.eval_batch_size,
         max_new_tokens=student.max_new_tokens,

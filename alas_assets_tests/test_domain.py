@@ -91,6 +91,7 @@ def test_shipped_demo_domain_loads():
         pytest.param(MINIMAL + "[thresholds]\ndpo_beta = 0.01\n", ["thresholds.dpo_beta", "0.1"], id="dpo-beta-too-low"),
         pytest.param(MINIMAL + "[student]\nbackend = 'gpu'\n", ["student.backend"], id="unknown-backend"),
         pytest.param(MINIMAL + "[student]\nlora_rank = 0\n", ["student.lora_rank"], id="rank-zero"),
+        pytest.param(MINIMAL + "[student]\nlora_layers = 0\n", ["student.lora_layers"], id="no-adapter-layers"),
         pytest.param(MINIMAL.replace('name = "Space Missions"\n', ""), ["name: Field required"], id="missing-name"),
         pytest.param(MINIMAL.replace('"Space Missions"', '"!!!"'), ["name:", "letters or digits"], id="name-without-slug"),
         pytest.param(MINIMAL.replace('"Space Missions"', '""'), ["name:"], id="empty-name"),

@@ -98,6 +98,8 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             "batch_size": settings.batch_size,
             "rehearsal_fraction": settings.rehearsal_fraction,
             "anchors": len(anchors),
+            # Only when set: model IDs trained on every layer stay what they were.
+            **({"lora_layers": settings.lora_layers} if settings.lora_layers else {}),
         }
         data_hash = content_hash([examples, sorted(anchors)])
         context.log.info(
@@ -174,6 +176,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             "epochs": settings.dpo_epochs,
             "learning_rate": settings.dpo_learning_rate,
             "lora_rank": settings.lora_rank,
+            **({"lora_layers": settings.lora_layers} if settings.lora_layers else {}),
         }
         # Sorted: the warehouse returns rows in no fixed order, and the batches must not depend on it.
         triples = sorted((p.prompt, p.chosen, p.rejected) for p in preferences)

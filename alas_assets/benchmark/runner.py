@@ -159,7 +159,8 @@ def run_benchmark(
     # Throughput needs no full training: two epochs (at most) measure the tokens/s ratio.
     phase = time.perf_counter()
     examples = [(p.question, p.answer) for p in _pairs(warehouse, "train", first)]
-    comparison = compare_trainers(student, examples, work, epochs=min(2, settings.sft_epochs), learning_rate=settings.sft_learning_rate, log=log)
+    comparison_epochs = min(2, settings.sft_epochs)
+    comparison = compare_trainers(student, examples, work, epochs=comparison_epochs, learning_rate=settings.sft_learning_rate, log=log)
     phases["trainer comparison"] = time.perf_counter() - phase
 
     # --- the machine's matmul limit, and utilisation --------------------------------------------------------
@@ -167,22 +168,22 @@ def run_benchmark(
     log("timing bf16 and fp32 matmuls")
     machine = machine_info()
     flops = flop_limits(matmul_size)
-    params = parameter_counts(student.load([])[0], settings.lora_rank)
+    params = parameter_counts(student.load([])[0], settings.lora_rank, settings.lora_layers)
     peak_dtype = "bf16" if machine["bf16_used"] else "fp32"
     flops.update(
         peak_dtype=peak_dtype,
         peak_gflops=flops[f"{peak_dtype}_gflops"],
         parameters=params,
-        flops_per_token=training_flops_per_token(params),
+        flops_per_token=training_flops_per_token(params, settings.sft_epochs),
         formula=FLOP_FORMULA,
     )
     phases["matmul"] = time.perf_counter() - phase
     training = training_rows(warehouse.models())
     for row in training:
         if row["stage"] == "sft" and row["tokens_per_second"]:
-            row.update(utilisation(row["tokens_per_second"], params, flops["peak_gflops"]))
+            row.update(utilisation(row["tokens_per_second"], params, flops["peak_gflops"], settings.sft_epochs))
     for name in ("fast", "trl"):
-        comparison[name].update(utilisation(comparison[name]["tokens_per_second"], params, flops["peak_gflops"]))
+        comparison[name].update(utilisation(comparison[name]["tokens_per_second"], params, flops["peak_gflops"], comparison_epochs))
 
     accuracy_figures.pop("_base_general")
     return {
@@ -194,7 +195,7 @@ def run_benchmark(
         "wall_seconds": round(time.perf_counter() - started, 1),
         "phases": {k: round(v, 1) for k, v in phases.items()},
         "machine": machine,
-        "settings": settings.model_dump(mode="json", include={"model", "lora_rank", "sft_epochs", "sft_learning_rate", "dpo_epochs", "dpo_learning_rate", "batch_size", "max_new_tokens"}),
+        "settings": settings.model_dump(mode="json", include={"model", "lora_rank", "lora_layers", "sft_epochs", "sft_learning_rate", "dpo_epochs", "dpo_learning_rate", "batch_size", "max_new_tokens"}),
         "loop_stop_reason": outcomes[-1].stop_reason if outcomes else "",
         "accuracy": accuracy_figures,
         "throughput": {

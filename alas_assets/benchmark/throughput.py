@@ -15,9 +15,10 @@ import torch
 from alas_assets.records import ModelVersion
 
 FLOP_FORMULA = (
-    "LoRA training FLOPs ~= (4 * N_frozen + 6 * N_lora) * tokens: forward (2N) and activation gradients (2N) through "
-    "the frozen linear layers, forward and both gradients (6N) through the adapters; N counts the linear weights of "
-    "the transformer body (the LM head and attention scores are left out, so this is a lower bound)"
+    "LoRA training FLOPs ~= (4 * N_frozen + 6 * N_lora + 2 * N_below / epochs) * tokens: forward (2N) and activation "
+    "gradients (2N) through the frozen linear layers the adapter trains, forward and both gradients (6N) through the "
+    "adapters, and the forward of the layers below the adapter (if it trains only the top layers) once per example; N "
+    "counts the linear weights of the transformer body (the LM head and attention scores are left out, so this is a lower bound)"
 )
 
 
@@ -79,25 +80,32 @@ def flop_limits(size: int = 2048) -> dict:
     }
 
 
-def parameter_counts(model, lora_rank: int) -> dict:
-    """Linear weights of the body (LM head apart) and the LoRA parameters of rank r on every one of them."""
+def parameter_counts(model, lora_rank: int, lora_layers: int | None = None) -> dict:
+    """Linear weights of the body (LM head apart), those of the decoder layers below the adapter (when it
+    trains only the top ``lora_layers``), and the LoRA parameters of rank r on the rest."""
     head = model.get_output_embeddings()
+    layers = model.get_decoder().layers
+    below = len(layers) - min(lora_layers or len(layers), len(layers))
+    frozen = {id(m) for layer in layers[:below] for m in layer.modules() if isinstance(m, torch.nn.Linear)}
     body = [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m is not head]
     return {
         "total": sum(p.numel() for p in model.parameters()),
         "linear_body": sum(m.weight.numel() for m in body),
+        "linear_below": sum(m.weight.numel() for m in body if id(m) in frozen),
         "lm_head": head.weight.numel() if head is not None else 0,
-        "lora": sum(lora_rank * (m.in_features + m.out_features) for m in body),
+        "lora": sum(lora_rank * (m.in_features + m.out_features) for m in body if id(m) not in frozen),
         "lora_rank": lora_rank,
+        "lora_layers": len(layers) - below,
     }
 
 
-def training_flops_per_token(params: dict) -> float:
-    return 4 * params["linear_body"] + 6 * params["lora"]
+def training_flops_per_token(params: dict, epochs: int) -> float:
+    below = params.get("linear_below", 0)  # reports written before the split have none
+    return 4 * (params["linear_body"] - below) + 6 * params["lora"] + 2 * below / epochs
 
 
-def utilisation(tokens_per_second: float, params: dict, peak_gflops: float) -> dict:
-    achieved = tokens_per_second * training_flops_per_token(params) / 1e9
+def utilisation(tokens_per_second: float, params: dict, peak_gflops: float, epochs: int) -> dict:
+    achieved = tokens_per_second * training_flops_per_token(params, epochs) / 1e9
     return {"achieved_gflops": round(achieved, 2), "utilisation": round(achieved / peak_gflops, 4) if peak_gflops else None}
 
 

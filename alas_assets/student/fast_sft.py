@@ -5,6 +5,9 @@
 - Logits only where there is a label: the vocabulary projection (28 M of SmolLM2's 135 M weights)
   runs on answer tokens, not on prompts and padding.
 - bf16 autocast where the hardware runs it natively.
+- A frozen bottom computed once: when the adapter trains only the top decoder layers, the layers
+  below it give every example the same output at every epoch, so that output is computed once and
+  each step runs only the layers being trained.
 - Anchors against forgetting: on anchor examples (general questions with the parent's own answers) the
   loss is the KL divergence from the parent's next-token distribution (the same model with the LoRA
   adapter off), so training keeps the parent's behaviour there rather than sharpening its greedy answer.
@@ -12,6 +15,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import random
 import time
@@ -22,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 IGNORE = -100
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,33 +82,98 @@ def collate(items: Sequence[Encoded], pad_id: int, device: str) -> tuple[torch.T
     return ids.to(device), labels.to(device), mask.to(device), anchors.to(device)
 
 
-def answer_logits(causal_lm, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
-    """Next-token logits at the labelled positions only (the vocabulary projection is the costly part)."""
-    body = causal_lm.get_decoder() if hasattr(causal_lm, "get_decoder") else causal_lm.model
+def decoder(causal_lm):
+    return causal_lm.get_decoder() if hasattr(causal_lm, "get_decoder") else causal_lm.model
+
+
+def answer_logits(causal_lm, inputs: torch.Tensor, attention_mask: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Next-token logits at the labelled positions only (the vocabulary projection is the costly part).
+    ``inputs`` are token IDs, or hidden states where the decoder starts above a frozen bottom."""
+    given = {"inputs_embeds": inputs} if inputs.is_floating_point() else {"input_ids": inputs}
     # No KV cache: training never decodes, and the model config asks for one by default.
-    hidden = body(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+    hidden = decoder(causal_lm)(**given, attention_mask=attention_mask, use_cache=False).last_hidden_state
     return causal_lm.get_output_embeddings()(hidden[:, :-1][keep]).float()
 
 
-def labelled_logits(model, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor):
+def labelled_logits(model, inputs: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor):
     """(causal LM under the adapter, which next-token positions carry a label, their logits, their labels)."""
     causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
     keep = labels[:, 1:] != IGNORE
-    return causal_lm, keep, answer_logits(causal_lm, input_ids, attention_mask, keep), labels[:, 1:][keep]
+    return causal_lm, keep, answer_logits(causal_lm, inputs, attention_mask, keep), labels[:, 1:][keep]
 
 
-def completion_loss(model, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
+def completion_loss(model, inputs: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
     """Mean over labelled tokens: cross-entropy on ordinary rows, KL(parent || model) on anchor rows."""
-    causal_lm, keep, logits, targets = labelled_logits(model, input_ids, labels, attention_mask)
+    causal_lm, keep, logits, targets = labelled_logits(model, inputs, labels, attention_mask)
     per_token = F.cross_entropy(logits, targets, reduction="none")
     if anchors.any():
         anchor_token = anchors[:, None].expand_as(keep)[keep]
         # The parent is this model with the adapter off; only the anchor rows need its forward pass.
         with torch.no_grad(), model.disable_adapter():
-            parent = answer_logits(causal_lm, input_ids[anchors], attention_mask[anchors], keep[anchors])
+            parent = answer_logits(causal_lm, inputs[anchors], attention_mask[anchors], keep[anchors])
         kl = F.kl_div(F.log_softmax(logits[anchor_token], -1), F.log_softmax(parent, -1), log_target=True, reduction="none").sum(-1)
         per_token = per_token.masked_scatter(anchor_token, kl)
     return per_token.mean()
+
+
+def frozen_depth(causal_lm) -> int:
+    """How many bottom decoder layers have no trainable weight (0 if every layer trains, or the model
+    has no ``layers`` list to slice)."""
+    layers = getattr(decoder(causal_lm), "layers", None)
+    if layers is None or not hasattr(decoder(causal_lm), "norm"):
+        return 0
+    depth = 0
+    while depth < len(layers) and not any(p.requires_grad for p in layers[depth].parameters()):
+        depth += 1
+    return depth if depth < len(layers) else 0
+
+
+@contextlib.contextmanager
+def decoder_slice(causal_lm, start: int, stop: int, final_norm: bool):
+    """The decoder runs only layers[start:stop], and its final norm only if asked: the model's own
+    forward (masks, rotary positions) on hidden states that start or stop part-way up."""
+    body = decoder(causal_lm)
+    layers, norm = body.layers, body.norm
+    body.layers = torch.nn.ModuleList(layers[start:stop])
+    if not final_norm:
+        body.norm = torch.nn.Identity()
+    try:
+        yield
+    finally:
+        body.layers, body.norm = layers, norm
+
+
+def frozen_outputs(causal_lm, data: Sequence[Encoded], depth: int, batch_size: int, pad_id: int, device: str, bf16: bool) -> list[torch.Tensor]:
+    """Per example, the hidden states leaving the frozen bottom ``depth`` layers (unpadded)."""
+    outputs: list[torch.Tensor] = []
+    with torch.no_grad(), decoder_slice(causal_lm, 0, depth, final_norm=False), torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+        for start in range(0, len(data), batch_size):
+            items = data[start : start + batch_size]
+            ids, _, mask, _ = collate(items, pad_id, device)
+            hidden = decoder(causal_lm)(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
+            outputs += [row[: len(item.input_ids)] for row, item in zip(hidden, items)]
+    return outputs
+
+
+def resumes_exactly(causal_lm, data: Sequence[Encoded], frozen: Sequence[torch.Tensor], depth: int, pad_id: int, device: str, bf16: bool) -> bool:
+    """Whether the top layers on the frozen bottom's outputs give the whole model's logits. A decoder whose
+    forward does more than run its layers on the embeddings (Gemma scales them, for one) would not."""
+    items = data[:2]
+    ids, labels, mask, _ = collate(items, pad_id, device)
+    keep = labels[:, 1:] != IGNORE
+    with torch.no_grad(), torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+        whole = answer_logits(causal_lm, ids, mask, keep)
+        with decoder_slice(causal_lm, depth, len(decoder(causal_lm).layers), final_norm=True):
+            resumed = answer_logits(causal_lm, stack_padded(frozen[: len(items)]), mask, keep)
+    return torch.allclose(whole, resumed, rtol=0.02, atol=0.02 * whole.abs().max().item())
+
+
+def stack_padded(rows: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Rows of shape (length, width) in one zero-padded (rows, longest, width) tensor (right padding, as ``collate``)."""
+    out = rows[0].new_zeros((len(rows), max(len(r) for r in rows), rows[0].shape[-1]))
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = row
+    return out
 
 
 def pad_token_id(tokenizer) -> int:
@@ -171,21 +242,30 @@ def train(
     torch.manual_seed(seed)
     data = encode_pairs(tokenizer, examples) + encode_pairs(tokenizer, anchors, anchor=True)
     pad_id = pad_token_id(tokenizer)
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    depth = frozen_depth(causal_lm)
+    started = time.perf_counter()
+    frozen = frozen_outputs(causal_lm, data, depth, 4 * batch_size, pad_id, device, bf16) if depth else None
+    if frozen and not resumes_exactly(causal_lm, data, frozen, depth, pad_id, device, bf16):
+        log.warning("this model's decoder cannot start part-way up: every step runs all %d frozen layers", depth)
+        frozen, depth = None, 0
 
     def batch_loss(batch: list[int]) -> tuple[torch.Tensor, int]:
         ids, labels, mask, anchor_rows = collate([data[i] for i in batch], pad_id, device)
+        inputs = stack_padded([frozen[i] for i in batch]) if frozen else ids
         with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
-            return completion_loss(model, ids, labels, mask, anchor_rows), int(mask.sum())
+            return completion_loss(model, inputs, labels, mask, anchor_rows), int(mask.sum())
 
-    started = time.perf_counter()
-    loss, tokens = run_epochs(
-        model,
-        [len(item.input_ids) for item in data],
-        batch_loss,
-        epochs=epochs,
-        learning_rate=learning_rate,
-        batch_size=batch_size,
-        rng=random.Random(seed),
-        on_log=on_log,
-    )
+    top = decoder_slice(causal_lm, depth, len(decoder(causal_lm).layers), final_norm=True) if depth else contextlib.nullcontext()
+    with top:
+        loss, tokens = run_epochs(
+            model,
+            [len(item.input_ids) for item in data],
+            batch_loss,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            rng=random.Random(seed),
+            on_log=on_log,
+        )
     return loss, tokens, time.perf_counter() - started

@@ -122,6 +122,7 @@ class LocalStudent:
         base_model: str,
         *,
         lora_rank: int = 16,
+        lora_layers: int | None = None,
         batch_size: int = 4,
         eval_batch_size: int = 16,
         max_new_tokens: int = 40,
@@ -129,6 +130,7 @@ class LocalStudent:
     ):
         self.base_model = base_model
         self.lora_rank = lora_rank
+        self.lora_layers = lora_layers
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.max_new_tokens = max_new_tokens
@@ -248,14 +250,25 @@ class LocalStudent:
                 reproduced.append(tokenizer.decode(item.input_ids[answer_at:end], skip_special_tokens=True).strip() if greedy else None)
         return reproduced
 
-    def _lora(self):
+    def _lora(self, model):
+        """LoRA on every linear layer of the top ``lora_layers`` decoder layers (all of them if None)."""
         from peft import LoraConfig
 
+        depth = model.config.num_hidden_layers
+        top = depth if self.lora_layers is None else min(self.lora_layers, depth)
+        if top == depth:
+            return LoraConfig(
+                r=self.lora_rank, lora_alpha=2 * self.lora_rank, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM"
+            )
+        # peft takes layer indices only with module names (not "all-linear"): the linear layers of a decoder layer.
+        first_layer = model.get_decoder().layers[0]
+        linears = sorted({name.rsplit(".", 1)[-1] for name, module in first_layer.named_modules() if isinstance(module, torch.nn.Linear)})
         return LoraConfig(
             r=self.lora_rank,
             lora_alpha=2 * self.lora_rank,
             lora_dropout=0.0,
-            target_modules="all-linear",
+            target_modules=linears,
+            layers_to_transform=list(range(depth - top, depth)),
             task_type="CAUSAL_LM",
         )
 
@@ -269,7 +282,7 @@ class LocalStudent:
             # Frozen weights stored in bf16 (merged in fp32 first, in _fresh): autocast then casts only
             # activations, not every weight at every step. LoRA weights stay fp32 (peft's default).
             model = model.to(torch.bfloat16)
-        model = get_peft_model(model, self._lora())
+        model = get_peft_model(model, self._lora(model))
         result = loop(
             model, tokenizer, data, batch_size=self.batch_size, seed=self.seed, bf16=use_bf16(), device=self.device, **settings
         )
@@ -331,7 +344,7 @@ class LocalStudent:
                 use_cpu=self.device == "cpu",
                 disable_tqdm=True,
             )
-            trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=self._lora())
+            trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=self._lora(model))
             _prepare(trainer, on_log)
             tokens = sum(len(ids) for ids in trainer.train_dataset["input_ids"]) * epochs
             started = time.perf_counter()

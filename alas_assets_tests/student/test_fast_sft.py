@@ -71,3 +71,55 @@ def test_length_buckets_cover_every_example_once():
     batches = fast_sft.length_buckets(lengths, 2, random.Random(0))
     assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
     assert all(max(lengths[i] for i in b) - min(lengths[i] for i in b) <= 2 for b in batches)
+
+
+def _top_layer_model(model_dir):
+    """The sharp model with LoRA on its top decoder layer only (its bottom layer frozen)."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    linears = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    config = LoraConfig(r=8, lora_alpha=16, target_modules=linears, layers_to_transform=[1], task_type="CAUSAL_LM")
+    return get_peft_model(model, config), AutoTokenizer.from_pretrained(model_dir)
+
+
+def _adapter(model) -> dict[str, torch.Tensor]:
+    return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+
+
+def test_a_frozen_bottom_is_computed_once_and_trains_the_same_adapter(sharp_model_dir, monkeypatch, caplog):
+    def trained():
+        model, tokenizer = _top_layer_model(sharp_model_dir)
+        settings = dict(epochs=3, learning_rate=1e-2, batch_size=2, seed=0, bf16=False, device="cpu", anchors=ANCHORS)
+        fast_sft.train(model, tokenizer, NEW + NEW, **settings)
+        return model
+
+    cached = trained()
+    assert "cannot start part-way" not in caplog.text  # the top layers did resume from the stored outputs
+    assert fast_sft.frozen_depth(cached.get_base_model()) == 1
+    assert len(fast_sft.decoder(cached.get_base_model()).layers) == 2  # the slice is undone after training
+    monkeypatch.setattr(fast_sft, "frozen_depth", lambda causal_lm: 0)  # every step through every layer
+    uncached = trained()
+    cached_weights, uncached_weights = _adapter(cached), _adapter(uncached)
+    assert cached_weights.keys() == uncached_weights.keys() and all(".layers.1." in name for name in cached_weights)
+    for name, weight in cached_weights.items():
+        assert torch.allclose(weight, uncached_weights[name], atol=1e-5), name
+    assert any(w.abs().sum() > 0 for name, w in cached_weights.items() if "lora_B" in name)  # it did train
+
+
+def test_every_layer_trains_without_a_frozen_bottom(tiny_model_dir):
+    model, _ = peft_model(tiny_model_dir)
+    assert fast_sft.frozen_depth(model.get_base_model()) == 0
+
+
+def test_hidden_states_the_top_layers_cannot_resume_from_are_detected(sharp_model_dir):
+    model, tokenizer = _top_layer_model(sharp_model_dir)
+    causal_lm, pad_id = model.get_base_model(), tokenizer.pad_token_id or tokenizer.eos_token_id
+    data = fast_sft.encode_pairs(tokenizer, NEW)
+    frozen = fast_sft.frozen_outputs(causal_lm, data, 1, 4, pad_id, "cpu", False)
+    assert fast_sft.resumes_exactly(causal_lm, data, frozen, 1, pad_id, "cpu", False)
+    # What a decoder that scales its input embeddings (as Gemma's does) would make of them.
+    scaled = [hidden * 2 for hidden in frozen]
+    assert not fast_sft.resumes_exactly(causal_lm, data, scaled, 1, pad_id, "cpu", False)

@@ -42,3 +42,18 @@ def test_an_answer_checked_by_teacher_forcing_is_what_greedy_decoding_gives(shar
     # Greedy decoding stops at max_new_tokens: an answer longer than that is not what it would give.
     student.max_new_tokens = 3
     assert student._greedy_reproductions(model, tokenizer, learned[1:]) == [None]
+
+
+def test_lora_layers_puts_the_adapter_on_the_top_layers_only(tiny_model_dir, tmp_path):
+    import json
+
+    from safetensors.torch import load_file
+
+    student = LocalStudent(str(tiny_model_dir), lora_layers=1, batch_size=2, seed=0)
+    student.train_sft([], [(p, chosen) for p, chosen, _ in PREFERENCES], tmp_path / "sft", epochs=1, learning_rate=1e-3)
+
+    assert json.loads((tmp_path / "sft" / "adapter_config.json").read_text())["layers_to_transform"] == [1]
+    weights = load_file(tmp_path / "sft" / "adapter_model.safetensors")
+    assert weights and all(".layers.1." in name for name in weights)
+    assert len([name for name in weights if "lora_A" in name]) == 7  # every linear layer of the top decoder layer
+    student.answer([str(tmp_path / "sft")], ["Who maintains Zephyr?"])  # the chain loads like any other
