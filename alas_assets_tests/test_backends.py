@@ -147,3 +147,16 @@ def test_an_openai_student_is_built_from_the_domain(tmp_path, monkeypatch):
     backend = StudentResource(domain_file=str(path)).backend()
     assert isinstance(backend, OpenAIStudent) and backend.kind == "openai"
     assert backend.model_for([]) == "gpt-4.1-mini-2025-04-14"
+
+
+def test_a_local_student_takes_its_training_settings_from_the_domain(tmp_path):
+    path = domain(tmp_path, """
+        [sources]
+        corpus = "corpus"
+        [student]
+        lora_rank = 8
+        lora_layers = 12
+        batch_size = 2
+        """)
+    backend = StudentResource(domain_file=str(path)).backend()
+    assert backend.kind == "lora" and (backend.lora_rank, backend.lora_layers, backend.batch_size) == (8, 12, 2)
