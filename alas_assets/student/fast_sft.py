@@ -82,6 +82,11 @@ def collate(items: Sequence[Encoded], pad_id: int, device: str) -> tuple[torch.T
     return ids.to(device), labels.to(device), mask.to(device), anchors.to(device)
 
 
+def unwrapped(model):
+    """The causal LM under a peft wrapper (its LoRA layers in place), or the model itself."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
 def decoder(causal_lm):
     return causal_lm.get_decoder() if hasattr(causal_lm, "get_decoder") else causal_lm.model
 
@@ -97,7 +102,7 @@ def answer_logits(causal_lm, inputs: torch.Tensor, attention_mask: torch.Tensor,
 
 def labelled_logits(model, inputs: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor):
     """(causal LM under the adapter, which next-token positions carry a label, their logits, their labels)."""
-    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    causal_lm = unwrapped(model)
     keep = labels[:, 1:] != IGNORE
     return causal_lm, keep, answer_logits(causal_lm, inputs, attention_mask, keep), labels[:, 1:][keep]
 
@@ -119,8 +124,9 @@ def completion_loss(model, inputs: torch.Tensor, labels: torch.Tensor, attention
 def frozen_depth(causal_lm) -> int:
     """How many bottom decoder layers have no trainable weight (0 if every layer trains, or the model
     has no ``layers`` list to slice)."""
-    layers = getattr(decoder(causal_lm), "layers", None)
-    if layers is None or not hasattr(decoder(causal_lm), "norm"):
+    body = decoder(causal_lm)
+    layers = getattr(body, "layers", None)
+    if layers is None or not hasattr(body, "norm"):
         return 0
     depth = 0
     while depth < len(layers) and not any(p.requires_grad for p in layers[depth].parameters()):
@@ -129,9 +135,9 @@ def frozen_depth(causal_lm) -> int:
 
 
 @contextlib.contextmanager
-def decoder_slice(causal_lm, start: int, stop: int, final_norm: bool):
-    """The decoder runs only layers[start:stop], and its final norm only if asked: the model's own
-    forward (masks, rotary positions) on hidden states that start or stop part-way up."""
+def decoder_slice(causal_lm, start: int, stop: int | None = None, final_norm: bool = True):
+    """The decoder runs only layers[start:stop] (to the top by default), and its final norm only if asked:
+    the model's own forward (masks, rotary positions) on hidden states that start or stop part-way up."""
     body = decoder(causal_lm)
     layers, norm = body.layers, body.norm
     body.layers = torch.nn.ModuleList(layers[start:stop])
@@ -163,7 +169,7 @@ def resumes_exactly(causal_lm, data: Sequence[Encoded], frozen: Sequence[torch.T
     keep = labels[:, 1:] != IGNORE
     with torch.no_grad(), torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
         whole = answer_logits(causal_lm, ids, mask, keep)
-        with decoder_slice(causal_lm, depth, len(decoder(causal_lm).layers), final_norm=True):
+        with decoder_slice(causal_lm, depth):
             resumed = answer_logits(causal_lm, stack_padded(frozen[: len(items)]), mask, keep)
     return torch.allclose(whole, resumed, rtol=0.02, atol=0.02 * whole.abs().max().item())
 
@@ -242,7 +248,7 @@ def train(
     torch.manual_seed(seed)
     data = encode_pairs(tokenizer, examples) + encode_pairs(tokenizer, anchors, anchor=True)
     pad_id = pad_token_id(tokenizer)
-    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    causal_lm = unwrapped(model)
     depth = frozen_depth(causal_lm)
     started = time.perf_counter()
     frozen = frozen_outputs(causal_lm, data, depth, 4 * batch_size, pad_id, device, bf16) if depth else None
@@ -256,8 +262,7 @@ def train(
         with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
             return completion_loss(model, inputs, labels, mask, anchor_rows), int(mask.sum())
 
-    top = decoder_slice(causal_lm, depth, len(decoder(causal_lm).layers), final_norm=True) if depth else contextlib.nullcontext()
-    with top:
+    with decoder_slice(causal_lm, depth):  # depth 0: every layer
         loss, tokens = run_epochs(
             model,
             [len(item.input_ids) for item in data],

@@ -256,19 +256,18 @@ class LocalStudent:
 
         depth = model.config.num_hidden_layers
         top = depth if self.lora_layers is None else min(self.lora_layers, depth)
-        if top == depth:
-            return LoraConfig(
-                r=self.lora_rank, lora_alpha=2 * self.lora_rank, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM"
-            )
-        # peft takes layer indices only with module names (not "all-linear"): the linear layers of a decoder layer.
-        first_layer = model.get_decoder().layers[0]
-        linears = sorted({name.rsplit(".", 1)[-1] for name, module in first_layer.named_modules() if isinstance(module, torch.nn.Linear)})
+        targets, layers = "all-linear", None
+        if top < depth:
+            # peft takes layer indices only with module names (not "all-linear"): the linear layers of a decoder layer.
+            first_layer = model.get_decoder().layers[0]
+            targets = sorted({name.rsplit(".", 1)[-1] for name, module in first_layer.named_modules() if isinstance(module, torch.nn.Linear)})
+            layers = list(range(depth - top, depth))
         return LoraConfig(
             r=self.lora_rank,
             lora_alpha=2 * self.lora_rank,
             lora_dropout=0.0,
-            target_modules=linears,
-            layers_to_transform=list(range(depth - top, depth)),
+            target_modules=targets,
+            layers_to_transform=layers,
             task_type="CAUSAL_LM",
         )
 
