@@ -281,6 +281,7 @@ class LocalStudent:
             # Frozen weights stored in bf16 (merged in fp32 first, in _fresh): autocast then casts only
             # activations, not every weight at every step. LoRA weights stay fp32 (peft's default).
             model = model.to(torch.bfloat16)
+        torch.manual_seed(self.seed)  # the adapter's initial weights: the same run gives the same adapter
         model = get_peft_model(model, self._lora(model))
         result = loop(
             model, tokenizer, data, batch_size=self.batch_size, seed=self.seed, bf16=use_bf16(), device=self.device, **settings

@@ -38,6 +38,27 @@ def test_anchor_loss_is_the_divergence_from_the_parent(tiny_model_dir):
     assert as_target.item() > 1.0  # a random model does not predict the answer text
 
 
+def test_parent_logits_computed_once_give_the_divergence_computed_at_each_step(sharp_model_dir):
+    model, tokenizer = peft_model(sharp_model_dir)
+    data = fast_sft.encode_pairs(tokenizer, NEW) + fast_sft.encode_pairs(tokenizer, ANCHORS, anchor=True)
+    pad_id = tokenizer.pad_token_id or tokenizer.eos_token_id
+    torch.manual_seed(1)
+    with torch.no_grad():  # the adapter moves away from the identity, as it does in training
+        for name, weight in model.named_parameters():
+            if "lora_B" in name:
+                weight.normal_(0, 0.2)
+    parents = fast_sft.parent_logits(model, data, None, 1, pad_id, "cpu", False)
+    assert sorted(parents) == [2, 3]  # the anchors only
+    batch = [3, 0, 2]  # an ordinary row between two anchors
+    ids, labels, mask, anchors = fast_sft.batch_of(data, None, batch, pad_id, "cpu")
+    stored = torch.cat([parents[i] for i in batch if data[i].anchor])
+    with torch.no_grad():
+        each_step = fast_sft.completion_loss(model, ids, labels, mask, anchors)
+        once = fast_sft.completion_loss(model, ids, labels, mask, anchors, stored)
+    assert each_step.item() > 0.01  # the adapter moved, so the anchors do diverge
+    assert once.item() == pytest.approx(each_step.item(), rel=1e-5)
+
+
 def _loss(model, tokenizer, pairs, anchor: bool) -> float:
     """On anchors: the KL of the model from its parent; on other pairs: the cross-entropy of their answers."""
     ids, labels, mask, anchors = _batch(tokenizer, pairs, anchor=anchor)

@@ -1,4 +1,4 @@
-"""The local student's DPO on the tiny model: an adapter is written and its tokens counted."""
+"""The local student on the tiny model: adapters written, tokens counted, answers checked, runs reproducible."""
 
 from __future__ import annotations
 
@@ -57,3 +57,17 @@ def test_lora_layers_puts_the_adapter_on_the_top_layers_only(tiny_model_dir, tmp
     assert weights and all(".layers.1." in name for name in weights)
     assert len([name for name in weights if "lora_A" in name]) == 7  # every linear layer of the top decoder layer
     student.answer([str(tmp_path / "sft")], ["Who maintains Zephyr?"])  # the chain loads like any other
+
+
+def test_the_same_training_run_gives_the_same_adapter(tiny_model_dir, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    student = LocalStudent(str(tiny_model_dir), batch_size=2, seed=0)
+    pairs = [(p, chosen) for p, chosen, _ in PREFERENCES]
+    for run in ("first", "second"):
+        torch.rand(1000)  # whatever else the process did before draws from the same random generator
+        student.train_sft([], pairs, tmp_path / run, epochs=1, learning_rate=1e-3)
+    first, second = (load_file(tmp_path / run / "adapter_model.safetensors") for run in ("first", "second"))
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[name], second[name]) for name in first)
