@@ -195,7 +195,7 @@ def parent_logits(
 ) -> dict[int, torch.Tensor]:
     """Per anchor example (by index), the parent's logits at its labelled positions (the model with the
     adapter off). Kept in the dtype they are computed in (bf16 under autocast, so exactly):
-    anchors x answer tokens x vocabulary, 0.3 GB for the demo."""
+    anchors x answer tokens x vocabulary, 0.2 GB for the demo."""
     anchors = [i for i, item in enumerate(data) if item.anchor]
     logits_of: dict[int, torch.Tensor] = {}
     with torch.no_grad(), model.disable_adapter(), torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
