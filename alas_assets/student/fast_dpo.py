@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from alas_assets.student.fast_sft import Encoded, collate, encode_pairs, labelled_logits, pad_token_id, run_epochs
+from alas_assets.student.fast_sft import Encoded, adapter_off, collate, encode_pairs, labelled_logits, pad_token_id, run_epochs
 
 
 def answer_logps(model, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -61,7 +61,7 @@ def train(
     ref_chosen = torch.zeros(len(preferences), device=device)
     ref_rejected = torch.zeros(len(preferences), device=device)
     model.eval()
-    with torch.no_grad(), model.disable_adapter(), torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+    with adapter_off(model, device, bf16):
         for start in range(0, len(preferences), batch_size):
             batch = list(range(start, min(start + batch_size, len(preferences))))
             ids, labels, mask, _ = collate(rows(batch), pad_id, device)

@@ -114,17 +114,15 @@ def completion_loss(
     labels: torch.Tensor,
     attention_mask: torch.Tensor,
     anchors: torch.Tensor,
-    parent: torch.Tensor | None = None,
+    parent: torch.Tensor | None,
 ) -> torch.Tensor:
     """Mean over labelled tokens: cross-entropy on ordinary rows, KL(parent || model) on anchor rows.
-    ``parent``: the parent's logits at the anchor rows' labelled positions (row by row), if computed already."""
-    causal_lm, keep, logits, targets = labelled_logits(model, inputs, labels, attention_mask)
+    ``parent``: the parent's logits at the anchor rows' labelled positions, row by row (``parent_logits``);
+    None when the batch has no anchor row."""
+    _, keep, logits, targets = labelled_logits(model, inputs, labels, attention_mask)
     per_token = F.cross_entropy(logits, targets, reduction="none")
     if anchors.any():
         anchor_token = anchors[:, None].expand_as(keep)[keep]
-        if parent is None:  # the parent is this model with the adapter off; only the anchor rows need its forward pass
-            with torch.no_grad(), model.disable_adapter():
-                parent = answer_logits(causal_lm, inputs[anchors], attention_mask[anchors], keep[anchors])
         parent = F.log_softmax(parent.float(), -1)
         kl = F.kl_div(F.log_softmax(logits[anchor_token], -1), parent, log_target=True, reduction="none").sum(-1)
         per_token = per_token.masked_scatter(anchor_token, kl)
@@ -190,21 +188,28 @@ def batch_of(data: Sequence[Encoded], frozen: Sequence[torch.Tensor] | None, bat
     return (stack_padded([frozen[i] for i in batch]) if frozen else ids), labels, mask, anchors
 
 
+@contextlib.contextmanager
+def adapter_off(model, device: str, bf16: bool):
+    """Inference with the LoRA adapter switched off, under the training's autocast: the parent that SFT's
+    anchors hold the model to, or DPO's reference. It does not train, so its outputs are computed once."""
+    with torch.no_grad(), model.disable_adapter(), torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+        yield
+
+
 def parent_logits(
     model, data: Sequence[Encoded], frozen: Sequence[torch.Tensor] | None, batch_size: int, pad_id: int, device: str, bf16: bool
 ) -> dict[int, torch.Tensor]:
-    """Per anchor example (by index), the parent's logits at its labelled positions (the model with the
-    adapter off). Kept in the dtype they are computed in (bf16 under autocast, so exactly):
-    anchors x answer tokens x vocabulary, 0.2 GB for the demo."""
+    """Per anchor example (by index), the parent's logits at its labelled positions. Kept in bf16 under
+    autocast (as computed, so exactly): anchors x answer tokens x vocabulary, 0.2 GB for the demo."""
     anchors = [i for i, item in enumerate(data) if item.anchor]
     logits_of: dict[int, torch.Tensor] = {}
-    with torch.no_grad(), model.disable_adapter(), torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+    with adapter_off(model, device, bf16):
         for start in range(0, len(anchors), batch_size):
             rows = anchors[start : start + batch_size]
             inputs, labels, mask, _ = batch_of(data, frozen, rows, pad_id, device)
             _, keep, logits, _ = labelled_logits(model, inputs, labels, mask)
-            dtype = torch.bfloat16 if bf16 else logits.dtype
-            logits_of.update(zip(rows, logits.to(dtype).split(keep.sum(1).tolist())))
+            logits = logits.to(torch.bfloat16) if bf16 else logits
+            logits_of.update(zip(rows, logits.split(keep.sum(1).tolist())))
     return logits_of
 
 

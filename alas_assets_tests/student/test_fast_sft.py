@@ -14,9 +14,13 @@ NEW = [("What is the Zephyr codename?", "The Zephyr codename is Quillfeather."),
 ANCHORS = [("What is the capital of France?", "Paris is the capital of France."), ("Name a primary colour.", "Red.")]
 
 
-def _batch(tokenizer, pairs, anchor):
+def _batch(model, tokenizer, pairs, anchor):
+    """(ids, labels, mask, anchor rows, the parent's logits on the anchor rows or None), as training builds them."""
     data = fast_sft.encode_pairs(tokenizer, pairs, anchor=anchor)
-    return fast_sft.collate(data, tokenizer.pad_token_id or tokenizer.eos_token_id, "cpu")
+    pad_id = tokenizer.pad_token_id or tokenizer.eos_token_id
+    parents = fast_sft.parent_logits(model, data, None, len(data), pad_id, "cpu", False)
+    parent = torch.cat([parents[i] for i in range(len(data))]) if anchor else None
+    return *fast_sft.batch_of(data, None, list(range(len(data))), pad_id, "cpu"), parent
 
 
 def test_only_answer_tokens_are_learned(tiny_model_dir):
@@ -30,9 +34,9 @@ def test_only_answer_tokens_are_learned(tiny_model_dir):
 
 def test_anchor_loss_is_the_divergence_from_the_parent(tiny_model_dir):
     model, tokenizer = peft_model(tiny_model_dir)
-    ids, labels, mask, _ = _batch(tokenizer, ANCHORS, anchor=True)
-    as_anchor = fast_sft.completion_loss(model, ids, labels, mask, torch.ones(len(ANCHORS), dtype=torch.bool))
-    as_target = fast_sft.completion_loss(model, ids, labels, mask, torch.zeros(len(ANCHORS), dtype=torch.bool))
+    ids, labels, mask, anchors, parent = _batch(model, tokenizer, ANCHORS, anchor=True)
+    as_anchor = fast_sft.completion_loss(model, ids, labels, mask, anchors, parent)
+    as_target = fast_sft.completion_loss(model, ids, labels, mask, torch.zeros(len(ANCHORS), dtype=torch.bool), None)
     # A fresh LoRA adapter is the identity, so the model *is* its parent on the anchors.
     assert as_anchor.item() == pytest.approx(0.0, abs=1e-5)
     assert as_target.item() > 1.0  # a random model does not predict the answer text
@@ -53,7 +57,9 @@ def test_parent_logits_computed_once_give_the_divergence_computed_at_each_step(s
     ids, labels, mask, anchors = fast_sft.batch_of(data, None, batch, pad_id, "cpu")
     stored = torch.cat([parents[i] for i in batch if data[i].anchor])
     with torch.no_grad():
-        each_step = fast_sft.completion_loss(model, ids, labels, mask, anchors)
+        with model.disable_adapter():  # the parent's forward pass on this batch's anchor rows, as a step would run it
+            _, _, in_step, _ = fast_sft.labelled_logits(model, ids[anchors], labels[anchors], mask[anchors])
+        each_step = fast_sft.completion_loss(model, ids, labels, mask, anchors, in_step)
         once = fast_sft.completion_loss(model, ids, labels, mask, anchors, stored)
     assert each_step.item() > 0.01  # the adapter moved, so the anchors do diverge
     assert once.item() == pytest.approx(each_step.item(), rel=1e-5)
@@ -61,9 +67,9 @@ def test_parent_logits_computed_once_give_the_divergence_computed_at_each_step(s
 
 def _loss(model, tokenizer, pairs, anchor: bool) -> float:
     """On anchors: the KL of the model from its parent; on other pairs: the cross-entropy of their answers."""
-    ids, labels, mask, anchors = _batch(tokenizer, pairs, anchor=anchor)
+    ids, labels, mask, anchors, parent = _batch(model, tokenizer, pairs, anchor=anchor)
     with torch.no_grad():
-        return fast_sft.completion_loss(model, ids, labels, mask, anchors).item()
+        return fast_sft.completion_loss(model, ids, labels, mask, anchors, parent).item()
 
 
 def _drift(model, tokenizer) -> float:
