@@ -71,3 +71,23 @@ def test_the_same_training_run_gives_the_same_adapter(tiny_model_dir, tmp_path):
     first, second = (load_file(tmp_path / run / "adapter_model.safetensors") for run in ("first", "second"))
     assert first.keys() == second.keys()
     assert all(torch.equal(first[name], second[name]) for name in first)
+
+
+def test_training_on_a_bf16_cpu_uses_eager_attention_and_answering_keeps_sdpa(tiny_model_dir, tmp_path, monkeypatch):
+    from alas_assets.student import fast_sft, local
+
+    seen = []
+    train = fast_sft.train
+
+    def spy(model, *args, **kwargs):
+        seen.append(model.config._attn_implementation)
+        return train(model, *args, **kwargs)
+
+    monkeypatch.setattr(fast_sft, "train", spy)
+    monkeypatch.setattr(local, "use_bf16", lambda: True)
+    student = LocalStudent(str(tiny_model_dir), batch_size=2, seed=0)
+    student.train_sft([], [(p, chosen) for p, chosen, _ in PREFERENCES], tmp_path / "sft", epochs=1, learning_rate=1e-3)
+
+    assert seen == (["eager"] if student.device == "cpu" else ["sdpa"])
+    model, _ = student.load([str(tmp_path / "sft")])
+    assert model.config._attn_implementation == "sdpa"
