@@ -284,17 +284,18 @@ class LocalStudent:
         from peft import get_peft_model
 
         model, tokenizer = self._fresh(chain)
-        attention = training_attention(self.device, use_bf16())
+        bf16 = use_bf16()
+        attention = training_attention(self.device, bf16)
         if attention:
             model.set_attn_implementation(attention)
-        if use_bf16():
+        if bf16:
             # Frozen weights stored in bf16 (merged in fp32 first, in _fresh): autocast then casts only
             # activations, not every weight at every step. LoRA weights stay fp32 (peft's default).
             model = model.to(torch.bfloat16)
         torch.manual_seed(self.seed)  # the adapter's initial weights: the same run gives the same adapter
         model = get_peft_model(model, self._lora(model))
         result = loop(
-            model, tokenizer, data, batch_size=self.batch_size, seed=self.seed, bf16=use_bf16(), device=self.device, **settings
+            model, tokenizer, data, batch_size=self.batch_size, seed=self.seed, bf16=bf16, device=self.device, **settings
         )
         _save_adapter(model, out_dir)
         return result
