@@ -80,6 +80,20 @@ def flop_limits(size: int = 2048) -> dict:
     }
 
 
+def best_flop_limits(timed_at: dict[str, dict]) -> dict:
+    """The fastest of flop_limits() taken at several points of a run, per dtype, each sample kept.
+
+    The limit is what the machine can do: a shared machine's speed varies over an hour-long run (bf16
+    205 GFLOP/s at one benchmark's end, 377-409 in fresh processes minutes later), and one sample of
+    half a second can land in a slow stretch."""
+    first = next(iter(timed_at.values()))
+    return {
+        "matmul_size": first["matmul_size"],
+        **{key: max(sample[key] for sample in timed_at.values()) for key in ("fp32_gflops", "bf16_gflops")},
+        "timed_at": timed_at,
+    }
+
+
 def parameter_counts(model, lora_rank: int, lora_layers: int | None = None) -> dict:
     """Linear weights of the body (LM head apart), those of the decoder layers below the adapter (when it
     trains only the top ``lora_layers``), and the LoRA parameters of rank r on the rest."""

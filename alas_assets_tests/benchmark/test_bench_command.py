@@ -58,7 +58,10 @@ def test_bench_on_the_tiny_domain_writes_markdown_plot_and_json(tiny_domain, tmp
     assert all(r["tokens"] > 0 and r["seconds"] > 0 for r in throughput["training"])
     comparison = throughput["trainer_comparison"]
     assert comparison["fast"]["tokens"] > 0 and comparison["trl"]["tokens"] > 0 and comparison["tokens_per_second_ratio"] > 0
-    assert throughput["flops"]["fp32_gflops"] > 0 and throughput["flops"]["bf16_gflops"] > 0
+    flops = throughput["flops"]
+    assert set(flops["timed_at"]) == {"start", "end"}  # timed before the loop and after everything else
+    assert flops["bf16_gflops"] == max(sample["bf16_gflops"] for sample in flops["timed_at"].values()) > 0
+    assert flops["fp32_gflops"] == max(sample["fp32_gflops"] for sample in flops["timed_at"].values()) > 0
     assert comparison["fast"]["utilisation"] > 0
     answering = throughput["answering"]
     assert answering["questions"] == 4 + 2 and answering["answers_per_second"] > 0

@@ -113,6 +113,20 @@ def test_markdown_has_a_table_for_every_figure():
     assert "| cpu | Test CPU |" in text and "| bf16 used | yes |" in text
 
 
+def test_a_flop_limit_timed_more_than_once_shows_every_sample():
+    data = figures()
+    data["throughput"]["flops"]["timed_at"] = {
+        "start": {"matmul_size": 256, "fp32_gflops": 80.0, "bf16_gflops": 60.0},
+        "end": {"matmul_size": 256, "fp32_gflops": 70.0, "bf16_gflops": 100.0},
+    }
+
+    text = render_markdown(data)
+
+    assert "| bf16 matmul 256x256 | 100.0 GFLOP/s (best of the run's start 60.0, end 100.0) |" in text
+    assert "| fp32 matmul 256x256 | 80.0 GFLOP/s (best of the run's start 80.0, end 70.0) |" in text
+    assert "| bf16 matmul 256x256 | 100.0 GFLOP/s |" in render_markdown(figures())  # one timing: no samples listed
+
+
 def test_outputs_are_written(tmp_path):
     paths = write_outputs(figures(), tmp_path / "out")
 
