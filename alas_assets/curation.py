@@ -66,14 +66,30 @@ def keep_held_out(pairs: Sequence[QAPair], sources: Sequence[SourceDoc], earlier
     return kept, dropped
 
 
-def rehearsal_sample(earlier: Sequence[QAPair], new_count: int, fraction: float, probes: Sequence[str], seed: int) -> list[QAPair]:
-    """A deterministic sample of earlier training pairs, replayed against forgetting; never a probe look-alike."""
+def rehearsal_sample(earlier: Sequence[QAPair], new: Sequence[QAPair], fraction: float, probes: Sequence[str], seed: int) -> list[QAPair]:
+    """A deterministic sample of earlier training pairs, replayed against forgetting; never a probe look-alike.
+
+    ``fraction`` pairs per new pair, spread over facts: every earlier fact that the new pairs do not
+    study again gets one pair before any gets a second. Facts the new pairs study need no replay. (A
+    plain random sample of pairs spent 26 of the demo's 57 on studied facts and 4 on each of three
+    topics, which then lost 5 of their 12 probes.)
+    """
+    studied = {p.fact_id for p in new}
     # Sorted: the warehouse returns rows in no fixed order, and the sample must not depend on it.
-    pool = sorted((p for p in earlier if p.split == "train"), key=lambda p: (p.iteration, p.pair_id))
+    pool = sorted((p for p in earlier if p.split == "train" and p.fact_id not in studied), key=lambda p: (p.iteration, p.pair_id))
     leaking = near_duplicates(probes, [p.question for p in pool])
-    pool = [p for p in pool if p.question not in leaking]
-    size = min(len(pool), round(new_count * fraction))
-    return random.Random(seed).sample(pool, size)
+    by_fact: dict[str, list[QAPair]] = {}
+    for p in pool:
+        if p.question not in leaking:
+            by_fact.setdefault(p.fact_id or p.pair_id, []).append(p)
+    rng = random.Random(seed)
+    facts = sorted(by_fact)
+    rng.shuffle(facts)
+    for fact in facts:
+        rng.shuffle(by_fact[fact])
+    deepest = max(map(len, by_fact.values()), default=0)
+    in_rounds = [by_fact[fact][i] for i in range(deepest) for fact in facts if i < len(by_fact[fact])]
+    return in_rounds[: round(len(new) * fraction)]
 
 
 def sft_examples(pairs: Sequence[QAPair]) -> list[tuple[str, str]]:

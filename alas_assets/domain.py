@@ -69,7 +69,7 @@ class Student(_Strict):
     dpo_learning_rate: float = Field(2e-4, gt=0, lt=1)
     batch_size: int = Field(4, ge=1, le=512, description="training batch; small batches give more updates per epoch")
     eval_batch_size: int = Field(16, ge=1, le=512, description="questions answered at once")
-    rehearsal_fraction: float = Field(0.5, ge=0, le=5, description="earlier pairs replayed per new pair")
+    rehearsal_fraction: float = Field(0.5, ge=0, le=5, description="earlier pairs replayed per new pair, spread over the facts not studied again")
     max_new_tokens: int = Field(40, ge=4, le=1024)
     seed: int = 0
     # backend = "openai": fine-tuning jobs (no new jobs accepted after 2027-01-06) and answers by the fine-tuned model
@@ -122,7 +122,7 @@ class Thresholds(_Strict):
     max_topics: int = Field(12, ge=1, le=1000)
     dpo_beta: float = Field(0.1, ge=0.1, le=0.5)
     retention_floor: float = Field(0.95, ge=0, le=1, description="general-probe accuracy, as a fraction of the base model's")
-    earlier_topics_floor: float = Field(0.90, ge=0, le=1, description="earlier iterations' probe accuracy, as a fraction of the parent's")
+    earlier_topics_floor: float = Field(0.90, ge=0, le=1, description="earlier probe accuracy of the topics the iteration left alone, as a fraction of the parent's")
 
 
 class Domain(_Strict):

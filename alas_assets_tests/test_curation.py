@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
@@ -97,29 +98,54 @@ def test_keep_held_out_drops_a_probe_seen_in_earlier_training():
 # --- rehearsal -----------------------------------------------------------------------------
 
 
-def earlier_pairs(n: int = 30) -> list[QAPair]:
-    return [pair(f"Earlier question number {i} about a different topic {i * 7}?", iteration="it0001") for i in range(n)]
+def earlier_pairs(n: int = 30, facts: int = 10) -> list[QAPair]:
+    return [
+        pair(f"Earlier question number {i} about a different topic {i * 7}?", quote=f"Earlier fact {i % facts} was stated.", iteration="it0001")
+        for i in range(n)
+    ]
+
+
+def new_pairs(n: int) -> list[QAPair]:
+    return [pair(f"New question {i}?", quote=f"New fact {i} was stated.", iteration="it0002") for i in range(n)]
 
 
 def test_rehearsal_sample_is_deterministic_and_sized_by_the_fraction():
     earlier = earlier_pairs()
-    first = rehearsal_sample(earlier, new_count=10, fraction=0.5, probes=[], seed=3)
-    again = rehearsal_sample(earlier, new_count=10, fraction=0.5, probes=[], seed=3)
+    first = rehearsal_sample(earlier, new_pairs(10), fraction=0.5, probes=[], seed=3)
+    again = rehearsal_sample(earlier, new_pairs(10), fraction=0.5, probes=[], seed=3)
     assert len(first) == 5
     assert [p.pair_id for p in first] == [p.pair_id for p in again]
     assert len({p.pair_id for p in first}) == 5
     # Capped by what there is, and nothing when no rehearsal is asked for.
-    assert len(rehearsal_sample(earlier, new_count=100, fraction=1.0, probes=[], seed=3)) == len(earlier)
-    assert rehearsal_sample(earlier, new_count=10, fraction=0.0, probes=[], seed=3) == []
-    assert rehearsal_sample([], new_count=10, fraction=0.5, probes=[], seed=3) == []
+    assert len(rehearsal_sample(earlier, new_pairs(100), fraction=1.0, probes=[], seed=3)) == len(earlier)
+    assert rehearsal_sample(earlier, new_pairs(10), fraction=0.0, probes=[], seed=3) == []
+    assert rehearsal_sample([], new_pairs(10), fraction=0.5, probes=[], seed=3) == []
+
+
+def test_rehearsal_replays_every_earlier_fact_once_before_any_twice():
+    earlier = earlier_pairs(30, facts=10)  # three pairs per fact
+    for seed in range(5):
+        sample = rehearsal_sample(earlier, new_pairs(20), fraction=0.5, probes=[], seed=seed)
+        assert len(sample) == 10 and len({p.fact_id for p in sample}) == 10
+        sample = rehearsal_sample(earlier, new_pairs(15), fraction=1.0, probes=[], seed=seed)
+        assert sorted(Counter(p.fact_id for p in sample).values()) == [1] * 5 + [2] * 5
+
+
+def test_rehearsal_leaves_out_the_facts_the_new_pairs_study_again():
+    earlier = earlier_pairs(30, facts=10)
+    studied = [pair("The same fact, asked anew?", quote="Earlier fact 3 was stated.", iteration="it0002"),
+               pair("Another fact, asked anew?", quote="Earlier fact 7 was stated.", iteration="it0002")]
+    sample = rehearsal_sample(earlier, studied + new_pairs(100), fraction=1.0, probes=[], seed=0)
+    assert {p.fact_id for p in sample} == {p.fact_id for p in earlier} - {p.fact_id for p in studied}
+    assert len(sample) == 24  # the other eight facts' pairs, all of them
 
 
 def test_rehearsal_sample_does_not_depend_on_the_order_rows_come_back_in():
     earlier = earlier_pairs()
     shuffled = earlier[:]
     random.Random(1).shuffle(shuffled)
-    first = rehearsal_sample(earlier, 10, 0.5, [], seed=0)
-    other = rehearsal_sample(shuffled, 10, 0.5, [], seed=0)
+    first = rehearsal_sample(earlier, new_pairs(10), 0.5, [], seed=0)
+    other = rehearsal_sample(shuffled, new_pairs(10), 0.5, [], seed=0)
     assert sorted(p.pair_id for p in first) == sorted(p.pair_id for p in other)
 
 
@@ -138,7 +164,7 @@ def test_rehearsal_sample_never_replays_a_probe_or_a_probe_look_alike():
     old_probe = pair("Answer briefly. What did the earlier probe ask?", "probe")
     pool = earlier + [look_alike, old_probe]
     for seed in range(20):
-        sample = rehearsal_sample(pool, new_count=100, fraction=1.0, probes=[PROBE.question], seed=seed)
+        sample = rehearsal_sample(pool, new_pairs(100), fraction=1.0, probes=[PROBE.question], seed=seed)
         assert look_alike not in sample and old_probe not in sample
         assert all(p.split == "train" for p in sample)
         assert len(sample) == len(earlier)

@@ -115,6 +115,26 @@ def test_the_gate_holds_general_knowledge_to_the_base_not_the_parent():
     assert not promotion_gate(BEFORE, AFTER, *retention_suites(legacy), THRESHOLDS).promoted
 
 
+def test_earlier_topics_are_those_the_iteration_left_alone():
+    """A gain on a topic studied again does not hide what the topics left alone forgot."""
+    def earlier(topic: str, correct: list[bool]) -> pd.DataFrame:
+        return scores(correct, split="earlier", prefix=topic, topic=topic)
+
+    parent = pd.concat([earlier("left-alone", [True] * 8), earlier("restudied", [False] * 4)])
+    candidate = pd.concat([earlier("left-alone", [True] * 6 + [False] * 2), earlier("restudied", [True] * 4)])
+    stored = pd.concat(
+        [stage(KNOWS_20, "base"), stage(pd.concat([KNOWS_20, parent]), "parent"), stage(pd.concat([KNOWS_20, candidate]), "candidate")],
+        ignore_index=True,
+    )
+    assert promotion_gate(BEFORE, AFTER, *retention_suites(stored), THRESHOLDS).promoted  # 10 right vs 8, counted together
+
+    suites = retention_suites(stored, studied_topics={"restudied"})
+    assert set(suites[2]["topic"]) == set(suites[3]["topic"]) == {"left-alone"}
+    decision = promotion_gate(BEFORE, AFTER, *suites, THRESHOLDS)
+    assert not decision.promoted and decision.earlier_retention == pytest.approx(0.75)
+    assert "earlier topics retained 0.75 < 0.90" in decision.reason
+
+
 def test_retention_exactly_at_the_floor_is_enough():
     forgot_one = scores([True] * 19 + [False], split="general", prefix="g")  # keeps 0.95
     assert gate(general=(KNOWS_20, forgot_one)).promoted

@@ -46,7 +46,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         decision = promotion_gate(
             baseline_scores,
             dpo_judge_scores,
-            *retention_suites(retention_scores),
+            *retention_suites(retention_scores, studied_topics=set(baseline_scores["topic"])),
             domain.domain.thresholds,
         )
         if decision.promoted:

@@ -82,7 +82,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         new = [p for p in pairs if p.split == "train"]
         probes = [p.question for p in pairs if p.split == "probe"]
         earlier = warehouse.pairs_before(iteration, "train")
-        rehearsal = rehearsal_sample(earlier, len(new), settings.rehearsal_fraction, probes, settings.seed)
+        rehearsal = rehearsal_sample(earlier, new, settings.rehearsal_fraction, probes, settings.seed)
         backend = student.backend()
         anchors = self_replay(
             read_questions(domain.domain.general_replay_file),

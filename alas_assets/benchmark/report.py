@@ -94,7 +94,7 @@ def render_markdown(figures: dict) -> str:
         out += [
             "",
             table(
-                ["iteration", "earlier probes", "parent accuracy", "candidate accuracy", "retention vs parent"],
+                ["iteration", "earlier probes (topics not studied again)", "parent accuracy", "candidate accuracy", "retention vs parent"],
                 [[r["iteration"], r["earlier_probes"], r.get("earlier_parent"), r.get("earlier_candidate"), r.get("earlier_retention_vs_parent")] for r in earlier],
             ),
         ]

@@ -29,7 +29,7 @@ from alas_assets.benchmark.throughput import (
     utilisation,
 )
 from alas_assets.domain import Domain, load_domain
-from alas_assets.evaluation import Question, grade, kept_fraction, retention
+from alas_assets.evaluation import Question, grade, kept_fraction, retention, retention_suites
 from alas_assets.jobs import STAGES
 from alas_assets.records import Judgement, QAPair, from_frame, to_frame
 from alas_assets.storage.warehouse import SCHEMA, Warehouse
@@ -266,10 +266,11 @@ def loop_accuracy(warehouse: Warehouse, domain: Domain) -> dict:
         ]
         mine = retained[retained["iteration"] == it] if len(retained) else retained
         if len(mine):
-            earlier = mine[mine["split"] == "earlier"]
-            row["earlier_probes"] = int((earlier["stage"] == "retention:candidate").sum())
-            row["earlier_parent"] = _mean(earlier[earlier["stage"] == "retention:parent"])
-            row["earlier_candidate"] = _mean(earlier[earlier["stage"] == "retention:candidate"])
+            # The gate's suite: earlier probes of the topics this iteration left alone.
+            _, _, earlier_parent, earlier_candidate = retention_suites(mine, studied_topics=topics)
+            row["earlier_probes"] = len(earlier_candidate)
+            row["earlier_parent"] = _mean(earlier_parent)
+            row["earlier_candidate"] = _mean(earlier_candidate)
             row["earlier_retention_vs_parent"] = _none(verdict.get("earlier_retention"))
             candidate_general = mine[(mine["split"] == "general") & (mine["stage"] == "retention:candidate")]
             retention_rows.append(
