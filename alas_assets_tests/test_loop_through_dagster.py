@@ -12,6 +12,7 @@ from alas_assets.storage.warehouse import SCHEMA, Warehouse
 
 
 def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
+    from alas_assets.assets import promotion as promotion_assets
     from alas_assets.assets import training as training_assets
     from alas_assets.records import PreferencePair
     from alas_assets.student.local import LocalStudent
@@ -22,6 +23,14 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
                                rejected="I do not know.", model_id="sft") for p in train], 0
 
     monkeypatch.setattr(training_assets, "preference_pairs", two_lessons)
+    studied = []  # the topics the gate was told this iteration studied (left out of "earlier topics")
+    real_suites = promotion_assets.retention_suites
+
+    def suites(scores, studied_topics=()):
+        studied.append(set(studied_topics))
+        return real_suites(scores, studied_topics)
+
+    monkeypatch.setattr(promotion_assets, "retention_suites", suites)
     stage, generated = [""], []  # (stage, question) of every answer the student generated
     real_answer = LocalStudent.answer
 
@@ -38,6 +47,7 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
     warehouse = Warehouse(domain.database)
     parts = DomainPartitions.for_domain(domain.slug)
     assert sorted(instance.get_dynamic_partitions(parts.topic.name)) == ["orion-mission", "zephyr-release"]
+    assert studied == [{"orion-mission", "zephyr-release"}]
     for table in ("curriculum", "raw_sources", "qa_pairs", "baseline_scores", "sft_model", "judge_scores",
                   "dpo_pairs", "dpo_model", "dpo_judge_scores", "retention_scores", "promotion", "curriculum_revision"):
         assert warehouse.table_exists(f"{SCHEMA}.{table}"), table
