@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -81,14 +82,14 @@ def rehearsal_sample(earlier: Sequence[QAPair], new: Sequence[QAPair], fraction:
     by_fact: dict[str, list[QAPair]] = {}
     for p in pool:
         if p.question not in leaking:
-            by_fact.setdefault(p.fact_id or p.pair_id, []).append(p)
+            by_fact.setdefault(p.fact_id, []).append(p)
     rng = random.Random(seed)
     facts = sorted(by_fact)
     rng.shuffle(facts)
     for fact in facts:
         rng.shuffle(by_fact[fact])
-    deepest = max(map(len, by_fact.values()), default=0)
-    in_rounds = [by_fact[fact][i] for i in range(deepest) for fact in facts if i < len(by_fact[fact])]
+    # In rounds: the first pair of every fact, then the second of every fact, ...
+    in_rounds = [p for round_ in itertools.zip_longest(*(by_fact[fact] for fact in facts)) for p in round_ if p is not None]
     return in_rounds[: round(len(new) * fraction)]
 
 

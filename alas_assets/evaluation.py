@@ -132,11 +132,13 @@ def retention_suites(
     probes, and its gain there must not hide what the others forgot (the demo's iteration 2 kept 33 of
     40 earlier probes in all, gaining 5 on its four topics while the six others lost 5 of 24)."""
 
+    studied = set(studied_topics)
+
     def suite(role: str, split: str) -> pd.DataFrame:
         return scores[(scores["stage"] == f"retention:{role}") & (scores["split"] == split)]
 
     def left_alone(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[~frame["topic"].isin(set(studied_topics))]
+        return frame[~frame["topic"].isin(studied)]
 
     general_base = suite("base", "general")
     general_reference = general_base if len(general_base) else suite("parent", "general")
