@@ -89,7 +89,8 @@ def rehearsal_sample(earlier: Sequence[QAPair], new: Sequence[QAPair], fraction:
     for fact in facts:
         rng.shuffle(by_fact[fact])
     # In rounds: the first pair of every fact, then the second of every fact, ...
-    in_rounds = [p for round_ in itertools.zip_longest(*(by_fact[fact] for fact in facts)) for p in round_ if p is not None]
+    rounds = itertools.zip_longest(*(by_fact[fact] for fact in facts))
+    in_rounds = [p for p in itertools.chain.from_iterable(rounds) if p is not None]
     return in_rounds[: round(len(new) * fraction)]
 
 

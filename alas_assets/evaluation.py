@@ -122,7 +122,7 @@ class Decision:
 
 
 def retention_suites(
-    scores: pd.DataFrame, studied_topics: Collection[str] = ()
+    scores: pd.DataFrame, *, studied_topics: Collection[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """From one iteration's retention scores, the gate's suites: (general reference, general candidate,
     earlier parent, earlier candidate). The general reference is the base model; a partition stored
@@ -130,8 +130,8 @@ def retention_suites(
 
     Earlier topics are those the iteration left alone: a topic it studies again is graded on its new
     probes, and its gain there must not hide what the others forgot (the demo's iteration 2 kept 33 of
-    40 earlier probes in all, gaining 5 on its four topics while the six others lost 5 of 24)."""
-
+    40 earlier probes in all, gaining 5 on its four topics while the six others lost 5 of 24). Required,
+    so that no caller counts them all together by omission."""
     studied = set(studied_topics)
 
     def suite(role: str, split: str) -> pd.DataFrame:

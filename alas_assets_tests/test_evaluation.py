@@ -104,15 +104,15 @@ def test_the_gate_holds_general_knowledge_to_the_base_not_the_parent():
         [stage(base, "base"), stage(pd.concat([parent, earlier]), "parent"), stage(pd.concat([candidate, earlier]), "candidate")],
         ignore_index=True,
     )
-    reference, general_candidate, earlier_parent, earlier_candidate = retention_suites(stored)
+    reference, general_candidate, earlier_parent, earlier_candidate = retention_suites(stored, studied_topics=())
     assert sorted(reference["pair_id"][reference["correct"]]) == sorted(base["pair_id"][base["correct"]])
     assert len(general_candidate) == 20 and len(earlier_parent) == 4 and len(earlier_candidate) == 4
-    decision = promotion_gate(BEFORE, AFTER, *retention_suites(stored), THRESHOLDS)
+    decision = promotion_gate(BEFORE, AFTER, *retention_suites(stored, studied_topics=()), THRESHOLDS)
     assert decision.promoted and decision.general_retention == 1.0
     # Stored before the base was graded on its own: the parent's rows stand in for it.
     legacy = stored[stored["stage"] != "retention:base"]
-    assert retention_suites(legacy)[0]["correct"].sum() == 14
-    assert not promotion_gate(BEFORE, AFTER, *retention_suites(legacy), THRESHOLDS).promoted
+    assert retention_suites(legacy, studied_topics=())[0]["correct"].sum() == 14
+    assert not promotion_gate(BEFORE, AFTER, *retention_suites(legacy, studied_topics=()), THRESHOLDS).promoted
 
 
 def test_earlier_topics_are_those_the_iteration_left_alone():
@@ -126,7 +126,7 @@ def test_earlier_topics_are_those_the_iteration_left_alone():
         [stage(KNOWS_20, "base"), stage(pd.concat([KNOWS_20, parent]), "parent"), stage(pd.concat([KNOWS_20, candidate]), "candidate")],
         ignore_index=True,
     )
-    assert promotion_gate(BEFORE, AFTER, *retention_suites(stored), THRESHOLDS).promoted  # 10 right vs 8, counted together
+    assert promotion_gate(BEFORE, AFTER, *retention_suites(stored, studied_topics=()), THRESHOLDS).promoted  # 10 right vs 8, counted together
 
     suites = retention_suites(stored, studied_topics={"restudied"})
     assert set(suites[2]["topic"]) == set(suites[3]["topic"]) == {"left-alone"}

@@ -26,9 +26,9 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
     studied = []  # the topics the gate was told this iteration studied (left out of "earlier topics")
     real_suites = promotion_assets.retention_suites
 
-    def suites(scores, studied_topics=()):
+    def suites(scores, *, studied_topics):
         studied.append(set(studied_topics))
-        return real_suites(scores, studied_topics)
+        return real_suites(scores, studied_topics=studied_topics)
 
     monkeypatch.setattr(promotion_assets, "retention_suites", suites)
     stage, generated = [""], []  # (stage, question) of every answer the student generated
