@@ -76,12 +76,9 @@ def rehearsal_sample(earlier: Sequence[QAPair], new: Sequence[QAPair], fraction:
     topics, which then lost 5 of their 12 probes.)
     """
     studied = {p.fact_id for p in new}
-    # Sorted: the warehouse returns rows in no fixed order, and the sample must not depend on it.
-    pool = sorted((p for p in earlier if p.split == "train" and p.fact_id not in studied), key=lambda p: (p.iteration, p.pair_id))
-    leaking = near_duplicates(probes, [p.question for p in pool])
     by_fact: dict[str, list[QAPair]] = {}
-    for p in pool:
-        if p.question not in leaking:
+    for p in replayable(earlier, probes):
+        if p.fact_id not in studied:
             by_fact.setdefault(p.fact_id, []).append(p)
     rng = random.Random(seed)
     facts = sorted(by_fact)
@@ -92,6 +89,14 @@ def rehearsal_sample(earlier: Sequence[QAPair], new: Sequence[QAPair], fraction:
     rounds = itertools.zip_longest(*(by_fact[fact] for fact in facts))
     in_rounds = [p for p in itertools.chain.from_iterable(rounds) if p is not None]
     return in_rounds[: round(len(new) * fraction)]
+
+
+def replayable(earlier: Sequence[QAPair], probes: Sequence[str]) -> list[QAPair]:
+    """The earlier training pairs that may be trained on again (never a probe look-alike), in a fixed order."""
+    # Sorted: the warehouse returns rows in no fixed order, and what is trained must not depend on it.
+    pool = sorted((p for p in earlier if p.split == "train"), key=lambda p: (p.iteration, p.pair_id))
+    leaking = near_duplicates(probes, [p.question for p in pool])
+    return [p for p in pool if p.question not in leaking]
 
 
 def sft_examples(pairs: Sequence[QAPair]) -> list[tuple[str, str]]:

@@ -69,7 +69,15 @@ class Student(_Strict):
     dpo_learning_rate: float = Field(2e-4, gt=0, lt=1)
     batch_size: int = Field(4, ge=1, le=512, description="training batch; small batches give more updates per epoch")
     eval_batch_size: int = Field(16, ge=1, le=512, description="questions answered at once")
-    rehearsal_fraction: float = Field(0.5, ge=0, le=5, description="earlier pairs replayed per new pair, spread over the facts not studied again")
+    sft_start: Literal["promoted", "base"] = Field(
+        "promoted",
+        description="promoted: a new adapter on the promoted model, trained on the new pairs plus a rehearsal sample; "
+        "base: a fresh adapter on the base model, trained on every training pair so far (forgets less; each iteration "
+        "costs a full retraining)",
+    )
+    rehearsal_fraction: float = Field(
+        0.5, ge=0, le=5, description="earlier pairs replayed per new pair, spread over the facts not studied again (sft_start = 'promoted')"
+    )
     max_new_tokens: int = Field(40, ge=4, le=1024)
     seed: int = 0
     # backend = "openai": fine-tuning jobs (no new jobs accepted after 2027-01-06) and answers by the fine-tuned model

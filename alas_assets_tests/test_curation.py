@@ -16,6 +16,7 @@ from alas_assets.curation import (
     near_duplicates,
     preference_pairs,
     rehearsal_sample,
+    replayable,
     sft_examples,
     similarity,
 )
@@ -168,6 +169,16 @@ def test_rehearsal_sample_never_replays_a_probe_or_a_probe_look_alike():
         assert look_alike not in sample and old_probe not in sample
         assert all(p.split == "train" for p in sample)
         assert len(sample) == len(earlier)
+
+
+def test_retraining_from_the_base_replays_every_earlier_training_pair_but_no_probe_or_look_alike():
+    earlier = earlier_pairs(6)
+    look_alike = pair(PROBE.question + " Be brief.")
+    old_probe = pair("Answer briefly. What did the earlier probe ask?", "probe")
+    shuffled = [old_probe, *reversed(earlier), look_alike]
+    replayed = replayable(shuffled, [PROBE.question])
+    assert sorted(p.pair_id for p in replayed) == sorted(p.pair_id for p in earlier)
+    assert replayed == replayable(earlier + [look_alike, old_probe], [PROBE.question])  # in a fixed order
 
 
 # --- preference pairs ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from alas_assets.domain import load_domain
 from alas_assets.loop import run_loop
@@ -126,3 +127,46 @@ def test_when_dpo_is_skipped_the_candidate_is_not_graded_twice(tiny_domain, monk
     assert not any(by_reference for split, by_reference in checked if split != "train")
     assert set(dpo["stage"]) == {"dpo"}
     assert dpo[["pair_id", "answer", "correct", "model_id"]].equals(sft)
+
+
+@pytest.mark.parametrize("sft_start", ["promoted", "base"])
+def test_iteration_two_trains_on_the_promoted_model_or_retrains_the_base_on_every_pair(tiny_domain, monkeypatch, sft_start):
+    from dataclasses import replace
+
+    from alas_assets.assets import promotion as promotion_module
+    from alas_assets.assets._shared import adapter_chain
+    from alas_assets.student.local import LocalStudent
+
+    tiny_domain.write_text(tiny_domain.read_text().replace("[student]", f'[student]\nsft_start = "{sft_start}"'))
+    real_gate = promotion_module.promotion_gate
+    # The tiny model learns too little to pass the gate: promote iteration 1 so that the promoted model is not the base.
+    monkeypatch.setattr(promotion_module, "promotion_gate", lambda *args: replace(real_gate(*args), promoted=True))
+    trained: list[tuple[list[str], list[tuple[str, str]]]] = []  # (adapter chain trained on, examples) of each SFT
+    real_train = LocalStudent.train_sft
+
+    def train_sft(self, chain, examples, out_dir, **kwargs):
+        trained.append((list(chain), list(examples)))
+        return real_train(self, chain, examples, out_dir, **kwargs)
+
+    monkeypatch.setattr(LocalStudent, "train_sft", train_sft)
+    instance = dg.DagsterInstance.ephemeral()
+    for _ in range(2):  # one at a time: the tiny model's revision may call the loop converged after one
+        run_loop(tiny_domain, iterations=1, instance=instance)
+
+    warehouse = Warehouse(load_domain(tiny_domain).database)
+    promotions = warehouse.query(f"select iteration, candidate_id, parent_id from {SCHEMA}.promotion order by iteration")
+    assert list(promotions["iteration"]) == ["it0001", "it0002"]
+    first, second = promotions["candidate_id"]
+    assert promotions["parent_id"].iloc[1] == first  # the gate compares with the promoted model either way
+    sft = warehouse.query(f"select parent_id from {SCHEMA}.sft_model where iteration = 'it0002'")
+    earlier = {(p.question, p.answer) for p in warehouse.pairs_of("it0001", "train")}
+    (chain, examples) = trained[-1]
+    if sft_start == "promoted":
+        assert chain == adapter_chain(warehouse, first) and len(chain) == 2  # on top of iteration 1's SFT and DPO adapters
+        assert list(sft["parent_id"]) == [first]
+        assert len(adapter_chain(warehouse, second)) == 4
+    else:
+        assert chain == []  # a fresh adapter on the base model
+        assert earlier <= set(examples)  # every earlier training pair, not a rehearsal sample
+        assert list(sft["parent_id"]) == ["tiny-base"]
+        assert not set(adapter_chain(warehouse, first)) & set(adapter_chain(warehouse, second))

@@ -1,4 +1,4 @@
-"""Train the student: LoRA SFT on the new pairs plus rehearsal, then DPO on its wrong answers."""
+"""Train the student: LoRA SFT on the new pairs plus rehearsal (or from the base on every pair), then DPO on its wrong answers."""
 
 
 import json
@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, answerer, markdown_table, parent_model
-from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, self_replay, sft_examples
+from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, answerer, ensure_base_model, markdown_table, parent_model
+from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, replayable, self_replay, sft_examples
 from alas_assets.evaluation import general_probes
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, content_hash, from_frame, to_frame
@@ -73,41 +73,44 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
     def sft_model(
         context: dg.AssetExecutionContext, domain: DomainResource, student: StudentResource, qa_pairs: pd.DataFrame
     ) -> pd.DataFrame:
-        """LoRA SFT of the latest promoted model on this iteration's pairs plus a rehearsal sample."""
+        """LoRA SFT of the latest promoted model on this iteration's pairs plus a rehearsal sample (or, with
+        sft_start = "base", of the base model on every training pair so far)."""
         iteration = context.partition_key
         settings = domain.domain.student
         warehouse = domain.warehouse()
-        parent = parent_model(warehouse, domain.domain, iteration)
+        from_base = settings.sft_start == "base"
+        start = ensure_base_model(warehouse, domain.domain) if from_base else parent_model(warehouse, domain.domain, iteration)
         pairs = from_frame(qa_pairs, QAPair)
         new = [p for p in pairs if p.split == "train"]
         probes = [p.question for p in pairs if p.split == "probe"]
         earlier = warehouse.pairs_before(iteration, "train")
-        rehearsal = rehearsal_sample(earlier, new, settings.rehearsal_fraction, probes, settings.seed)
+        replayed = replayable(earlier, probes) if from_base else rehearsal_sample(earlier, new, settings.rehearsal_fraction, probes, settings.seed)
         backend = student.backend()
         anchors = self_replay(
             read_questions(domain.domain.general_replay_file),
             [q.question for q in general_probes(domain.domain.general_probes_file)],
-            answerer(domain.domain, warehouse, backend, parent.model_id),
+            answerer(domain.domain, warehouse, backend, start.model_id),
         )
-        examples = sft_examples(new + rehearsal)
+        examples = sft_examples(new + replayed)
         hyper = {
             "method": f"{backend.kind}-sft",
             "epochs": settings.sft_epochs,
             "learning_rate": settings.sft_learning_rate,
             "lora_rank": settings.lora_rank,
             "batch_size": settings.batch_size,
-            "rehearsal_fraction": settings.rehearsal_fraction,
+            # Only when set: model IDs of the default settings stay what they were.
+            **({"start": "base"} if from_base else {"rehearsal_fraction": settings.rehearsal_fraction}),
             "anchors": len(anchors),
-            # Only when set: model IDs trained on every layer stay what they were.
             **({"lora_layers": settings.lora_layers} if settings.lora_layers else {}),
         }
         data_hash = content_hash([examples, sorted(anchors)])
         context.log.info(
-            f"SFT of {parent.model_id} on {len(new)} new + {len(rehearsal)} rehearsal pairs, anchored to its own answers to {len(anchors)} general questions"
+            f"SFT of {start.model_id} on {len(new)} new + {len(replayed)} {'earlier' if from_base else 'rehearsal'} pairs, "
+            f"anchored to its own answers to {len(anchors)} general questions"
         )
-        model_id = _model_id(domain.domain, iteration, "sft", parent, data_hash, hyper)
+        model_id = _model_id(domain.domain, iteration, "sft", start, data_hash, hyper)
         result = backend.train_sft(
-            adapter_chain(warehouse, parent.model_id),
+            adapter_chain(warehouse, start.model_id),
             examples,
             domain.domain.models_dir / model_id,
             epochs=settings.sft_epochs,
@@ -115,9 +118,11 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             on_log=context.log.info,
             anchors=anchors,
         )
-        version = _version(context, "sft", parent, domain.domain, model_id, data_hash, hyper, result)
+        version = _version(context, "sft", start, domain.domain, model_id, data_hash, hyper, result)
         warehouse.register(version)
-        context.add_output_metadata({**_model_metadata(version), "new_pairs": len(new), "rehearsal_pairs": len(rehearsal), "anchors": len(anchors)})
+        context.add_output_metadata(
+            {**_model_metadata(version), "new_pairs": len(new), ("earlier_pairs" if from_base else "rehearsal_pairs"): len(replayed), "anchors": len(anchors)}
+        )
         return to_frame([version], ModelVersion)
 
     @dg.asset(

@@ -202,7 +202,7 @@ def run_benchmark(
         "wall_seconds": round(time.perf_counter() - started, 1),
         "phases": {k: round(v, 1) for k, v in phases.items()},
         "machine": machine,
-        "settings": settings.model_dump(mode="json", include={"model", "lora_rank", "lora_layers", "sft_epochs", "sft_learning_rate", "dpo_epochs", "dpo_learning_rate", "batch_size", "max_new_tokens"}),
+        "settings": settings.model_dump(mode="json", include={"model", "lora_rank", "lora_layers", "sft_start", "rehearsal_fraction", "sft_epochs", "sft_learning_rate", "dpo_epochs", "dpo_learning_rate", "batch_size", "max_new_tokens"}),
         "loop_stop_reason": outcomes[-1].stop_reason if outcomes else "",
         "accuracy": accuracy_figures,
         "throughput": {
