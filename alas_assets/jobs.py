@@ -33,7 +33,7 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("plan", ("curriculum",), False, "plan the curriculum and register its topics"),
     Stage("study", ("raw_sources", "qa_pairs", "baseline_scores"), True, "research, distil, score before training"),
-    Stage("fine_tune", ("sft_model",), False, "LoRA SFT with rehearsal"),
+    Stage("fine_tune", ("sft_model",), False, "LoRA SFT on the new pairs and earlier ones"),
     Stage("grade", ("judge_scores", "dpo_pairs"), True, "grade the SFT model, collect its mistakes"),
     Stage("correct", ("dpo_model", "retention_scores"), False, "DPO on the mistakes; retention probes"),
     Stage("regrade", ("dpo_judge_scores",), True, "grade the candidate on held-out probes"),
