@@ -1,4 +1,4 @@
-"""Train the student: LoRA SFT on the new pairs plus rehearsal (or from the base on every pair), then DPO on its wrong answers."""
+"""Train the student: LoRA SFT (on the new pairs plus rehearsal, or from the base on every pair), then DPO on its mistakes."""
 
 
 import json
@@ -78,13 +78,17 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         iteration = context.partition_key
         settings = domain.domain.student
         warehouse = domain.warehouse()
-        from_base = settings.sft_start == "base"
-        start = ensure_base_model(warehouse, domain.domain) if from_base else parent_model(warehouse, domain.domain, iteration)
         pairs = from_frame(qa_pairs, QAPair)
         new = [p for p in pairs if p.split == "train"]
         probes = [p.question for p in pairs if p.split == "probe"]
         earlier = warehouse.pairs_before(iteration, "train")
-        replayed = replayable(earlier, probes) if from_base else rehearsal_sample(earlier, new, settings.rehearsal_fraction, probes, settings.seed)
+        from_base = settings.sft_start == "base"
+        if from_base:  # a fresh adapter on the base, trained on everything so far
+            start = ensure_base_model(warehouse, domain.domain)
+            replayed, replay_kind = replayable(earlier, probes), "earlier"
+        else:
+            start = parent_model(warehouse, domain.domain, iteration)
+            replayed, replay_kind = rehearsal_sample(earlier, new, settings.rehearsal_fraction, probes, settings.seed), "rehearsal"
         backend = student.backend()
         anchors = self_replay(
             read_questions(domain.domain.general_replay_file),
@@ -105,7 +109,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         }
         data_hash = content_hash([examples, sorted(anchors)])
         context.log.info(
-            f"SFT of {start.model_id} on {len(new)} new + {len(replayed)} {'earlier' if from_base else 'rehearsal'} pairs, "
+            f"SFT of {start.model_id} on {len(new)} new + {len(replayed)} {replay_kind} pairs, "
             f"anchored to its own answers to {len(anchors)} general questions"
         )
         model_id = _model_id(domain.domain, iteration, "sft", start, data_hash, hyper)
@@ -121,7 +125,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         version = _version(context, "sft", start, domain.domain, model_id, data_hash, hyper, result)
         warehouse.register(version)
         context.add_output_metadata(
-            {**_model_metadata(version), "new_pairs": len(new), ("earlier_pairs" if from_base else "rehearsal_pairs"): len(replayed), "anchors": len(anchors)}
+            {**_model_metadata(version), "new_pairs": len(new), f"{replay_kind}_pairs": len(replayed), "anchors": len(anchors)}
         )
         return to_frame([version], ModelVersion)
 
