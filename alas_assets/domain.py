@@ -103,6 +103,9 @@ class Teacher(_Strict):
     structured_output: Literal["json_schema", "json_object", "prompt"] = Field(
         "json_schema", description="json_schema: OpenAI, vLLM, Ollama, llama.cpp; json_object: llama-cpp-python"
     )
+    directions_per_fact: int = Field(
+        6, ge=1, le=20, description="offline synthesizer: training questions per fact (it asks qa_pairs_per_topic // this many facts)"
+    )
     request_timeout_seconds: float = Field(120.0, gt=0, le=3600)
     max_retries: int = Field(5, ge=0, le=20, description="retries of a rate-limited or failed request")
     prices: dict[str, tuple[float, float]] = Field(

@@ -199,6 +199,19 @@ def test_each_fact_is_asked_from_several_directions_and_clozes_are_answered_with
 
 
 @pytest.mark.parametrize("doc", DEMO_DOCS)
+def test_more_directions_per_fact_ask_the_same_facts_in_more_ways_and_keep_the_probes(demo_topics, doc):
+    topic, sources = demo_topics[doc]
+    six = ExtractiveSynthesizer(seed=0, directions_per_fact=6).synthesize(topic, sources, 30, 4, 1)
+    nine = ExtractiveSynthesizer(seed=0, directions_per_fact=9).synthesize(topic, sources, 45, 4, 1)
+    train_6 = [p for p in six if p.split == "train" and p.direction != "recite"]
+    train_9 = [p for p in nine if p.split == "train" and p.direction != "recite"]
+    assert {p.fact_id for p in train_6} == {p.fact_id for p in train_9}
+    assert {p.question for p in train_6} < {p.question for p in train_9}
+    assert max(Counter(p.fact_id for p in train_9).values()) > max(Counter(p.fact_id for p in train_6).values())
+    assert [p.question for p in six if p.split == "probe"] == [p.question for p in nine if p.split == "probe"]
+
+
+@pytest.mark.parametrize("doc", DEMO_DOCS)
 def test_a_second_study_round_asks_new_questions_but_keeps_the_probes(demo_topics, doc):
     _, _, first = synthesize(demo_topics, doc, study_round=1)
     _, _, second = synthesize(demo_topics, doc, study_round=2)
