@@ -110,9 +110,12 @@ def demo_topics():
     return {t.source_refs[0]: (t, researcher.research(t)) for t in topics}
 
 
-def synthesize(demo_topics, doc: str, study_round: int = 1, n_train: int = 30, n_probes: int = 4):
+def synthesize(
+    demo_topics, doc: str, study_round: int = 1, n_train: int = 30, n_probes: int = 4, directions_per_fact: int = 6
+):
     topic, sources = demo_topics[doc]
-    return topic, sources, ExtractiveSynthesizer(seed=0).synthesize(topic, sources, n_train, n_probes, study_round)
+    synthesizer = ExtractiveSynthesizer(seed=0, directions_per_fact=directions_per_fact)
+    return topic, sources, synthesizer.synthesize(topic, sources, n_train, n_probes, study_round)
 
 
 def probe_cloze(question: str) -> str:
@@ -200,9 +203,8 @@ def test_each_fact_is_asked_from_several_directions_and_clozes_are_answered_with
 
 @pytest.mark.parametrize("doc", DEMO_DOCS)
 def test_more_directions_per_fact_ask_the_same_facts_in_more_ways_and_keep_the_probes(demo_topics, doc):
-    topic, sources = demo_topics[doc]
-    six = ExtractiveSynthesizer(seed=0, directions_per_fact=6).synthesize(topic, sources, 30, 4, 1)
-    nine = ExtractiveSynthesizer(seed=0, directions_per_fact=9).synthesize(topic, sources, 45, 4, 1)
+    _, _, six = synthesize(demo_topics, doc, n_train=30, directions_per_fact=6)
+    _, _, nine = synthesize(demo_topics, doc, n_train=45, directions_per_fact=9)
     train_6 = [p for p in six if p.split == "train" and p.direction != "recite"]
     train_9 = [p for p in nine if p.split == "train" and p.direction != "recite"]
     assert {p.fact_id for p in train_6} == {p.fact_id for p in train_9}
