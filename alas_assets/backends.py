@@ -67,7 +67,7 @@ def synthesizer(domain: Domain) -> Synthesizer:
         return LLMSynthesizer(chat_client(domain), domain.teacher.model_for("synthesizer"))
     from alas_assets.teacher.offline import ExtractiveSynthesizer
 
-    return ExtractiveSynthesizer(seed=domain.student.seed, directions_per_fact=domain.teacher.directions_per_fact)
+    return ExtractiveSynthesizer(seed=domain.student.seed, questions_per_fact=domain.teacher.questions_per_fact)
 
 
 def judge(domain: Domain) -> Judge:

@@ -16,7 +16,7 @@ def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from alas_assets.loop import IterationOutcome, LoopError, run_loop
-    from alas_assets.reporting import accuracy_report
+    from alas_assets.reporting import accuracy_report, independent_report
 
     domain = load_domain(args.domain)
     bar = tqdm(desc=f"{domain.name}", unit="step", dynamic_ncols=True)
@@ -43,6 +43,15 @@ def _run(args: argparse.Namespace) -> int:
             f"general-knowledge retention {retention}; "
             f"{'PROMOTED' if outcome.promoted else 'not promoted'} ({outcome.reason})"
         )
+        independent = independent_report(Warehouse(domain.database))
+        independent = independent[independent["iteration"] == outcome.iteration] if len(independent) else independent
+        if len(independent):
+            row = independent.iloc[0]
+            tqdm.write(
+                f"independent questions ({int(row['questions'])}, never trained on): "
+                f"base {row.get('base', float('nan')):.2f}, parent {row.get('parent', float('nan')):.2f}, "
+                f"candidate {row.get('candidate', float('nan')):.2f}"
+            )
         if not outcome.continue_loop:
             tqdm.write(f"loop stops: {outcome.stop_reason}")
 
@@ -103,7 +112,7 @@ def _ask(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from alas_assets.reporting import accuracy_report, iteration_report
+    from alas_assets.reporting import accuracy_report, independent_by_topic, independent_report, iteration_report
     from alas_assets.storage.warehouse import Warehouse
 
     domain = load_domain(args.domain)
@@ -117,6 +126,16 @@ def _report(args: argparse.Namespace) -> int:
         print(accuracy_report(warehouse).to_string(index=False))
         print("\n# per iteration: accuracy, retention (accuracy as a fraction of the base's on general probes, of the parent's on earlier ones), promotion\n")
         print(iterations.to_string(index=False))
+        independent = independent_report(warehouse)
+        if len(independent):
+            print(
+                f"\n# independent questions ({domain.evaluation.questions}): written by a person, never trained on;"
+                " accuracy of the base model, the parent and the candidate\n"
+            )
+            print(independent.to_string(index=False))
+            last = str(independent["iteration"].iloc[-1])
+            print(f"\n# independent questions per topic, {last}\n")
+            print(independent_by_topic(warehouse, last).to_string(index=False))
     return 0
 
 

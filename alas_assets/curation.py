@@ -45,8 +45,14 @@ def cited_in(pair: QAPair, sources: Sequence[SourceDoc]) -> bool:
     )
 
 
-def keep_held_out(pairs: Sequence[QAPair], sources: Sequence[SourceDoc], earlier_train: Sequence[str] = ()) -> tuple[list[QAPair], list[str]]:
-    """Drop uncited pairs and training pairs that would leak a probe; return kept pairs and reasons."""
+def keep_held_out(
+    pairs: Sequence[QAPair],
+    sources: Sequence[SourceDoc],
+    earlier_train: Sequence[str] = (),
+    evaluation: Sequence[str] = (),
+) -> tuple[list[QAPair], list[str]]:
+    """Drop uncited pairs and training pairs that would leak a probe or an evaluation question (the
+    domain's independent questions, the general probes); return kept pairs and reasons."""
     dropped: list[str] = []
     kept = []
     for pair in pairs:
@@ -59,6 +65,11 @@ def keep_held_out(pairs: Sequence[QAPair], sources: Sequence[SourceDoc], earlier
     if leaking:
         dropped += [f"near-duplicate of a probe: {q[:80]}" for q in sorted(leaking)]
         kept = [p for p in kept if not (p.split == "train" and p.question in leaking)]
+    # Neither trained on nor used as a probe: an evaluation question stays the evaluation's alone.
+    evaluated = near_duplicates(evaluation, [p.question for p in kept])
+    if evaluated:
+        dropped += [f"near-duplicate of an evaluation question: {q[:80]}" for q in sorted(evaluated)]
+        kept = [p for p in kept if p.question not in evaluated]
     # A probe that repeats an earlier iteration's training question is no longer held out.
     stale = near_duplicates([q for q in earlier_train], probes)
     if stale:

@@ -103,8 +103,8 @@ class Teacher(_Strict):
     structured_output: Literal["json_schema", "json_object", "prompt"] = Field(
         "json_schema", description="json_schema: OpenAI, vLLM, Ollama, llama.cpp; json_object: llama-cpp-python"
     )
-    directions_per_fact: int = Field(
-        6, ge=1, le=20, description="offline synthesizer: training questions per fact (it asks qa_pairs_per_topic // this many facts)"
+    questions_per_fact: int = Field(
+        6, ge=1, le=40, description="offline synthesizer: training questions per fact (every fact of the sources is taught)"
     )
     request_timeout_seconds: float = Field(120.0, gt=0, le=3600)
     max_retries: int = Field(5, ge=0, le=20, description="retries of a rate-limited or failed request")
@@ -128,12 +128,22 @@ class Thresholds(_Strict):
     mastery: float = Field(0.90, gt=0, le=1, description="tau: a topic at or above this is mastered")
     convergence_delta: float = Field(0.01, ge=0, lt=1, description="stop when the gain is under this")
     max_iterations: int = Field(3, ge=1, le=1000)
-    qa_pairs_per_topic: int = Field(30, ge=1, le=1000, description="training pairs per topic")
+    qa_pairs_per_topic: int = Field(
+        600, ge=1, le=5000, description="at most this many training pairs per topic (a cap for very long sources)"
+    )
     probes_per_topic: int = Field(4, ge=1, le=200, description="held-out probes per topic")
     max_topics: int = Field(12, ge=1, le=1000)
     dpo_beta: float = Field(0.1, ge=0.1, le=0.5)
     retention_floor: float = Field(0.95, ge=0, le=1, description="general-probe accuracy, as a fraction of the base model's")
     earlier_topics_floor: float = Field(0.90, ge=0, le=1, description="earlier probe accuracy of the topics the iteration left alone, as a fraction of the parent's")
+
+
+class Evaluation(_Strict):
+    questions: Path | None = Field(
+        None,
+        description="JSONL of questions written by a person ({'question', 'accept': [...], 'topic'?}); never trained on, "
+        "graded for every model beside the probes",
+    )
 
 
 class Domain(_Strict):
@@ -144,6 +154,7 @@ class Domain(_Strict):
     student: Student = Field(default_factory=Student)
     teacher: Teacher = Field(default_factory=Teacher)
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    evaluation: Evaluation = Field(default_factory=Evaluation)
     schedule: str = Field("0 2 * * *", description="cron (UTC) of the nightly refresh")
     general_probes: Path | None = Field(None, description="JSONL of general-knowledge retention probes")
     general_replay: Path | None = Field(
@@ -222,6 +233,16 @@ def load_domain(path: str | Path) -> Domain:
         domain.general_probes = (base / domain.general_probes).resolve()
     if domain.general_replay is not None:
         domain.general_replay = (base / domain.general_replay).resolve()
+    if domain.evaluation.questions is not None:
+        domain.evaluation.questions = (base / domain.evaluation.questions).resolve()
+        if not domain.evaluation.questions.is_file():
+            raise DomainError(f"domain file {path}: evaluation.questions file {domain.evaluation.questions} does not exist")
+        from alas_assets.evaluation import EvaluationSetError, independent_questions
+
+        try:
+            independent_questions(domain.evaluation.questions)
+        except EvaluationSetError as exc:
+            raise DomainError(f"domain file {path}: {exc}") from exc
     local_model = base / domain.student.model
     if local_model.is_dir():
         domain.student.model = str(local_model.resolve())

@@ -10,8 +10,8 @@ from typing import Callable, Collection, Sequence
 import pandas as pd
 
 from alas_assets.curation import read_jsonl
-from alas_assets.domain import Thresholds
-from alas_assets.records import Judgement, QAPair, Topic, TopicRevision
+from alas_assets.domain import Domain, Thresholds
+from alas_assets.records import Judgement, QAPair, Topic, TopicRevision, content_hash
 from alas_assets.teacher.base import Judge
 
 
@@ -26,6 +26,8 @@ class Question:
     question: str
     reference: str
     answer_span: str
+    # Every answer that counts as right (an independent question may accept several); empty: answer_span.
+    accept: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, pair: QAPair) -> Question:
@@ -38,6 +40,76 @@ def general_probes(path: Path) -> list[Question]:
         Question("", "general", f"general-{number}", "general", item["question"], item["answer"], item["answer"])
         for number, item in read_jsonl(path, ("question", "answer"))
     ]
+
+
+class EvaluationSetError(ValueError):
+    """An independent question file that cannot be used; the message names the file and the line."""
+
+
+MAX_INDEPENDENT_QUESTIONS = 10_000
+INDEPENDENT = "independent"
+
+
+def independent_questions(path: Path) -> list[Question]:
+    """The domain's independent evaluation set: questions a person wrote from the documents.
+
+    Each line is ``{"question": ..., "accept": [...], "topic": ...}`` (``topic`` optional). They are
+    never trained on and never shown to the teacher; they are graded for every model beside the
+    probes. A malformed line is refused with the file and line named.
+    """
+    questions: list[Question] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            raise EvaluationSetError(f"{where} is not valid JSON: {exc}") from exc
+        if not isinstance(item, dict):
+            raise EvaluationSetError(f"{where} must be a JSON object with 'question' and 'accept'")
+        question, accept, topic = item.get("question"), item.get("accept"), item.get("topic", "")
+        if not isinstance(question, str) or not question.strip():
+            raise EvaluationSetError(f"{where}: 'question' must be a non-empty string")
+        if not isinstance(accept, list) or not accept or not all(isinstance(a, str) and a.strip() for a in accept):
+            raise EvaluationSetError(f"{where}: 'accept' must be a non-empty list of non-empty strings")
+        if not isinstance(topic, str):
+            raise EvaluationSetError(f"{where}: 'topic' must be a string")
+        if question.strip() in seen:
+            raise EvaluationSetError(f"{where} repeats the question of line {seen[question.strip()]}")
+        seen[question.strip()] = number
+        if len(questions) >= MAX_INDEPENDENT_QUESTIONS:
+            raise EvaluationSetError(f"{path} has more than {MAX_INDEPENDENT_QUESTIONS} questions")
+        accepted = tuple(a.strip() for a in accept)
+        questions.append(
+            Question(
+                iteration="",
+                topic=topic.strip() or INDEPENDENT,
+                pair_id=f"{INDEPENDENT}-{content_hash(question.strip())[:16]}",
+                split=INDEPENDENT,
+                question=question.strip(),
+                reference=accepted[0],
+                answer_span=accepted[0],
+                accept=accepted,
+            )
+        )
+    if not questions:
+        raise EvaluationSetError(f"{path} holds no questions")
+    return questions
+
+
+def domain_independent_questions(domain: Domain) -> list[Question]:
+    """The domain's independent questions; none when it names no file."""
+    path = domain.evaluation.questions
+    return independent_questions(path) if path is not None else []
+
+
+def evaluation_questions(domain: Domain) -> list[str]:
+    """The questions no training example may repeat or nearly repeat: the general-knowledge probes
+    and the domain's independent questions."""
+    general = [q.question for q in general_probes(domain.general_probes_file)]
+    return general + [q.question for q in domain_independent_questions(domain)]
 
 
 def grade(
@@ -54,7 +126,7 @@ def grade(
     answers = answer([q.question for q in questions]) if questions else []
     judgements = []
     for q, given in zip(questions, answers, strict=True):
-        verdict = judge.grade(q.question, q.reference, q.answer_span, given)
+        verdict = _verdict(judge, q, given)
         judgements.append(
             Judgement(
                 iteration=iteration or q.iteration,
@@ -76,6 +148,17 @@ def grade(
     return judgements
 
 
+def _verdict(judge: Judge, q: Question, given: str):
+    """The judge's verdict; with several accepted answers, right if any of them is given."""
+    verdicts = []
+    for span in q.accept or (q.answer_span,):
+        verdict = judge.grade(q.question, q.reference, span, given)
+        if verdict.correct:
+            return verdict
+        verdicts.append(verdict)
+    return max(verdicts, key=lambda v: v.score)
+
+
 def accuracy(frame: pd.DataFrame, split: str = "probe") -> float:
     rows = frame[frame["split"] == split] if len(frame) else frame
     return float(rows["correct"].mean()) if len(rows) else 0.0
@@ -84,6 +167,26 @@ def accuracy(frame: pd.DataFrame, split: str = "probe") -> float:
 def accuracy_by_topic(frame: pd.DataFrame, split: str = "probe") -> dict[str, float]:
     rows = frame[frame["split"] == split] if len(frame) else frame
     return {str(k): float(v) for k, v in rows.groupby("topic")["correct"].mean().items()} if len(rows) else {}
+
+
+def independent_accuracy(scores: pd.DataFrame) -> pd.DataFrame:
+    """From one iteration's retention scores: accuracy on the independent questions per model
+    (base, parent, candidate) and topic, with an 'all' row per model. Empty when there are none."""
+    rows = scores[scores["split"] == INDEPENDENT] if len(scores) else scores
+    if not len(rows):
+        return pd.DataFrame(columns=["model", "topic", "questions", "accuracy"])
+    rows = rows.assign(model=rows["stage"].str.removeprefix("retention:"), correct=rows["correct"].astype(float))
+    per_topic = rows.groupby(["model", "topic"])["correct"].agg(["size", "mean"]).reset_index()
+    overall = rows.groupby("model")["correct"].agg(["size", "mean"]).reset_index().assign(topic="all")
+    table = pd.concat([overall, per_topic], ignore_index=True).rename(columns={"size": "questions", "mean": "accuracy"})
+    table["accuracy"] = table["accuracy"].round(3)
+    return table[["model", "topic", "questions", "accuracy"]]
+
+
+def independent_overall(scores: pd.DataFrame) -> dict[str, float]:
+    """Accuracy on all independent questions, per model role ('base', 'parent', 'candidate')."""
+    table = independent_accuracy(scores)
+    return {str(r.model): float(r.accuracy) for r in table[table["topic"] == "all"].itertuples()}
 
 
 def _right(frame: pd.DataFrame) -> set[str]:

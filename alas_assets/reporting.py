@@ -39,3 +39,42 @@ def iteration_report(warehouse: Warehouse) -> pd.DataFrame:
         """,
         tables=(f"{SCHEMA}.promotion",),
     )
+
+
+def independent_report(warehouse: Warehouse) -> pd.DataFrame:
+    """Per iteration: accuracy on the domain's independent questions (written by a person, never
+    trained on) of the base model, the parent and the candidate, and whether the candidate was kept."""
+    rows = warehouse.query(
+        f"""
+        select s.iteration, replace(s.stage, 'retention:', '') as model, avg(s.correct::int) as accuracy,
+               count(*) as questions
+        from {SCHEMA}.retention_scores s where s.split = 'independent' group by all
+        """,
+        tables=(f"{SCHEMA}.retention_scores",),
+    )
+    if rows.empty:
+        return rows
+    table = rows.pivot_table(index="iteration", columns="model", values="accuracy").round(3)
+    table.insert(0, "questions", rows.groupby("iteration")["questions"].max())
+    promoted = iteration_report(warehouse).set_index("iteration")["promoted"] if len(table) else None
+    if promoted is not None and len(promoted):
+        table["promoted"] = promoted.reindex(table.index)
+    columns = [c for c in ("questions", "base", "parent", "candidate", "promoted") if c in table.columns]
+    return table[columns].reset_index()
+
+
+def independent_by_topic(warehouse: Warehouse, iteration: str) -> pd.DataFrame:
+    """One iteration's independent-question accuracy per topic: the base model and the candidate."""
+    rows = warehouse.query(
+        f"""
+        select topic, replace(stage, 'retention:', '') as model, correct::int as correct
+        from {SCHEMA}.retention_scores where split = 'independent' and iteration = ?
+        """,
+        [iteration],
+        tables=(f"{SCHEMA}.retention_scores",),
+    )
+    if rows.empty:
+        return rows
+    table = rows.pivot_table(index="topic", columns="model", values="correct", aggfunc="mean").round(3)
+    table.insert(0, "questions", rows[rows["model"] == "candidate"].groupby("topic").size())
+    return table[[c for c in ("questions", "base", "parent", "candidate") if c in table.columns]].reset_index()

@@ -36,6 +36,22 @@ DOCS = {
 }
 
 
+# Written by hand, as a user would ask; the first is a question the synthesizer would ask too, so that
+# the hygiene that keeps it out of training is exercised.
+INDEPENDENT_QUESTIONS = [
+    {"question": "When was Zephyr Toolkit 9.2 released?", "accept": ["4 March 2026"], "topic": "zephyr-release"},
+    {"question": "Who was in charge of the 9.2 release of Zephyr?", "accept": ["Marta Kowalczyk"], "topic": "zephyr-release"},
+    {"question": "How big is the Orion telescope's mirror?", "accept": ["4.2 metres", "4.2 m"], "topic": "orion-mission"},
+]
+
+
+def write_questions(path: Path, questions: list[dict] = INDEPENDENT_QUESTIONS) -> Path:
+    import json
+
+    path.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
+    return path
+
+
 def write_corpus(folder: Path, docs: dict[str, str] = DOCS) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in docs.items():
@@ -82,6 +98,7 @@ def state_dir(tmp_path, monkeypatch) -> Path:
 def tiny_domain(tmp_path, tiny_model_dir, state_dir) -> Path:
     """A domain over the tiny corpus, trained with the tiny model, one short epoch."""
     write_corpus(tmp_path / "corpus")
+    write_questions(tmp_path / "questions.jsonl")
     path = tmp_path / "tiny.toml"
     path.write_text(
         textwrap.dedent(
@@ -100,6 +117,8 @@ def tiny_domain(tmp_path, tiny_model_dir, state_dir) -> Path:
             qa_pairs_per_topic = 12
             probes_per_topic = 2
             max_iterations = 2
+            [evaluation]
+            questions = "questions.jsonl"
             """
         ),
         encoding="utf-8",

@@ -35,11 +35,11 @@ def test_the_default_domain_is_offline(tmp_path):
     assert isinstance(backends.judge(d), ReferenceJudge)
 
 
-def test_the_offline_synthesizer_asks_each_fact_from_as_many_directions_as_the_domain_says(tmp_path):
-    d = load_domain(domain(tmp_path, '[sources]\ncorpus = "corpus"\n[teacher]\ndirections_per_fact = 9\n'))
-    assert backends.synthesizer(d).directions_per_fact == 9
-    with pytest.raises(DomainError, match="directions_per_fact"):
-        load_domain(domain(tmp_path, '[sources]\ncorpus = "corpus"\n[teacher]\ndirections_per_fact = 0\n'))
+def test_the_offline_synthesizer_asks_each_fact_in_as_many_questions_as_the_domain_says(tmp_path):
+    d = load_domain(domain(tmp_path, '[sources]\ncorpus = "corpus"\n[teacher]\nquestions_per_fact = 9\n'))
+    assert backends.synthesizer(d).questions_per_fact == 9
+    with pytest.raises(DomainError, match="questions_per_fact"):
+        load_domain(domain(tmp_path, '[sources]\ncorpus = "corpus"\n[teacher]\nquestions_per_fact = 0\n'))
 
 
 def test_an_openai_teacher_uses_a_model_per_role(tmp_path, monkeypatch, state_dir):

@@ -278,3 +278,25 @@ def test_read_questions_names_a_broken_line(tmp_path):
     with pytest.raises(ValueError, match="replay.jsonl:3"):
         read_questions(path)
     assert read_questions(tmp_path / "absent.jsonl") == []
+
+
+def test_a_pair_that_repeats_an_evaluation_question_is_never_kept():
+    from alas_assets.curation import keep_held_out
+    from alas_assets.records import QAPair, SourceDoc
+    from datetime import datetime, timezone
+
+    source = SourceDoc(iteration="it0001", topic="t", source_id="s1", url="https://example.org", title="Zephyr",
+                       text="Zephyr Toolkit 9.2 was released on 4 March 2026.", content_hash="h", origin="corpus",
+                       fetched_at=datetime.now(timezone.utc))
+
+    def pair(question: str, split: str = "train") -> QAPair:
+        return QAPair(iteration="it0001", topic="t", pair_id=question, split=split, question=question, answer="4 March 2026",
+                      answer_span="4 March 2026", fact_id="f", source_id="s1", source_url="https://example.org",
+                      quote="Zephyr Toolkit 9.2 was released on 4 March 2026.")
+
+    pairs = [pair("When was Zephyr Toolkit 9.2 released?"), pair("Do you know when Zephyr Toolkit 9.2 came out?"),
+             pair("Which Zephyr Toolkit version was released on 4 March 2026?", "probe")]
+    evaluation = ["When was Zephyr Toolkit 9.2 released?", "which zephyr toolkit version was released on 4 March 2026"]
+    kept, dropped = keep_held_out(pairs, [source], evaluation=evaluation)
+    assert [p.question for p in kept] == ["Do you know when Zephyr Toolkit 9.2 came out?"]
+    assert len(dropped) == 2 and all("evaluation question" in d for d in dropped)

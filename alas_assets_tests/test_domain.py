@@ -36,7 +36,7 @@ def test_minimal_domain_loads_with_offline_defaults(tmp_path):
     thresholds = domain.thresholds
     assert thresholds.mastery == pytest.approx(0.90)
     assert thresholds.convergence_delta == pytest.approx(0.01)
-    assert thresholds.qa_pairs_per_topic == 30
+    assert thresholds.qa_pairs_per_topic == 600
     assert thresholds.dpo_beta == pytest.approx(0.1)
     assert domain.student.backend == "local"
     assert domain.student.model == "smollm2-135m-instruct"
@@ -147,3 +147,30 @@ def test_a_folder_is_not_a_domain_file(tmp_path):
 def test_slug_is_a_safe_partition_key(text, slug):
     assert slugify(text) == slug
     assert "|" not in slugify(text) and "," not in slugify(text)
+
+
+def test_a_domain_names_its_independent_questions_and_a_malformed_file_is_refused(tmp_path):
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "q.jsonl").write_text('{"question": "Who?", "accept": ["Marta"]}\n{"question": "When?"}\n', encoding="utf-8")
+    path = tmp_path / "d.toml"
+    path.write_text('name = "d"\ndescription = "x"\n[sources]\ncorpus = "corpus"\n[evaluation]\nquestions = "q.jsonl"\n')
+    with pytest.raises(DomainError, match=r"q\.jsonl:2: 'accept'"):
+        load_domain(path)
+    (tmp_path / "q.jsonl").write_text('{"question": "Who?", "accept": ["Marta"]}\n', encoding="utf-8")
+    assert load_domain(path).evaluation.questions == (tmp_path / "q.jsonl").resolve()
+    path.write_text('name = "d"\ndescription = "x"\n[sources]\ncorpus = "corpus"\n[evaluation]\nquestions = "none.jsonl"\n')
+    with pytest.raises(DomainError, match="evaluation.questions"):
+        load_domain(path)
+
+
+def test_the_shipped_domains_name_independent_questions_that_cover_every_document():
+    from alas_assets.evaluation import independent_questions
+    from alas_assets.teacher.offline import topic_slug
+    from alas_assets.research.corpus import load_corpus
+
+    for name in ("demo", "wrenlog"):
+        domain = load_domain(Path(__file__).resolve().parent.parent / "data" / "domains" / f"{name}.toml")
+        questions = independent_questions(domain.evaluation.questions)
+        topics = {topic_slug(d) for d in load_corpus(domain.sources.corpus)}
+        assert {q.topic for q in questions} == topics
+        assert len(questions) >= 6 * len(topics)

@@ -9,10 +9,14 @@ import pytest
 
 from alas_assets.domain import Thresholds
 from alas_assets.evaluation import (
+    EvaluationSetError,
     Question,
     accuracy,
     accuracy_by_topic,
     grade,
+    independent_accuracy,
+    independent_overall,
+    independent_questions,
     kept_fraction,
     promotion_gate,
     retention,
@@ -267,3 +271,65 @@ def test_a_topic_without_scores_needs_remediation():
     assert {r.topic: r.status for r in revisions} == {"a": "remediate", "b": "remediate"}
     assert revisions[1].accuracy_after == 0.0
     assert revisions[0].continue_loop  # mean gain 0.4 > delta
+
+
+def _questions_file(tmp_path, lines: list[str]):
+    path = tmp_path / "questions.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_independent_questions_are_read_with_their_accepted_answers(tmp_path):
+    path = _questions_file(
+        tmp_path,
+        [
+            '{"question": "When did Zephyr 9.2 come out?", "accept": ["4 March 2026"], "topic": "zephyr-release"}',
+            "",
+            '{"question": "Who led Zephyr 9.2?", "accept": ["Marta Kowalczyk", "Kowalczyk"]}',
+        ],
+    )
+    questions = independent_questions(path)
+    assert [q.question for q in questions] == ["When did Zephyr 9.2 come out?", "Who led Zephyr 9.2?"]
+    assert questions[0].topic == "zephyr-release" and questions[1].topic == "independent"
+    assert questions[1].accept == ("Marta Kowalczyk", "Kowalczyk") and {q.split for q in questions} == {"independent"}
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("not json", "not valid JSON"),
+        ('["a list"]', "must be a JSON object"),
+        ('{"accept": ["x"]}', "'question' must be a non-empty string"),
+        ('{"question": "Q?", "accept": []}', "'accept' must be a non-empty list"),
+        ('{"question": "Q?", "accept": "x"}', "'accept' must be a non-empty list"),
+        ('{"question": "Q?", "accept": ["x"], "topic": 3}', "'topic' must be a string"),
+        ('{"question": "When did Zephyr 9.2 come out?", "accept": ["x"]}', "repeats the question of line 1"),
+    ],
+)
+def test_a_malformed_independent_question_is_refused_with_file_and_line(tmp_path, line, problem):
+    path = _questions_file(tmp_path, ['{"question": "When did Zephyr 9.2 come out?", "accept": ["4 March 2026"]}', line])
+    with pytest.raises(EvaluationSetError, match=problem) as error:
+        independent_questions(path)
+    assert f"{path}:2" in str(error.value)
+
+
+def test_an_independent_question_is_right_when_the_answer_gives_any_accepted_answer():
+    question = Question("", "t", "i1", "independent", "Who led Zephyr 9.2?", "Marta Kowalczyk", "Marta Kowalczyk", ("Marta Kowalczyk", "Kowalczyk"))
+    judged = grade(lambda qs: ["It was led by Kowalczyk.", "Nobody"][: len(qs)], ReferenceJudge(), [question], stage="s", model_id="m")
+    assert judged[0].correct
+    wrong = grade(lambda qs: ["Nobody knows."], ReferenceJudge(), [question], stage="s", model_id="m")
+    assert not wrong[0].correct
+
+
+def test_independent_accuracy_is_reported_per_model_and_topic():
+    rows = pd.DataFrame(
+        {
+            "stage": ["retention:base", "retention:base", "retention:candidate", "retention:candidate", "retention:candidate"],
+            "split": ["independent", "independent", "independent", "independent", "general"],
+            "topic": ["a", "b", "a", "b", "general"],
+            "correct": [False, False, True, False, True],
+        }
+    )
+    assert independent_overall(rows) == {"base": 0.0, "candidate": 0.5}
+    table = independent_accuracy(rows)
+    assert table[(table["model"] == "candidate") & (table["topic"] == "a")]["accuracy"].iloc[0] == 1.0

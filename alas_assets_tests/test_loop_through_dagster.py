@@ -8,8 +8,10 @@ import pytest
 from alas_assets.domain import load_domain
 from alas_assets.loop import run_loop
 from alas_assets.partitions import DomainPartitions
-from alas_assets.reporting import accuracy_report, iteration_report
+from alas_assets.curation import near_duplicates
+from alas_assets.reporting import accuracy_report, independent_report, iteration_report
 from alas_assets.storage.warehouse import SCHEMA, Warehouse
+from alas_assets_tests.conftest import INDEPENDENT_QUESTIONS
 
 
 def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
@@ -62,7 +64,16 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
     retention = warehouse.query(f"select stage, split, model_id from {SCHEMA}.retention_scores")
     assert set(retention["stage"]) == {"retention:base", "retention:parent", "retention:candidate"}
     base_rows = retention[retention["stage"] == "retention:base"]
-    assert set(base_rows["split"]) == {"general"} and set(base_rows["model_id"]) == {f"{domain.slug}-base"}
+    assert set(base_rows["split"]) == {"general", "independent"} and set(base_rows["model_id"]) == {f"{domain.slug}-base"}
+    # The independent questions are graded for base, parent and candidate, reported, and never trained on.
+    independent = warehouse.query(f"select stage, question from {SCHEMA}.retention_scores where split = 'independent'")
+    assert len(independent) == 3 * len(INDEPENDENT_QUESTIONS)
+    report = independent_report(warehouse)
+    assert list(report["iteration"]) == ["it0001"] and int(report["questions"].iloc[0]) == len(INDEPENDENT_QUESTIONS)
+    asked = [q["question"] for q in INDEPENDENT_QUESTIONS]
+    trained = warehouse.query(f"select question from {SCHEMA}.qa_pairs")["question"].tolist()
+    corrected = warehouse.query(f"select prompt from {SCHEMA}.dpo_pairs")["prompt"].tolist()
+    assert near_duplicates(asked, trained + corrected) == set()
     # The candidate answered its probes with the retention probes, in large batches: regrading found them kept.
     candidate = warehouse.query(f"select distinct model_id from {SCHEMA}.dpo_judge_scores")["model_id"]
     assert list(candidate) == list(warehouse.query(f"select model_id from {SCHEMA}.dpo_model where stage = 'dpo'")["model_id"])

@@ -6,6 +6,7 @@ import pandas as pd
 
 from alas_assets.assets._shared import DUCKDB_POOL, Build, cell, markdown_table, teacher_usage
 from alas_assets.curation import keep_held_out
+from alas_assets.evaluation import evaluation_questions
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import QAPair, SourceDoc, Topic, from_frame, to_frame
 from alas_assets.resources import DomainResource, TeacherResource
@@ -42,7 +43,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         thresholds = domain.domain.thresholds
         synthesizer = teacher.synthesizer()
         pairs = synthesizer.synthesize(topic, sources, thresholds.qa_pairs_per_topic, thresholds.probes_per_topic, study_round)
-        kept, dropped = keep_held_out(pairs, sources, [p.question for p in earlier])
+        kept, dropped = keep_held_out(pairs, sources, [p.question for p in earlier], evaluation_questions(domain.domain))
         for reason in dropped:
             context.log.warning(f"dropped pair: {reason}")
         if not any(p.split == "train" for p in kept):

@@ -15,7 +15,7 @@ from alas_assets.assets._shared import (
     parent_model,
     teacher_usage,
 )
-from alas_assets.evaluation import Question, accuracy, general_probes, grade
+from alas_assets.evaluation import INDEPENDENT, Question, accuracy, domain_independent_questions, general_probes, grade
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, QAPair, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource, TeacherResource
@@ -163,13 +163,15 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         dpo_model: pd.DataFrame,
     ) -> pd.DataFrame:
         """Parent and candidate on general-knowledge probes and on earlier iterations' probes (forgetting),
-        and the base model on the general probes (the gate's reference for general knowledge)."""
+        and the base model on the general probes (the gate's reference for general knowledge). Base,
+        parent and candidate also answer the domain's independent questions (split 'independent'):
+        reported beside everything else, never used to train or to choose."""
         iteration = context.partition_key
         warehouse = domain.warehouse()
         parent = parent_model(warehouse, domain.domain, iteration)
         base = ensure_base_model(warehouse, domain.domain)
         candidate = from_frame(dpo_model, ModelVersion)[0]
-        general = general_probes(domain.domain.general_probes_file)
+        general = general_probes(domain.domain.general_probes_file) + domain_independent_questions(domain.domain)
         questions = general + [replace(Question.of(p), split="earlier") for p in warehouse.pairs_before(iteration, "probe")]
         # The candidate answers this iteration's probes in the same batches: dpo_judge_scores, four probes
         # per topic, then finds its answers in the answer registry instead of generating in small batches.
@@ -182,7 +184,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         }
         # The general reference is the base. In iteration 1 it is the parent too: its rows, not a second judging.
         if parent.model_id == base.model_id:
-            parent_general = graded["parent"][graded["parent"]["split"] == "general"]
+            parent_general = graded["parent"][graded["parent"]["split"].isin(["general", INDEPENDENT])]
             graded["base"] = parent_general.assign(stage="retention:base")
         else:  # its answers come from the answer registry after its first iteration
             graded["base"] = _graded(domain, student, judge, base.model_id, general, "retention:base", context.run_id, iteration)
@@ -193,7 +195,8 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "base_id": base.model_id,
                 "parent_id": parent.model_id,
                 "candidate_id": candidate.model_id,
-                "general_probes": len(general),
+                "general_probes": len([q for q in general if q.split == "general"]),
+                "independent_questions": len([q for q in general if q.split == INDEPENDENT]),
                 "earlier_probes": len([q for q in questions if q.split == "earlier"]),
                 "accuracy": markdown_table(summary),
                 **teacher_usage(judge),

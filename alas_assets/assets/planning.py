@@ -8,13 +8,20 @@ import pandas as pd
 
 from alas_assets.assets._shared import DUCKDB_POOL, Build, markdown_table, teacher_usage
 from alas_assets.automation.progress import COLUMNS as PROGRESS_COLUMNS, progress_metadata
-from alas_assets.evaluation import accuracy_by_topic, revise
+from alas_assets.evaluation import accuracy_by_topic, independent_overall, revise
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, iteration_key, iteration_number
 from alas_assets.records import Topic, TopicRevision, from_frame, to_frame
 from alas_assets.research.feed_store import feed_store
 from alas_assets.research.feed_topics import with_feed_topics
 from alas_assets.resources import DomainResource, TeacherResource
 from alas_assets.storage.warehouse import SCHEMA
+
+
+def _kept_model_independent(retention_scores: pd.DataFrame, promoted: bool) -> dict:
+    """Independent-question accuracy of the model the domain keeps after this iteration."""
+    overall = independent_overall(retention_scores)
+    role = "candidate" if promoted else "parent"
+    return {"independent_accuracy": overall[role]} if role in overall else {}
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
@@ -82,6 +89,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             "promotion": dg.AssetIn(b.key("promotion")),
             "baseline_scores": dg.AssetIn(b.key("baseline_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
             "dpo_judge_scores": dg.AssetIn(b.key("dpo_judge_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
+            "retention_scores": dg.AssetIn(b.key("retention_scores")),
         },
     )
     def curriculum_revision(
@@ -91,8 +99,12 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         promotion: pd.DataFrame,
         baseline_scores: pd.DataFrame,
         dpo_judge_scores: pd.DataFrame,
+        retention_scores: pd.DataFrame,
     ) -> pd.DataFrame:
-        """Mastered topics are done, weak ones are remediated; says whether the loop goes on."""
+        """Mastered topics are done, weak ones are remediated; says whether the loop goes on.
+
+        The independent questions' accuracy of the model the domain now has is reported beside it,
+        never used to decide."""
         iteration = context.partition_key
         topics = from_frame(curriculum, Topic)
         promoted = bool(promotion["promoted"].iloc[0])
@@ -124,6 +136,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "continue_loop": bool(frame["continue_loop"].all()) if len(frame) else False,
                 "stop_reason": revisions[0].stop_reason if revisions else "no topics",
                 "revision": markdown_table(frame[["topic", "accuracy_before", "accuracy_after", "status"]]),
+                **_kept_model_independent(retention_scores, promoted),
             }
         )
         return frame

@@ -7,10 +7,20 @@ import dagster as dg
 import pandas as pd
 
 from alas_assets.assets._shared import DUCKDB_POOL, Build, markdown_table, parent_model
-from alas_assets.evaluation import accuracy_by_topic, promotion_gate, retention_suites
+from alas_assets.evaluation import accuracy_by_topic, independent_accuracy, independent_overall, promotion_gate, retention_suites
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Promotion, to_frame
 from alas_assets.resources import DomainResource
+
+
+def _independent_metadata(retention_scores: pd.DataFrame) -> dict:
+    """The independent questions' accuracy per model, for the UI: reported, never part of the gate."""
+    overall = independent_overall(retention_scores)
+    if not overall:
+        return {}
+    metadata = {f"independent_accuracy_{role}": value for role, value in overall.items()}
+    metadata["independent_accuracy"] = markdown_table(independent_accuracy(retention_scores))
+    return metadata
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
@@ -71,6 +81,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "general_retention": decision.general_retention if decision.general_retention is not None else float("nan"),
                 "earlier_retention": decision.earlier_retention if decision.earlier_retention is not None else float("nan"),
                 "accuracy_per_topic": markdown_table(per_topic),
+                **_independent_metadata(retention_scores),
             }
         )
         # A typed row: iteration 1 has no earlier retention, and an all-null column would otherwise

@@ -9,7 +9,7 @@ import pandas as pd
 
 from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, answerer, ensure_base_model, markdown_table, parent_model
 from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, replayable, self_replay, sft_examples
-from alas_assets.evaluation import general_probes
+from alas_assets.evaluation import evaluation_questions
 from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
 from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, content_hash, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource
@@ -80,7 +80,8 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         warehouse = domain.warehouse()
         pairs = from_frame(qa_pairs, QAPair)
         new = [p for p in pairs if p.split == "train"]
-        probes = [p.question for p in pairs if p.split == "probe"]
+        # Never replayed: anything that looks like a probe or an evaluation question.
+        probes = [p.question for p in pairs if p.split == "probe"] + evaluation_questions(domain.domain)
         earlier = warehouse.pairs_before(iteration, "train")
         from_base = settings.sft_start == "base"
         if from_base:  # a fresh adapter on the base, trained on everything so far
@@ -92,7 +93,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         backend = student.backend()
         anchors = self_replay(
             read_questions(domain.domain.general_replay_file),
-            [q.question for q in general_probes(domain.domain.general_probes_file)],
+            evaluation_questions(domain.domain),
             answerer(domain.domain, warehouse, backend, start.model_id),
         )
         examples = sft_examples(new + replayed)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from alas_assets.assets._shared import DUCKDB_POOL, Build, cell
 from alas_assets.curation import cited_in, is_degenerate, near_duplicates
+from alas_assets.evaluation import evaluation_questions
 from alas_assets.records import PreferencePair, QAPair, SourceDoc, from_frame
 from alas_assets.resources import DomainResource
 
@@ -40,6 +41,11 @@ def leaking_probes(pairs: Sequence[QAPair], earlier_training: Sequence[str] = ()
     probes = [p.question for p in pairs if p.split == "probe"]
     training = [p.question for p in pairs if p.split == "train"] + list(earlier_training)
     return sorted(near_duplicates(training, probes))  # symmetric: the probes that nearly repeat a training question
+
+
+def evaluated_pairs(pairs: Sequence[QAPair], evaluation: Sequence[str]) -> list[str]:
+    """Pairs (training or probe) whose question equals or nearly repeats an evaluation question."""
+    return sorted(near_duplicates(evaluation, [p.question for p in pairs]))
 
 
 def degenerate_pairs(preferences: Sequence[PreferencePair]) -> list[str]:
@@ -88,6 +94,13 @@ def _checks(b: Build) -> list[dg.AssetChecksDefinition]:
         leaks = leaking_probes(pairs, [p.question for p in earlier])
         return _result([f"probe trained on: {q[:80]}" for q in leaks], sum(p.split == "probe" for p in pairs), "probes held out")
 
+    @dg.asset_check(asset=b.key("qa_pairs"), name="evaluation_questions_never_trained", **per_cell)
+    def evaluation_held_out(domain: DomainResource, qa_pairs: pd.DataFrame) -> dg.AssetCheckResult:
+        """No pair repeats or nearly repeats an independent question or a general-knowledge probe."""
+        pairs = from_frame(qa_pairs, QAPair)
+        leaks = evaluated_pairs(pairs, evaluation_questions(domain.domain))
+        return _result([f"evaluation question in the data: {q[:80]}" for q in leaks], len(pairs), "evaluation questions held out")
+
     @dg.asset_check(asset=b.key("qa_pairs"), name="no_duplicate_pairs", **per_cell)
     def qa_unique(qa_pairs: pd.DataFrame) -> dg.AssetCheckResult:
         """pair_id is unique within the partition."""
@@ -103,4 +116,4 @@ def _checks(b: Build) -> list[dg.AssetChecksDefinition]:
         """pair_id is unique within the partition (nothing duplicated to reach a count)."""
         return _result(duplicate_ids(dpo_pairs), len(dpo_pairs), "pair ids unique")
 
-    return [citations, probes_held_out, qa_unique, dpo_not_degenerate, dpo_unique]
+    return [citations, probes_held_out, evaluation_held_out, qa_unique, dpo_not_degenerate, dpo_unique]

@@ -77,14 +77,30 @@ def load_corpus(folder: Path) -> list[Document]:
     return [parse_document(p) for p in paths]
 
 
+def inline_text(markdown: str) -> str:
+    """Markdown inline markup dropped: emphasis, links; code spans (and dunder names in them) kept."""
+    parts = re.split(r"(`[^`\n]+`)", markdown)
+    for i, part in enumerate(parts):
+        if i % 2:  # a code span, kept as it is
+            continue
+        part = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", part)
+        part = re.sub(r"\*\*(.+?)\*\*", r"\1", part)
+        part = re.sub(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])", r"\1", part)
+        # __emphasis__ only when it wraps words with a space between: __init__ is an identifier.
+        part = re.sub(r"(?<!\w)__(?=\S)([^_]*\s[^_]*?)(?<=\S)__(?!\w)", r"\1", part)
+        parts[i] = part
+    return " ".join("".join(parts).split())
+
+
 def document_text(body: str) -> str:
-    """Markdown reduced to its prose: headings and emphasis markers dropped, one sentence a line kept."""
+    """Markdown reduced to its prose: headings and emphasis markers dropped, code spans and
+    identifiers such as `__init__` kept, one line a line."""
     lines = []
     for line in body.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        lines.append(re.sub(r"(\*\*|__)", "", line))
+        lines.append(inline_text(line))
     return "\n".join(lines)
 
 

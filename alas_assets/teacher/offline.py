@@ -7,9 +7,7 @@ No model and no network: these are heuristics, labelled as such in every row the
 from __future__ import annotations
 
 import itertools
-import random
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
@@ -17,27 +15,10 @@ from alas_assets.domain import slugify
 from alas_assets.records import QAPair, SourceDoc, Topic, TopicRevision, content_hash
 from alas_assets.research.corpus import Document, document_text, load_corpus
 from alas_assets.teacher.base import Verdict
-from alas_assets.teacher.spans import Span, contains_span, content_words, salient_spans, split_sentences
+from alas_assets.teacher.questions import Asked, clause_of, questions_for
+from alas_assets.teacher.spans import Span, contains_span, salient_spans, split_sentences
+from alas_assets.teacher.statements import Statement, document_subject, statements
 
-# How a probe names the missing salient span (a probe never asks for a plain content word).
-_NOUN = {
-    "date": "date",
-    "number": "number",
-    "version": "name and version",
-    "identifier": "identifier",
-    "name": "name",
-}
-# Training wordings, one per study round in turn: remediation asks the same facts in new words.
-_RECALLS = [
-    "What does {topic} say about {span}?",
-    "According to {topic}, what about {span}?",
-    "Tell me what {topic} states about {span}.",
-]
-_CLOZES = [
-    "Fill in the blank about {topic}: {cloze}",
-    "Say this sentence from {topic} with the gap filled: {cloze}",
-    "{topic}, a sentence with a gap: {cloze} Give the whole sentence.",
-]
 # Kinds that make good held-out answers, best first.
 _PROBE_PREFERENCE = ["date", "name", "identifier", "number", "version"]
 
@@ -92,193 +73,153 @@ class CorpusPlanner:
 
 
 class ExtractiveSynthesizer:
-    """Questions from the sentences of the sources, each salient span asked from several directions.
+    """Natural questions over every statement of the sources, each asked in several wordings.
 
-    Held-out probes ask for a span that no training pair blanks out, with other wording: the model
-    can answer them only if it learned the fact, not the training question.
+    Every statement with an askable span (a date, number, version, name, identifier or the object of
+    its verb) is a fact, and every fact is taught: ``questions_per_fact`` questions, spread over its
+    spans and over the forms of :mod:`alas_assets.teacher.questions`, each answered with the
+    statement's clause. Held-out probes ask a fact for a span that no training question of that fact
+    asks for, so a probe is answered only by a model that learned the fact, not the question.
     """
 
-    name = "offline-extractive-synthesizer"
-    # Held-out probe accuracy of SmolLM2-135M on the demo's iteration-1 data (SFT only): 2 directions per
-    # fact, 8 epochs 0.625; 4 directions, 4 epochs 0.625; 4 + 2 clozes of the other spans 0.70, and 0.80 at
-    # lr 2e-3. In the loop at 8 epochs (after SFT -> after DPO): 6 directions 0.85 -> 0.825; 9 (the same facts and
-    # probes, 347 pairs rather than 283) 0.875 -> 0.90.
+    name = "offline-question-synthesizer"
 
-    def __init__(self, seed: int = 0, directions_per_fact: int = 6):
+    def __init__(self, seed: int = 0, questions_per_fact: int = 6):
         self.seed = seed
-        self.directions_per_fact = directions_per_fact
+        self.questions_per_fact = questions_per_fact
 
     def synthesize(
         self, topic: Topic, sources: Sequence[SourceDoc], n_train: int, n_probes: int, study_round: int
     ) -> list[QAPair]:
         facts = [
-            (source, sentence, spans)
+            (source, statement, asked)
             for source in sources
-            for sentence in split_sentences(document_text(source.text))
-            if (spans := salient_spans(sentence))
+            for statement in statements(source.title, source.text)
+            if (asked := questions_for(statement.text, document_subject(source.title), study_round - 1, statement.kind == "row"))
         ]
-        sentences = [sentence for _, sentence, _ in facts]
-        rng = random.Random(f"{self.seed}:{topic.topic}")
-        rng.shuffle(facts)
-        span_counts = Counter(span.text for _, _, spans in facts for span in spans)
-        n_facts = max(1, n_train // self.directions_per_fact)
-        trained = facts[:n_facts]
-        probed = {id(fact) for fact in [f for f in trained if len(f[2]) >= 2][:n_probes]}
-        train: list[QAPair] = []
         probes: list[QAPair] = []
-        for fact in trained:
-            source, sentence, spans = fact
-            probe_span = _probe_span(spans, topic.name) if id(fact) in probed else None
-            others = [s for s in spans if s is not probe_span]
-            # Recalled from its distinctive spans and its content words: a span that names the topic or
-            # recurs across facts says little about this fact (asking about the topic's name every time
-            # would only teach the model to answer with it). Such spans are still blanked in clozes.
-            distinctive = sorted(
-                (s for s in others if span_counts[s.text] == 1 and s.text.lower() not in topic.name.lower()),
-                key=lambda s: -len(s.text),
-            )
-            recallable = distinctive + content_words(sentence, spans)
-            for direction, span in self._directions(recallable, others, study_round):
-                opening = _opening(sentence, sentences, study_round) if span is None else ""
-                pair = self._pair(topic, source, sentence, "train", direction, span, opening, study_round)
-                # Two sentences can open alike ("The X cost ..."): ask such a question once, not twice
-                # with two answers under one pair_id.
-                if all(p.pair_id != pair.pair_id for p in train):
+        held_out: set[tuple[int, str]] = set()  # (fact, span) that no training question asks
+        for index in _probed(facts, n_probes, topic.name):
+            source, statement, asked = facts[index]
+            probe = _probe_question(asked, topic.name)
+            held_out.add((index, probe.span.text))
+            probes.append(self._pair(topic, source, statement, "probe", probe))
+        train: list[QAPair] = []
+        seen: set[str] = set()
+        for index, (source, statement, asked) in enumerate(facts):
+            trainable = [a for a in asked if (index, a.span.text) not in held_out]
+            for a in _spread(trainable, study_round)[: self.questions_per_fact]:
+                pair = self._pair(topic, source, statement, "train", a)
+                if pair.pair_id not in seen:  # two statements can give one question: asked once
+                    seen.add(pair.pair_id)
                     train.append(pair)
-            if probe_span is not None:
-                probes.append(self._pair(topic, source, sentence, "probe", "probe", probe_span))
-        return train[:n_train] + self._recitations(topic, trained) + probes
+        return train[:n_train] + self._summaries(topic, facts) + probes
 
-    def _recitations(self, topic: Topic, trained: list) -> list[QAPair]:
-        """One study note per source: its trained sentences in document order, recited as a whole.
+    def _summaries(self, topic: Topic, facts: list) -> list[QAPair]:
+        """One study note per section of each source: its statements in document order, as a whole.
 
-        The same sentences in one more context (after one another, as in the source) make the facts
-        less tied to the wording of one question.
+        The same facts in one more context (after one another, as in the source) make them less tied
+        to the wording of one question.
         """
         notes = []
-        for source in {id(source): source for source, _, _ in trained}.values():
-            sentences = [sentence for s, sentence, _ in trained if s is source]
-            if len(sentences) < 2:
+        by_section: dict[tuple[str, str], list] = {}
+        for source, statement, _ in facts:
+            by_section.setdefault((source.source_id, statement.section), []).append((source, statement))
+        for (_, section), items in by_section.items():
+            if len(items) < 2:
                 continue
-            order = {sentence: i for i, sentence in enumerate(split_sentences(document_text(source.text)))}
-            sentences.sort(key=lambda sentence: order.get(sentence, 0))
-            question = f"Recite what {source.title} says."
+            source = items[0][0]
+            about = f"{document_subject(source.title)}: {section}" if section and section != source.title else source.title
+            question = f"What does {source.title} say about {section}?" if section and section != source.title else f"What does {source.title} say?"
             notes.append(
                 QAPair(
                     iteration=topic.iteration,
                     topic=topic.topic,
-                    pair_id=content_hash(topic.iteration, topic.topic, "train", question),
+                    pair_id=content_hash(topic.iteration, topic.topic, "train", question, about),
                     split="train",
                     question=question,
-                    answer=" ".join(sentences),
-                    answer_span=salient_spans(sentences[0])[0].text,
+                    answer=" ".join(statement.text for _, statement in items[:8]),
+                    answer_span=(salient_spans(items[0][1].text) or [Span(items[0][1].text, "sentence", 0, 0)])[0].text,
                     category="synthesis",
                     difficulty="hard",
-                    direction="recite",
-                    fact_id=content_hash(source.source_id, "recite"),
+                    direction="summary",
+                    fact_id=content_hash(source.source_id, "summary", section),
                     source_id=source.source_id,
                     source_url=source.url,
-                    quote=sentences[0],
+                    quote=items[0][1].quote,
                     synthesizer=self.name,
                 )
             )
         return notes
 
-    def _directions(
-        self, recallable: list[Span], clozable: list[Span], study_round: int
-    ) -> list[tuple[str, Span | None]]:
-        """The statement completed from its opening, then the fact recalled from its parts, in turn
-        from a keyword ("what does X say about ...") and from the sentence with another span blanked.
-
-        A cloze here blanks a span no probe asks for and is answered with the whole sentence, never
-        with the blanked span alone: a small model answers a probe's cloze like the training cloze
-        most similar to it, and that must be the sentence (which holds the probe's span), not a
-        neighbouring span. Each study round starts from other parts, so remediation sees new phrasings.
-        """
-        turns = []
-        for kind, spans in (("recall", recallable), ("cloze", clozable)):
-            if spans:
-                shift = (study_round - 1) % len(spans)
-                turns.append([(kind, span) for span in spans[shift:] + spans[:shift]])
-        interleaved = [direction for group in itertools.zip_longest(*turns) for direction in group if direction]
-        return ([("continue", None)] + interleaved)[: self.directions_per_fact]
-
-    def _pair(
-        self,
-        topic: Topic,
-        source: SourceDoc,
-        sentence: str,
-        split: str,
-        direction: str,
-        span: Span | None,
-        opening: str = "",
-        study_round: int = 1,
-    ) -> QAPair:
-        if span is None:  # "continue": complete the statement from its opening words
-            question = f'Complete this statement from {topic.name}: "{opening} ..."'
-            answer = sentence
-            rest = [s for s in salient_spans(sentence) if s.start >= len(opening)]
-            key_span = rest[0].text if rest else sentence[len(opening):].strip()
-        else:
-            cloze = sentence[: span.start] + "___" + sentence[span.end :]
-            key_span = span.text
-            if direction == "cloze":
-                question, answer = _in_turn(_CLOZES, study_round).format(topic=topic.name, cloze=cloze), sentence
-            elif direction == "recall":
-                question, answer = _in_turn(_RECALLS, study_round).format(topic=topic.name, span=span.text), sentence
-                key_span = _recall_key(sentence, span)
-            else:  # probe: other wording, and a span no training pair blanks out
-                question = f'Answer briefly. In "{cloze}", what is the missing {_NOUN[span.kind]}?'
-                answer = f"{span.text.strip('`')}. {sentence}"
+    def _pair(self, topic: Topic, source: SourceDoc, statement: Statement, split: str, asked: Asked) -> QAPair:
+        answer, _ = clause_of(statement.text, _located(statement.text, asked.span))
         return QAPair(
             iteration=topic.iteration,
             topic=topic.topic,
-            pair_id=content_hash(topic.iteration, topic.topic, split, question),
+            pair_id=content_hash(topic.iteration, topic.topic, split, asked.question),
             split=split,
-            question=question,
+            question=asked.question,
             answer=answer,
-            answer_span=key_span,
-            category="conceptual" if direction in ("recall", "continue") else "factual",
-            difficulty="easy" if span is not None and span.kind in ("date", "number", "version") else "medium",
-            direction=direction,
-            fact_id=content_hash(source.source_id, sentence),
+            answer_span=asked.span.text,
+            category="factual" if asked.span.kind in ("date", "number", "version", "name") else "conceptual",
+            difficulty="easy" if asked.span.kind in ("date", "number", "version") else "medium",
+            direction=f"{asked.form}:{asked.span.kind}",
+            fact_id=content_hash(source.source_id, statement.quote),
             source_id=source.source_id,
             source_url=source.url,
-            quote=sentence,
+            quote=statement.quote,
             synthesizer=self.name,
         )
 
 
-def _in_turn(wordings: list[str], study_round: int) -> str:
-    return wordings[(study_round - 1) % len(wordings)]
+def _located(text: str, span: Span) -> Span:
+    return span if text[span.start : span.end] == span.text else Span(span.text, span.kind, max(0, text.find(span.text)), max(0, text.find(span.text)) + len(span.text))
 
 
-def _opening(sentence: str, sentences: list[str], study_round: int) -> str:
-    """The first words of the sentence, enough to tell it from every other sentence of the topic.
+def _spread(asked: list[Asked], study_round: int) -> list[Asked]:
+    """The questions in turn over spans and forms: every span once before any twice; later study
+    rounds start from other forms, so remediation sees new wordings."""
+    by_span: dict[str, list[Asked]] = {}
+    for a in asked:
+        by_span.setdefault(a.span.text, []).append(a)
+    turns = []
+    for group in by_span.values():
+        shift = (study_round - 1) % len(group)
+        turns.append(group[shift:] + group[:shift])
+    return [a for row in itertools.zip_longest(*turns) for a in row if a is not None]
 
-    Later study rounds start from a longer opening: a new phrasing of the same completion.
-    """
-    words = sentence.split()
-    count = min(len(words) - 1, max(3, len(words) * (2 + study_round - 1) // 5))
-    while count < len(words) - 1 and any(other != sentence and other.split()[:count] == words[:count] for other in sentences):
-        count += 1
-    return " ".join(words[:count])
+
+def _probed(facts: list, n_probes: int, topic_name: str) -> list[int]:
+    """Which facts to probe: spread over the sources (every document probed), facts with two or more
+    askable spans first (one is held out, the others still teach the fact), in a fixed order."""
+    by_source: dict[str, list[int]] = {}
+    for index, (source, statement, asked) in enumerate(facts):
+        if statement.kind != "sentence":
+            continue
+        if len({a.span.text for a in asked}) >= 2 and any(_probe_worthy(a, topic_name) for a in asked):
+            by_source.setdefault(source.source_id, []).append(index)
+    chosen: list[int] = []
+    for row in itertools.zip_longest(*(indices[1::2] + indices[0::2] for indices in by_source.values())):
+        chosen += [i for i in row if i is not None]
+    return sorted(chosen[:n_probes])
 
 
-def _probe_span(spans: list[Span], topic_name: str) -> Span:
-    """The span to hold out: not part of the topic's name, with some of the sentence before it (the
-    context the answer is recalled from), of the most answer-like kind, latest first."""
-    candidates = [s for s in spans if s.text.lower() not in topic_name.lower()] or spans
-    return min(
-        reversed(candidates),
-        key=lambda s: (s.start == 0, len(s.text.strip("`")) < 4, _PROBE_PREFERENCE.index(s.kind)),
+def _probe_worthy(asked: Asked, topic_name: str) -> bool:
+    """A probe is a direct, short wh-question with a typed answer ('when', 'who', 'which module')."""
+    words = asked.question.split()
+    return (
+        asked.form in ("fronted", "subject")
+        and words[0] in ("When", "Who", "Which", "How")
+        and len(words) <= 16
+        and asked.span.text.lower() not in topic_name.lower()
     )
 
 
-def _recall_key(sentence: str, asked: Span) -> str:
-    """For 'what does X say about <span>': another span of the sentence must be in the answer."""
-    others = [s for s in salient_spans(sentence) if s.text != asked.text]
-    return others[-1].text if others else sentence
+def _probe_question(asked: list[Asked], topic_name: str) -> Asked:
+    """The probe: of the fact's direct questions, the most answer-like span, the shortest question."""
+    worthy = [a for a in asked if _probe_worthy(a, topic_name)]
+    return min(worthy, key=lambda a: (_PROBE_PREFERENCE.index(a.span.kind) if a.span.kind in _PROBE_PREFERENCE else 9, len(a.question)))
 
 
 class ReferenceJudge:

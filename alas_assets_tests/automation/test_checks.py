@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import dagster as dg
 import pandas as pd
 
-from alas_assets.automation.checks import citation_problems, degenerate_pairs, duplicate_ids, leaking_probes
+from alas_assets.automation.checks import citation_problems, degenerate_pairs, duplicate_ids, evaluated_pairs, leaking_probes
 from alas_assets.domain import load_domain
 from alas_assets.loop import QUIET
 from alas_assets.partitions import cell_key
@@ -44,6 +44,13 @@ def test_a_probe_repeated_by_a_training_question_is_found():
     assert leaking_probes([probe, _pair("who led the release of zephyr toolkit 9.2")]) == [probe.question]
 
 
+def test_a_pair_that_repeats_an_evaluation_question_is_found():
+    evaluation = ["Which cache size does Zephyr Toolkit 9.2 use by default?"]
+    assert evaluated_pairs([_pair("When was Zephyr Toolkit 9.2 released?")], evaluation) == []
+    repeated = _pair("which cache size does Zephyr Toolkit 9.2 use by default", split="probe")
+    assert evaluated_pairs([_pair(), repeated], evaluation) == [repeated.question]
+
+
 def test_degenerate_preferences_and_duplicate_ids_are_found():
     good = PreferencePair(iteration="it0001", topic="t", pair_id="p1", prompt="q", chosen="Marta", rejected="Anna", model_id="m")
     empty = good.model_copy(update={"pair_id": "p2", "rejected": "  "})
@@ -62,7 +69,12 @@ def test_a_corrupted_citation_fails_the_check_in_dagster(tiny_defs, tiny_domain)
     cell = cell_key("it0001", "zephyr-release")
     study = tiny_defs.resolve_job_def("tiny__study").execute_in_process(partition_key=cell, instance=instance, run_config=QUIET)
     evaluations = [e.asset_check_evaluation_data for e in study.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    assert {e.check_name for e in evaluations} == {"citations_point_at_fetched_sources", "probes_disjoint_from_training", "no_duplicate_pairs"}
+    assert {e.check_name for e in evaluations} == {
+        "citations_point_at_fetched_sources",
+        "probes_disjoint_from_training",
+        "evaluation_questions_never_trained",
+        "no_duplicate_pairs",
+    }
     assert all(e.passed for e in evaluations)
 
     with connect(load_domain(tiny_domain).database) as con:

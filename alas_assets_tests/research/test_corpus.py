@@ -173,3 +173,8 @@ def test_researcher_refuses_documents_not_in_the_corpus(tmp_path, ref):
     with pytest.raises(CorpusError) as caught:
         CorpusResearcher(folder).research(_topic(ref))
     assert ref in str(caught.value)
+
+
+def test_document_text_keeps_identifiers_and_code_spans():
+    text = document_text("The `__init__` method and __init__ stay; `a.b()` and **bold** and __two words__ lose their markup.")
+    assert text == "The `__init__` method and __init__ stay; `a.b()` and bold and two words lose their markup."

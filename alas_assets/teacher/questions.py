@@ -1,0 +1,334 @@
+"""Natural questions about one statement: each askable span asked the way people ask.
+
+For a span of the statement (a date, a number, a version, a name, a code identifier, or the object
+of its verb) the question names the answer's type ("when", "who", "which module", "how many
+packages") and takes one of several forms:
+
+- ``subject``: the span opens the statement: "Who served as release manager for Python 3.14?"
+- ``fronted``: the wh-phrase first, the verb inverted: "When was Python 3.14.0 released?",
+  "Which MariaDB version does Django 6.0 drop?" (the verb's base form from lemminflect)
+- ``embedded``: "Do you know which module provides tools for inspecting annotations?"
+- ``context``: a question that names the document's subject when the statement does not:
+  "In Python 3.14, which module provides tools for inspecting annotations?"
+
+These are offline heuristics, not a parser: they aim at questions a person would recognise,
+and at many wordings of each fact, which is what makes a fact answerable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from alas_assets.teacher.spans import Span, normalise, salient_spans
+
+FORMS = ("fronted", "subject", "embedded", "context")
+_AUX = {
+    "is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could", "may", "might", "must",
+    "should", "does", "do", "did",
+}
+_NOT_VERBS = {
+    "this", "its", "his", "has", "news", "series", "status", "its", "process", "access", "class", "address", "bytes",
+    "less", "unless", "thus", "plus", "always", "across", "various", "previous", "famous", "numerous", "windows",
+    "tools", "prizes", "packages", "notes", "users", "versions", "features", "tasks",
+    "sizes", "tokens", "types", "threads",
+    "operations", "lookups", "indexes", "columns", "statistics", "checksums", "defaults", "upgrades", "wheels",
+    "systems", "questions", "problems", "responses", "dollars", "arrays", "annotations", "interpreters", "debuggers",
+    "profilers", "literals", "brackets", "functions", "blocks", "traits", "chains", "conditions", "dependencies",
+    "laureates", "electors", "cardinals", "bishops", "years", "months", "days", "weeks", "crystals", "spaces",
+    "gases", "chemicals", "tissues", "effects", "discoveries", "frameworks", "fragments", "partials", "projects",
+    "distributions", "consumers", "people", "pcs", "apps", "ways", "devices", "architectures", "kronor",
+}
+# Nouns that name what a code identifier is, when one stands next to it.
+_HEADS = {
+    "module", "function", "method", "setting", "tag", "decorator", "class", "attribute", "option", "flag", "command",
+    "package", "keyword", "field", "object", "type", "prefix", "lint", "trait", "file", "parameter", "argument",
+    "variable", "middleware", "hook", "table", "column", "view", "extension", "model", "endpoint", "variant",
+    "macro", "operator", "statement", "clause", "library", "tool", "format", "interface", "subsystem", "directory",
+    "header", "property", "event", "protocol", "service", "mode", "value", "level", "plugin", "resolver", "block",
+}
+_DATE_PREPOSITIONS = {"on", "in", "at"}
+_PREPOSITIONS = {"to", "for", "with", "from", "by", "as", "in", "on", "at", "of", "into", "through", "than", "about"}
+_PERSON_TITLES = {"pope", "cardinal", "bishop", "president", "dr", "professor", "sir"}
+_NOT_PERSON_WORDS = {
+    "square", "states", "chapel", "church", "order", "group", "project", "team", "foundation", "prize", "prizes",
+    "institute", "university", "area", "union", "security", "policy", "rewards", "apps", "module", "platform",
+    "edition", "updates", "program", "support", "release", "api", "chatgpt", "microsoft", "openai", "windows",
+    "python", "django", "numpy", "postgresql", "debian", "rust", "cargo", "linux", "gnome", "economic", "sciences",
+    "medicine", "physics", "chemistry", "literature", "peace", "verified", "polyglot", "extended", "trusted",
+    "global", "development", "consumer", "european", "catholic", "sistine", "saint", "dicastery",
+}
+_PRONOUNS = {"they", "it", "he", "she", "we", "you", "these", "those", "this", "that", "them"}
+_LEADS = ("Do you know", "Can you tell me", "I'd like to know", "Could you say")
+
+
+@dataclass(frozen=True)
+class Asked:
+    question: str
+    span: Span  # the answer
+    form: str
+
+
+@lru_cache(maxsize=4096)
+def _verb_lemma(word: str) -> str | None:
+    """The base form of a finite verb ('drops' -> 'drop', 'gave' -> 'give'); None if it is no verb."""
+    from lemminflect import getAllLemmas
+
+    lower = word.lower()
+    if lower in _NOT_VERBS or not re.fullmatch(r"[a-z]+", lower):
+        return None
+    lemmas = getAllLemmas(lower)
+    verb = lemmas.get("VERB")
+    if not verb or verb[0] == lower:
+        return None  # a base form is as often a noun or an infinitive: not taken as the finite verb
+    if "NOUN" in lemmas and lower.endswith("s") and not lower.endswith("ss"):
+        return verb[0]  # 'drops', 'supports': plural noun or verb; the caller checks the position
+    return verb[0]
+
+
+def _tense(word: str, lemma: str) -> str:
+    """'does', 'did' or 'do' for do-support."""
+    if word.lower().endswith("s") and word.lower() != lemma:
+        return "does"
+    return "did"
+
+
+@dataclass(frozen=True)
+class _Clause:
+    subject_end: int  # where the subject ends (the verb starts)
+    verb: str
+    verb_end: int
+    aux: bool
+    lemma: str
+
+
+def main_verb(text: str) -> _Clause | None:
+    """The statement's first finite verb after a subject of one to twelve words."""
+    for match in re.finditer(r"\b[\w'-]+\b", text):
+        word = match.group(0)
+        if match.start() == 0:
+            continue
+        before = text[: match.start()].strip()
+        if not before or before.endswith((",", ":", "(")) or len(before.split()) > 12:
+            if len(before.split()) > 12:
+                return None
+            continue
+        previous = before.split()[-1].lower()
+        if previous in ("the", "a", "an", "its", "their", "his", "her", "of", "to", "new"):
+            continue
+        if not word[0].islower():
+            continue
+        if word in _AUX:
+            return _Clause(match.start(), word, match.end(), True, word.lower())
+        lemma = _verb_lemma(word)
+        if lemma:
+            return _Clause(match.start(), word, match.end(), False, lemma)
+    return None
+
+
+def _is_person(text: str) -> bool:
+    words = text.split()
+    if not 1 < len(words) <= 5 or any(ch.isdigit() for ch in text) or "`" in text:
+        return False
+    if words[0].lower() in _PERSON_TITLES:
+        return True
+    return not any(w.lower().strip("'’s") in _NOT_PERSON_WORDS for w in words)
+
+
+def _following_noun(text: str, end: int) -> str | None:
+    after = re.match(r"\s+([a-z][a-z-]+)", text[end:])
+    return after.group(1) if after else None
+
+
+def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
+    """The wh-phrase that asks for the span, and the region of the statement it replaces."""
+    start, end = span.start, span.end
+    before = text[:start]
+    determiner = re.search(r"(?:\b(?:the|a|an|this|its)\s+(?:new\s+)?)$", before, re.I)
+    if span.kind == "date":
+        return "when", start, end
+    # a year: 'in 2019' is asked 'in which year'; a year is no count
+    if span.kind == "number" and re.fullmatch(r"(?:19|20)\d\d", span.text):
+        return "in which year", (start - 3 if before.endswith("in ") else start), end
+    if span.kind == "number":
+        noun = _following_noun(text, end)
+        if noun and noun not in ("and", "or", "to", "of", "in", "on", "percent"):
+            return f"how many {noun}", start, end + 1 + len(noun)
+        return "how much" if noun == "percent" or "dollar" in text[end:end + 20] else "what number", start, end
+    if span.kind == "version":
+        name = span.text.rsplit(" ", 1)[0]
+        if len(name.split()) <= 2:
+            return (f"which {name}" if name.isupper() else f"which {name} version"), start, end
+        return "what", start, end
+    if span.kind in ("identifier", "name"):
+        noun = _following_noun(text, end)
+        if noun in _HEADS:
+            new = "new " if determiner and "new" in determiner.group(0).lower() else ""
+            region_start = determiner.start() if determiner else start
+            return f"which {new}{noun}", region_start, end + 1 + len(noun)
+        preceding = re.search(r"(?:the|a|an)\s+(?:new\s+)?([a-z]+)\s*,?\s*$", before)
+        if preceding and preceding.group(1) in _HEADS:
+            return f"which {preceding.group(1)}", preceding.start(), end
+        if span.kind == "name" and _is_person(span.text):
+            return "who", start, end
+    # 'a plain `str`' is asked as 'what', determiner and adjectives included.
+    described = re.search(r"\b(?:the|a|an)\s+(?:[a-z-]+\s+){0,2}$", before)
+    return "what", (described.start() if described else start), end
+
+
+def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
+    """'Python 3.12, 3.13 and 3.14' is one answer, not three: adjacent spans joined by ', ', ' and '
+    or ' or ' become one span."""
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: s.start):
+        if merged and re.fullmatch(r",?\s*(?:and|or)?\s*|,\s*", text[merged[-1].end : span.start]) and text[merged[-1].end : span.start]:
+            first = merged.pop()
+            merged.append(Span(text[first.start : span.end], first.kind if first.kind != "number" else span.kind, first.start, span.end))
+        else:
+            merged.append(span)
+    return merged
+
+
+# Where a clause ends: what follows is another statement about something else.
+_CLAUSE_BREAK = re.compile(r":\s|;\s|,\s(?:so|which|and|because|but|while|showing|so that)\s|\s(?:so that|because)\s")
+
+
+def clause_of(text: str, span: Span) -> tuple[str, Span]:
+    """The part of the statement a question about the span should say: up to the end of the span's
+    clause, and from the start of it when it opens with a subject of its own (after ':' or ', so')."""
+    body = text.rstrip(".")
+    end, start = len(body), 0
+    for brk in _CLAUSE_BREAK.finditer(body):
+        if brk.start() >= span.end:
+            end = brk.start()
+            break
+        tail = body[brk.end() :]
+        if brk.group(0).startswith((":", ";", ", so ", ", but ")) and not re.match(r"(?:which|that|who|they|it|them)\b", tail, re.I):
+            start = brk.end()
+    relative = None
+    for brk in re.finditer(r",\s(?:which|who)\s", body[start:end]):
+        if start + brk.end() <= span.start:
+            relative = brk
+    if relative:  # '..., the `f` method, which now takes a `timeout` argument': the method now takes ...
+        before = body[start : start + relative.start()]
+        antecedent = re.search(r"\b(?:the|a|an)\s[^,]+$", before, re.I)
+        if antecedent:
+            phrase = antecedent.group(0)
+            rest_start = start + relative.end()
+            clause = f"{phrase} {body[rest_start:end].strip()}"
+            offset = rest_start - len(phrase) - 1
+            shifted = Span(span.text, span.kind, span.start - offset, span.end - offset)
+            return clause[:1].upper() + clause[1:] + ".", shifted
+    clause = body[start:end].strip()
+    offset = body.index(clause, start) if clause else start
+    shifted = Span(span.text, span.kind, span.start - offset, span.end - offset)
+    return clause[:1].upper() + clause[1:] + ".", shifted
+
+
+def askable_spans(text: str) -> list[Span]:
+    """The spans a question may ask for: salient spans (a list of them as one), and the object of
+    the verb when no salient span is in it (e.g. 'template string literals')."""
+    spans = [s for s in _merge_lists(text, salient_spans(text)) if s.text.lower() not in _PRONOUNS and normalise(s.text)]
+    clause = main_verb(text)
+    if clause and not clause.aux:
+        rest = text[clause.verb_end:]
+        phrase = re.match(r"\s+((?:[\w'-]+\s+){0,6}?[\w'-]+)(?=\s+(?:to|for|with|in|on|by|from|as|into|through|so|because|and)\b|[,.;:]|$)", rest)
+        if phrase:
+            object_text = phrase.group(1)
+            o_start = clause.verb_end + phrase.start(1)
+            o_end = o_start + len(object_text)
+            if len(object_text.split()) >= 2 and not any(s.start < o_end and o_start < s.end for s in spans):
+                spans.append(Span(object_text, "object", o_start, o_end))
+    return sorted(spans, key=lambda s: s.start)
+
+
+def _question(text: str) -> str:
+    text = " ".join(text.split()).strip().rstrip(".,;:") + "?"
+    text = re.sub(r"\s+([,?])", r"\1", text)
+    text = re.sub(r",+", ",", text).replace(",?", "?")
+    return text[0].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    head = text.split(" ", 1)[0]
+    if head in ("The", "A", "An", "This", "These", "Its"):
+        return text[0].lower() + text[1:]
+    return text
+
+
+def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> str | None:
+    """One question for the span in one form; None when the form does not fit the statement."""
+    text, span = clause_of(text, span)
+    wh, r_start, r_end = wh_phrase(text, span)
+    body = text.rstrip(".")
+    left, right = body[:r_start].rstrip(), body[r_end:].strip()
+    clause = main_verb(text)
+    opens = not left or re.fullmatch(r"(?:the|a|an)", left, re.I) is not None
+    if left and not opens and " " not in left:  # 'On <date> the cardinals ...': no form fits
+        return None
+    if form == "subject":
+        return _question(f"{wh} {right}") if opens and right else None
+    if form == "fronted" and opens:
+        return None  # the subject form asks it
+    if form == "in-situ":
+        if opens:
+            return None
+        return _question(f"{left} {wh} {right}")
+    if form in ("fronted", "embedded", "context"):
+        if opens:
+            declarative = f"{wh} {right}"
+            inverted = declarative
+        else:
+            if clause is None or clause.subject_end > r_start:
+                return None
+            subject_text = _lower_first(body[: clause.subject_end].strip())
+            middle = body[clause.verb_end : r_start].strip()
+            if wh in ("when", "in which year") and middle.split()[-1:] and middle.split()[-1].lower() in _DATE_PREPOSITIONS:
+                middle = " ".join(middle.split()[:-1])
+            tail = f"{middle} {right}".strip()
+            if clause.aux:
+                inverted = f"{wh} {clause.verb} {subject_text} {tail}"
+            else:
+                inverted = f"{wh} {_tense(clause.verb, clause.lemma)} {subject_text} {clause.lemma} {tail}"
+            declarative = f"{wh} {subject_text} {clause.verb} {tail}"
+        if form == "fronted":
+            return _question(inverted)
+        if form == "embedded":
+            return _question(f"{_LEADS[lead % len(_LEADS)]} {declarative}")
+        if subject and subject.lower() not in text.lower():
+            return _question(f"In {subject}, {inverted}")
+        return None
+    raise ValueError(f"unknown form {form!r}")
+
+
+_ROW = re.compile(r"^(?P<key>.+?) in (?P<subject>.+?): (?P<value>.+)\.$")
+
+
+def _row_questions(text: str) -> list[Asked]:
+    """A table row read as '<key> in <subject>: <value>' is asked as 'What is <key> in <subject>?'."""
+    row = _ROW.match(text)
+    if not row:
+        return []
+    key, subject, value = row.group("key"), row.group("subject"), row.group("value")
+    start = row.start("value")
+    spans = salient_spans(value)
+    span = Span(spans[0].text, spans[0].kind, start + spans[0].start, start + spans[0].end) if spans else Span(value, "object", start, row.end("value"))
+    wordings = [f"What is {key} in {subject}?", f"In {subject}, what about {key}?", f"What does {subject} say for {key}?"]
+    return [Asked(q, span, form) for q, form in zip(wordings, ("fronted", "context", "embedded"))]
+
+
+def questions_for(text: str, subject: str = "", lead: int = 0, row: bool = False) -> list[Asked]:
+    """Every question the statement gives, span by span and form by form (``row``: a table row read
+    as '<key> in <subject>: <value>')."""
+    if row:
+        return _row_questions(text)
+    asked: list[Asked] = []
+    seen: set[str] = set()
+    for span in askable_spans(text):
+        for form in FORMS:
+            question = ask(text, span, form, subject, lead)
+            if question and question.lower() not in seen and span.text.lower() not in question.lower():
+                seen.add(question.lower())
+                asked.append(Asked(question, span, form))
+    return asked

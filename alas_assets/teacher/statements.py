@@ -1,0 +1,210 @@
+"""The statements of a document as people write it: paragraphs, lists and tables, pronouns resolved.
+
+A statement is one sentence (or one clause of a sentence joined by ';', one list item, one table
+row) with what it refers to made explicit: "It ..." and "This release ..." name the document's
+subject, "He ..." the person named last. Its ``quote`` is the text exactly as the source has it, so
+a pair built on it can cite the source; its ``text`` is what questions are asked about.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from alas_assets.research.corpus import inline_text
+from alas_assets.teacher.spans import salient_spans
+
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "No.", "Inc.", "Ltd.", "approx.")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[*_)\"”’]*\s+(?=[\"“*_(`A-ZÀ-Þ0-9])|;\s+(?=[a-zA-Z`])")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_LABEL = re.compile(r"^\*\*(?P<label>[^*]+?)\*\*[:.]?\s*")
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}")
+# Sentence openings that stand for the document's subject, and for the person named last.
+_RELEASE_PRONOUNS = re.compile(r"^(?:This release|This version|This update|The new release)(?=\s)")
+_IT = re.compile(r"^It(?=\s)(?!\s+is\s+(?:now\s+|also\s+)?(?:possible|worth|time|important|easy|hard))")
+_PERSON_PRONOUNS = re.compile(r"^(?:He|She)(?=\s)")
+_TITLE_NOISE = re.compile(r"^(?:what's new in|what is new in|introducing|announcing|the)\s+|\s+(?:release notes|is released|released|announced)$", re.I)
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str  # with pronouns resolved and Markdown emphasis dropped
+    quote: str  # exactly as the source has it
+    section: str = ""  # the heading (or list label) it stands under
+    kind: str = "sentence"  # or "row": a table row read as a statement
+
+
+def document_subject(title: str) -> str:
+    """What the document is about, from its title: 'What's new in Python 3.14' -> 'Python 3.14'."""
+    cleaned = _TITLE_NOISE.sub("", title.strip()).strip()
+    cleaned = _TITLE_NOISE.sub("", cleaned).strip()
+    versions = [s for s in salient_spans(cleaned) if s.kind == "version"]
+    return versions[0].text if versions else cleaned or title
+
+
+def split_clauses(text: str) -> list[str]:
+    """Sentences, and clauses joined by ';', of a paragraph; abbreviations do not end a sentence."""
+    protected = text
+    for i, abbreviation in enumerate(_ABBREVIATIONS):
+        protected = protected.replace(abbreviation, f"\x00{i}\x00")
+    pieces = [p for p in _SENTENCE_END.split(protected) if p and p.strip()]
+    restored = []
+    for piece in pieces:
+        for i, abbreviation in enumerate(_ABBREVIATIONS):
+            piece = piece.replace(f"\x00{i}\x00", abbreviation)
+        restored.append(piece.strip())
+    return restored
+
+
+def _blocks(body: str) -> list[tuple[str, str, list[str]]]:
+    """(kind, section, lines) of the body: 'text' paragraphs and list items, 'table' rows."""
+    blocks: list[tuple[str, str, list[str]]] = []
+    section, paragraph, table = "", [], []
+
+    def flush() -> None:
+        nonlocal paragraph, table
+        if paragraph:
+            blocks.append(("text", section, [" ".join(paragraph)]))
+        if table:
+            blocks.append(("table", section, table))
+        paragraph, table = [], []
+
+    for raw in body.splitlines():
+        line = raw.strip()
+        if not line:
+            flush()
+        elif line.startswith("#"):
+            flush()
+            section = inline_text(line.lstrip("#").strip())
+        elif line.startswith("|"):
+            if paragraph:
+                blocks.append(("text", section, [" ".join(paragraph)]))
+                paragraph = []
+            table.append(line)
+        elif _LIST_ITEM.match(line):
+            flush()
+            blocks.append(("item", section, [_LIST_ITEM.sub("", line, count=1)]))
+        elif table:
+            flush()
+            paragraph.append(line)
+        else:
+            paragraph.append(line)
+    flush()
+    return blocks
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+def _table_statements(rows: list[str], subject: str, section: str) -> list[Statement]:
+    """One statement per row: '<first cell> in <subject>: <second cell>; <header> <cell> ...'."""
+    data = [r for r in rows if not _TABLE_RULE.match(r)]
+    if len(data) < 2:
+        return []
+    header = [inline_text(c) for c in _cells(data[0])]
+    statements = []
+    for row in data[1:]:
+        cells = _cells(row)
+        if len(cells) != len(header) or not cells[0]:
+            continue
+        facts = [f"{inline_text(cells[0])}: {inline_text(c)}" if i == 1 else f"{header[i]} {inline_text(c)}" for i, c in enumerate(cells) if i and c]
+        if not facts:
+            continue
+        text = f"{facts[0].split(': ', 1)[0]} in {subject}: {'; '.join([facts[0].split(': ', 1)[1]] + facts[1:])}."
+        statements.append(Statement(text=text, quote=row.strip(), section=section, kind="row"))
+    return statements
+
+
+# After "X has/adds/introduces Y", "It" is most often the Y just introduced; otherwise the subject.
+_INTRODUCING = re.compile(
+    r"\s(?:now\s+|also\s+)?(?:has|have|adds|added|introduces|introduced|gains|gained|offers|offered|released|ships|shipped|provides|brings|brought)\s+(?P<object>[^,.;:]+)"
+)
+_FINITE = re.compile(
+    r"\s(?:is|are|was|were|has|have|had|can|will|must|does|did|\w+(?:s|ed))\s"
+)
+# Last words of capitalised spans that name places, groups and things rather than people.
+_NOT_PERSON = {
+    "square", "states", "chapel", "church", "order", "augustine", "group", "project", "team", "foundation", "prize",
+    "prizes", "institute", "university", "area", "union", "bishops", "rewards", "apps", "module", "platform", "edition",
+    "updates", "program", "policy", "support", "release", "releases", "notes", "server", "api", "chatgpt",
+}
+
+
+def _antecedent(previous: str, subject: str) -> str:
+    """What 'It' at the start of a statement stands for, from the statement before it."""
+    if not previous:
+        return subject
+    introduced = _INTRODUCING.search(previous)
+    if introduced and not re.match(r"(?:on|in|at|by|to|for|from|with)\b", introduced.group("object")):
+        phrase = introduced.group("object").strip()
+        phrase = re.split(r"\s(?:to|for|in|on|with|from|by|as|which|that|so)\s", phrase)[0]
+        return re.sub(r"^(?:a|an)\s", "the ", phrase)
+    verb = _FINITE.search(previous)
+    head = previous[: verb.start()].strip() if verb else ""
+    if head and not head.lower().startswith(("it ", "they ", "this ", "these ", "there ")) and len(head.split()) <= 8:
+        return head[0].lower() + head[1:] if head.split()[0] in ("The", "A", "An") else head
+    return subject
+
+
+def _resolve(text: str, subject: str, person: str, previous: str) -> str:
+    if _RELEASE_PRONOUNS.match(text):
+        return _RELEASE_PRONOUNS.sub(subject, text, count=1)
+    if _IT.match(text):
+        antecedent = _antecedent(previous, subject)
+        return antecedent[0].upper() + antecedent[1:] + text[2:]
+    if person and _PERSON_PRONOUNS.match(text):
+        return _PERSON_PRONOUNS.sub(person, text, count=1)
+    return text
+
+
+def _person(text: str, person: str) -> str:
+    """The person later 'He'/'She' stands for: a person that opens the statement, else the one before."""
+    names = [s for s in salient_spans(text) if s.kind == "name" and s.text.split()[-1].lower() not in _NOT_PERSON]
+    opening = [s for s in names if s.start == 0]
+    if opening and (len(opening[0].text.split()) >= 2 or opening[0].text in person):
+        return opening[0].text if len(opening[0].text.split()) >= 2 else person
+    if not person:
+        people = [s.text for s in names if len(s.text.split()) >= 2]
+        return people[0] if people else ""
+    return person
+
+
+def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
+    """Every statement of a document, in document order."""
+    subject = document_subject(title)
+    person, previous, intro = "", "", ""
+    result: list[Statement] = []
+    for kind, section, lines in _blocks(body):
+        if kind == "table":
+            result += _table_statements(lines, subject, section)
+            previous = intro = ""
+            continue
+        line = lines[0]
+        label = _LABEL.match(line)
+        if label:  # "**Template strings (PEP 750).** A new kind ...": the label is the item's section
+            section = inline_text(label.group("label")).rstrip(".:")
+            line = line[label.end():]
+        if kind == "text":
+            previous = ""
+        clauses = split_clauses(line)
+        for number, clause in enumerate(clauses):
+            text = inline_text(clause).rstrip(";:,. ")
+            if len(text.split()) < min_words and not (kind == "item" and intro):
+                continue
+            if kind == "item" and intro and number == 0:  # "Consumers can enrol in one of several ways: buy ..."
+                text = f"{intro}: {text[0].lower() + text[1:]}"
+            text = text[0].upper() + text[1:] + "."
+            resolved = _resolve(text, subject, person, previous)
+            result.append(Statement(text=resolved, quote=_raw_quote(clause), section=section))
+            person = _person(resolved, person)
+            previous = resolved
+        if kind == "text":
+            intro = inline_text(line).rstrip().rstrip(":") if line.rstrip().endswith(":") else ""
+            intro = split_clauses(intro)[-1] if intro else ""
+    return result
+
+
+def _raw_quote(clause: str) -> str:
+    """The clause as the source has it, without list markers or a trailing ';' or ':'."""
+    return clause.strip().rstrip(";:").strip()
