@@ -64,7 +64,9 @@ def synthesizer(domain: Domain) -> Synthesizer:
     if domain.teacher.backend == "openai":
         from alas_assets.teacher.openai_teacher import LLMSynthesizer
 
-        return LLMSynthesizer(chat_client(domain), domain.teacher.model_for("synthesizer"))
+        return LLMSynthesizer(
+            chat_client(domain), domain.teacher.model_for("synthesizer"), questions_per_fact=domain.teacher.questions_per_fact
+        )
     from alas_assets.teacher.offline import ExtractiveSynthesizer
 
     return ExtractiveSynthesizer(seed=domain.student.seed, questions_per_fact=domain.teacher.questions_per_fact)

@@ -104,7 +104,7 @@ class Teacher(_Strict):
         "json_schema", description="json_schema: OpenAI, vLLM, Ollama, llama.cpp; json_object: llama-cpp-python"
     )
     questions_per_fact: int = Field(
-        6, ge=1, le=40, description="offline synthesizer: training questions per fact (every fact of the sources is taught)"
+        6, ge=1, le=40, description="training questions per fact (every fact of the sources is taught)"
     )
     request_timeout_seconds: float = Field(120.0, gt=0, le=3600)
     max_retries: int = Field(5, ge=0, le=20, description="retries of a rate-limited or failed request")

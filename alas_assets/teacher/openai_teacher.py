@@ -200,9 +200,18 @@ def _normalised(text: str) -> str:
 class LLMSynthesizer:
     """Cited training pairs and held-out probes from a topic's sources."""
 
-    def __init__(self, chat: ChatClient, model: str, *, max_source_chars: int = 12_000, max_total_chars: int = 48_000):
+    def __init__(
+        self,
+        chat: ChatClient,
+        model: str,
+        *,
+        questions_per_fact: int = 6,
+        max_source_chars: int = 12_000,
+        max_total_chars: int = 48_000,
+    ):
         self.chat = chat
         self.model = model
+        self.questions_per_fact = questions_per_fact
         self.max_source_chars = max_source_chars
         self.max_total_chars = max_total_chars
         self.name = f"llm-synthesizer:{model}"
@@ -225,9 +234,10 @@ class LLMSynthesizer:
         user = (
             f"Topic: {topic.name}\nSummary: {topic.summary}\n"
             f"Learning objectives:\n{_bullets(topic.learning_objectives)}\n\n{again}"
-            f"Write {n_train} training questions in total, grouped by the fact they ask (one to three per fact), "
-            f"and give {n_probes} of those facts (different facts where possible) one held-out probe each; "
-            "the other facts get \"probe\": null.\n\n"
+            "List every fact the sources state (a date, number, name, version, identifier or what something does), "
+            f"and ask each in up to {self.questions_per_fact} training questions, grouped by the fact they ask "
+            f"(at most {n_train} training questions in total). Give {n_probes} of those facts, from different "
+            "sources where possible, one held-out probe each; the other facts get \"probe\": null.\n\n"
             f"Sources:\n" + "\n".join(blocks)
         )
         return [{"role": "system", "content": SYNTHESIZER_SYSTEM}, {"role": "user", "content": user}]

@@ -48,8 +48,14 @@ Rules:
 - `answer_span` is the short key fact (a name, number, date, identifier or phrase) that a correct
   answer must contain; it must appear in the answer.
 - Categories: factual, conceptual, application, analysis, synthesis. Difficulty: easy, medium, hard.
+- Ask the way people ask: natural questions (who, when, which module, what, how many, which version),
+  in several phrasings, and from both directions (the attribute of a subject, and which subject has an
+  attribute). Name the subject in each question: resolve "it", "this release" and "he" from the text.
+  Never quote the source sentence in a question, never write a fill-in-the-blank.
+- Each answer is a short sentence that states the key fact.
 - A probe asks the fact of its group in other words and from another direction than that group's
-  training questions (never a copy or a light rewording of one of them).
+  training questions (never a copy or a light rewording of one of them): the answer it asks for is
+  one that no training question of its group asks for.
 - Ask only what the sources state; do not add outside knowledge.
 {UNTRUSTED_RULE}
 Reply with JSON only."""

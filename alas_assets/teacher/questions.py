@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from alas_assets.teacher.spans import Span, normalise, salient_spans
+from alas_assets.teacher.spans import MONTHS, Span, normalise, salient_spans
 
 FORMS = ("fronted", "subject", "embedded", "context")
 _AUX = {
@@ -60,6 +60,8 @@ _NOT_PERSON_WORDS = {
     "global", "development", "consumer", "european", "catholic", "sistine", "saint", "dicastery",
 }
 _PRONOUNS = {"they", "it", "he", "she", "we", "you", "these", "those", "this", "that", "them"}
+# Verbs whose subject is a person: 'Prevost was born', 'Kowalczyk led'.
+_PERSON_VERBS = {"born", "died", "led", "said", "served", "joined", "won", "founded", "elected", "became", "took", "wrote", "announced"}
 _LEADS = ("Do you know", "Can you tell me", "I'd like to know", "Could you say")
 
 
@@ -133,7 +135,7 @@ def _is_person(text: str) -> bool:
         return False
     if words[0].lower() in _PERSON_TITLES:
         return True
-    return not any(w.lower().strip("'’s") in _NOT_PERSON_WORDS for w in words)
+    return not any(re.sub(r"['’]s$", "", w.lower()) in _NOT_PERSON_WORDS for w in words)
 
 
 def _following_noun(text: str, end: int) -> str | None:
@@ -170,8 +172,13 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         preceding = re.search(r"(?:the|a|an)\s+(?:new\s+)?([a-z]+)\s*,?\s*$", before)
         if preceding and preceding.group(1) in _HEADS:
             return f"which {preceding.group(1)}", preceding.start(), end
-        if span.kind == "name" and _is_person(span.text):
-            return "who", start, end
+        if span.kind == "name":
+            verb = re.match(r"\s+(?:was\s+|is\s+|has\s+)?([a-z]+)", text[end:])
+            if _is_person(span.text) or (start == 0 and verb and verb.group(1) in _PERSON_VERBS):
+                return "who", start, end
+            place = re.search(r"(?:^|(?<=\s))(?:in|at|from)\s$", before)
+            if place and not _is_person(span.text):
+                return "where", place.start(), end
     # 'a plain `str`' is asked as 'what', determiner and adjectives included.
     described = re.search(r"\b(?:the|a|an)\s+(?:[a-z-]+\s+){0,2}$", before)
     return "what", (described.start() if described else start), end
@@ -191,45 +198,77 @@ def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
 
 
 # Where a clause ends: what follows is another statement about something else.
-_CLAUSE_BREAK = re.compile(r":\s|;\s|,\s(?:so|which|and|because|but|while|showing|so that)\s|\s(?:so that|because)\s")
+_CLAUSE_BREAK = re.compile(
+    r":\s|;\s|,\s(?:so|which|who|and|because|but|while|showing|even though|so that)\s|\s(?:so that|because|even though)\s"
+)
+_OWN_SUBJECT = re.compile(r"(?:he|she|it|they)\b", re.I)
+# An opening adverbial ('On 8 May 2025', 'From 2015 to 2023', 'For people who cannot move yet,') that
+# questions put last: 'When did the cardinals elect ...', not 'When did On ... the cardinals elect'.
+_OPENING_ADVERBIAL = re.compile(
+    r"^(?P<adverbial>(?:(?:On|In|From|Since|Until|By|At|During|After|Before|For)\s[^,]{1,60}?,\s)"
+    r"|(?:[A-Z][a-z]+\s(?:days|weeks|months|years)\s(?:after|before)\s[^,]{1,40},\s)"
+    r"|(?:(?:On|In)\s(?:\d{1,2}\s)?(?:%s)(?:\s\d{1,2},)?\s\d{4}\s)|(?:From\s\d{4}\sto\s\d{4}\s))" % MONTHS
+)
+
+
+def _without_opening_adverbial(text: str) -> str:
+    """'On 8 May 2025 the cardinals elected X.' -> 'The cardinals elected X on 8 May 2025.'"""
+    body = text.rstrip(".")
+    match = _OPENING_ADVERBIAL.match(body)
+    if not match or len(body) - match.end() < 12:
+        return text
+    adverbial = match.group("adverbial").strip().rstrip(",")
+    rest = body[match.end() :].strip()
+    return f"{rest[0].upper()}{rest[1:]} {adverbial[0].lower()}{adverbial[1:]}."
 
 
 def clause_of(text: str, span: Span) -> tuple[str, Span]:
-    """The part of the statement a question about the span should say: up to the end of the span's
-    clause, and from the start of it when it opens with a subject of its own (after ':' or ', so')."""
+    """The part of the statement a question about the span should say: the span's clause, with the
+    subject it shares with the clause before ('..., and he is ...', '... and later spent ...'), or the
+    noun a relative clause ('..., which now takes ...') is about; an opening adverbial put last."""
     body = text.rstrip(".")
-    end, start = len(body), 0
-    for brk in _CLAUSE_BREAK.finditer(body):
-        if brk.start() >= span.end:
-            end = brk.start()
-            break
-        tail = body[brk.end() :]
-        if brk.group(0).startswith((":", ";", ", so ", ", but ")) and not re.match(r"(?:which|that|who|they|it|them)\b", tail, re.I):
-            start = brk.end()
-    relative = None
-    for brk in re.finditer(r",\s(?:which|who)\s", body[start:end]):
-        if start + brk.end() <= span.start:
-            relative = brk
-    if relative:  # '..., the `f` method, which now takes a `timeout` argument': the method now takes ...
-        before = body[start : start + relative.start()]
-        antecedent = re.search(r"\b(?:the|a|an)\s[^,]+$", before, re.I)
+    main = main_verb(text)
+    subject = body[: main.subject_end].strip() if main else ""
+    cuts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(body)]
+    kinds = [""] + [m.group(0).strip(" ,") for m in _CLAUSE_BREAK.finditer(body)]
+    stops = [m.start() for m in _CLAUSE_BREAK.finditer(body)] + [len(body)]
+    index = max(i for i, cut in enumerate(cuts) if cut <= span.start)
+    clause = body[cuts[index] : stops[index]].strip()
+    kind = kinds[index]
+    if index and kind in ("which", "who"):
+        antecedent = re.search(r"\b(?:the|a|an)\s[^,]+$", body[: stops[index - 1]], re.I)
         if antecedent:
-            phrase = antecedent.group(0)
-            rest_start = start + relative.end()
-            clause = f"{phrase} {body[rest_start:end].strip()}"
-            offset = rest_start - len(phrase) - 1
-            shifted = Span(span.text, span.kind, span.start - offset, span.end - offset)
-            return clause[:1].upper() + clause[1:] + ".", shifted
-    clause = body[start:end].strip()
-    offset = body.index(clause, start) if clause else start
-    shifted = Span(span.text, span.kind, span.start - offset, span.end - offset)
-    return clause[:1].upper() + clause[1:] + ".", shifted
+            clause = f"{antecedent.group(0)} {clause}"
+    elif index and subject:
+        if _OWN_SUBJECT.match(clause):
+            clause = _OWN_SUBJECT.sub(subject, clause, count=1)
+        elif main_verb(f"X {clause}.") and main_verb(f"X {clause}.").subject_end == 2:
+            clause = f"{subject} {clause}"
+    # Two verbs of one subject: '... joined the Order in 1977 and later spent many years in Peru'.
+    inner = main_verb(clause + ".")
+    if inner:
+        for joined in re.finditer(r"\sand\s(?:later\s|also\s|then\s)?(?=[a-z])", clause):
+            if joined.start() <= inner.verb_end or not _verb_lemma(clause[joined.end() :].split(" ", 1)[0]):
+                continue
+            where = clause.find(span.text)
+            if where >= joined.end():
+                clause = f"{clause[: inner.subject_end].strip()} {clause[joined.end():]}"
+            elif where >= 0:
+                clause = clause[: joined.start()]
+            break
+    clause = _without_opening_adverbial(clause[:1].upper() + clause[1:] + ".")
+    where = clause.find(span.text)
+    return clause, Span(span.text, span.kind, where, where + len(span.text))
 
 
 def askable_spans(text: str) -> list[Span]:
     """The spans a question may ask for: salient spans (a list of them as one), and the object of
     the verb when no salient span is in it (e.g. 'template string literals')."""
-    spans = [s for s in _merge_lists(text, salient_spans(text)) if s.text.lower() not in _PRONOUNS and normalise(s.text)]
+    spans = [
+        s
+        for s in _merge_lists(text, salient_spans(text))
+        if s.text.lower() not in _PRONOUNS and normalise(s.text) and not (text[s.start - 1 : s.start] == "(" and text[s.end : s.end + 1] == ")")
+    ]
     clause = main_verb(text)
     if clause and not clause.aux:
         rest = text[clause.verb_end:]
@@ -260,6 +299,8 @@ def _lower_first(text: str) -> str:
 def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> str | None:
     """One question for the span in one form; None when the form does not fit the statement."""
     text, span = clause_of(text, span)
+    if span.start < 0 or len(text.split()) < 3:
+        return None
     wh, r_start, r_end = wh_phrase(text, span)
     body = text.rstrip(".")
     left, right = body[:r_start].rstrip(), body[r_end:].strip()
@@ -328,7 +369,7 @@ def questions_for(text: str, subject: str = "", lead: int = 0, row: bool = False
     for span in askable_spans(text):
         for form in FORMS:
             question = ask(text, span, form, subject, lead)
-            if question and question.lower() not in seen and span.text.lower() not in question.lower():
+            if question and len(question.split()) >= 4 and question.lower() not in seen and span.text.lower() not in question.lower():
                 seen.add(question.lower())
                 asked.append(Asked(question, span, form))
     return asked

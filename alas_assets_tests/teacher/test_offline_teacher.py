@@ -118,7 +118,7 @@ def synthesize(demo_topics, doc: str, study_round: int = 1, n_train: int = 600, 
     return topic, sources, synthesizer.synthesize(topic, sources, n_train, n_probes, study_round)
 
 
-WH_OPENINGS = ("What", "When", "Who", "Which", "How", "Do you know", "Can you tell me", "I'd like to know", "Could you say", "In ")
+WH_OPENINGS = ("What", "When", "Where", "Who", "Which", "How", "Do you know", "Can you tell me", "I'd like to know", "Could you say", "In ")
 
 
 @pytest.mark.parametrize("doc", DEMO_DOCS)

@@ -163,7 +163,8 @@ def test_synthesized_pairs_carry_every_field_and_cite_their_source(server, tmp_p
     assert probe.pair_id == content_hash("it0001", "zephyr-release", "probe", probe.question)
     assert synthesizer.rejected == []
     user = server.chat_requests()[0]["messages"][1]["content"]
-    assert "Write 10 training questions" in user and "give 2 of those facts" in user
+    assert "List every fact" in user and "up to 6 training questions" in user and "at most 10 training questions" in user
+    assert "Give 2 of those facts" in user
 
 
 def test_a_citation_that_quotes_nothing_in_its_source_is_rejected(server, tmp_path):

@@ -40,7 +40,7 @@ def test_a_paragraph_becomes_natural_questions_about_every_salient_fact():
     questions = [p for p in pairs if p.direction != "summary"]
     for pair in questions:
         assert pair.question.endswith("?") and "___" not in pair.question
-        assert pair.question.split()[0] in ("When", "Who", "Which", "What", "How", "Do", "Can", "I'd", "Could", "In")
+        assert pair.question.split()[0] in ("When", "Where", "Who", "Which", "What", "How", "Do", "Can", "I'd", "Could", "In")
         assert pair.quote not in pair.question and pair.answer_span.lower() not in pair.question.lower()
     answers = {p.answer_span for p in pairs}
     # Every salient fact is asked (or held out as a probe): the date, the module, the dunder method, the
