@@ -78,6 +78,11 @@ class Student(_Strict):
     rehearsal_fraction: float = Field(
         0.5, ge=0, le=5, description="earlier pairs replayed per new pair, spread over the facts not studied again (sft_start = 'promoted')"
     )
+    skip_learned: bool = Field(
+        False,
+        description="SFT leaves out of later epochs each example the model already answers token for token "
+        "(anchors stay): less training on what is learned",
+    )
     max_new_tokens: int = Field(40, ge=4, le=1024)
     seed: int = 0
     # backend = "openai": fine-tuning jobs (no new jobs accepted after 2027-01-06) and answers by the fine-tuned model

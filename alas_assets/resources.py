@@ -89,6 +89,7 @@ def _local_student(domain_file: str) -> LocalStudent:
         eval_batch_size=student.eval_batch_size,
         max_new_tokens=student.max_new_tokens,
         seed=student.seed,
+        skip_learned=student.skip_learned,
     )
 
 

@@ -107,6 +107,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             **({"start": "base"} if from_base else {"rehearsal_fraction": settings.rehearsal_fraction}),
             "anchors": len(anchors),
             **({"lora_layers": settings.lora_layers} if settings.lora_layers else {}),
+            **({"skip_learned": True} if settings.skip_learned else {}),
         }
         data_hash = content_hash([examples, sorted(anchors)])
         context.log.info(
@@ -126,7 +127,13 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         version = _version(context, "sft", start, domain.domain, model_id, data_hash, hyper, result)
         warehouse.register(version)
         context.add_output_metadata(
-            {**_model_metadata(version), "new_pairs": len(new), f"{replay_kind}_pairs": len(replayed), "anchors": len(anchors)}
+            {
+                **_model_metadata(version),
+                "new_pairs": len(new),
+                f"{replay_kind}_pairs": len(replayed),
+                "anchors": len(anchors),
+                **({"examples_trained_per_epoch": list(result.trained_per_epoch)} if result.trained_per_epoch else {}),
+            }
         )
         return to_frame([version], ModelVersion)
 

@@ -21,6 +21,7 @@ class TrainResult:
     loss: float | None
     seconds: float
     model_ref: str | None = None  # the ID a remote service serves the trained model under, if any
+    trained_per_epoch: tuple[int, ...] = ()  # examples each epoch trained (fewer when learned ones are skipped)
 
     @property
     def tokens_per_second(self) -> float:

@@ -8,6 +8,9 @@
 - A frozen bottom computed once: when the adapter trains only the top decoder layers, the layers
   below it give every example the same output at every epoch, so that output is computed once and
   each step runs only the layers being trained.
+- Only what is not learned yet (``skip_learned``): a training example whose answer the model already
+  reproduces token for token (greedy, teacher-forced: read off the step's own forward pass, so it
+  costs nothing) is not trained again in later epochs; anchors always stay.
 - Anchors against forgetting: on anchor examples (general questions with the parent's own answers) the
   loss is the KL divergence from the parent's next-token distribution (the same model with the LoRA
   adapter off), so training keeps the parent's behaviour there rather than sharpening its greedy answer.
@@ -115,12 +118,17 @@ def completion_loss(
     attention_mask: torch.Tensor,
     anchors: torch.Tensor,
     parent: torch.Tensor | None,
+    exact: list[bool] | None = None,
 ) -> torch.Tensor:
     """Mean over labelled tokens: cross-entropy on ordinary rows, KL(parent || model) on anchor rows.
     ``parent``: the parent's logits at the anchor rows' labelled positions, row by row (``parent_logits``);
-    None when the batch has no anchor row."""
+    None when the batch has no anchor row. ``exact``, if given, receives per row whether the greedy
+    prediction equals every labelled token (the answer is already learned)."""
     _, keep, logits, targets = labelled_logits(model, inputs, labels, attention_mask)
     per_token = F.cross_entropy(logits, targets, reduction="none")
+    if exact is not None:
+        right = (logits.detach().argmax(-1) == targets).split(keep.sum(1).tolist())
+        exact.extend(bool(row.all()) for row in right)
     if anchors.any():
         anchor_token = anchors[:, None].expand_as(keep)[keep]
         parent = F.log_softmax(parent.float(), -1)
@@ -228,43 +236,69 @@ def pad_token_id(tokenizer) -> int:
 def run_epochs(
     model,
     lengths: Sequence[int],
-    batch_loss: Callable[[list[int]], tuple[torch.Tensor, int]],
+    batch_loss: Callable[[list[int]], tuple],
     *,
     epochs: int,
     learning_rate: float,
     batch_size: int,
     rng: random.Random,
     on_log: Callable[[str], None] | None = None,
+    skip_learned: bool = False,
+    trained_per_epoch: list[int] | None = None,
+    kept: frozenset[int] = frozenset(),
 ) -> tuple[float, int]:
     """Length-bucketed epochs of AdamW on the trainable (LoRA) weights, a short linear warm-up then
-    cosine decay. ``batch_loss`` maps a batch of example indices to (loss, tokens it ran through).
-    Returns (mean loss of the last epoch, tokens processed)."""
+    cosine decay. ``batch_loss`` maps a batch of example indices to (loss, tokens it ran through) or
+    (loss, tokens, indices of the batch already learned). With ``skip_learned`` an example learned in
+    one epoch is left out of the next ones, and the cosine follows the epochs rather than the steps
+    (fewer steps per epoch as examples drop out); training stops when only the ``kept`` examples (the
+    anchors, never dropped) are left. ``trained_per_epoch`` receives how many examples each epoch
+    trained. Returns (mean loss of the last epoch, tokens processed)."""
     total_steps = math.ceil(len(lengths) / batch_size) * epochs
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=0.0)
     warmup = min(2, total_steps)
+    progress = [0.0]  # of the whole run, 0 to 1: with skip_learned the schedule follows it
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        done = progress[0] if skip_learned else (step - warmup) / max(1, total_steps - warmup)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, done)))
+
     # Not transformers' get_cosine_schedule_with_warmup: that one's first step has lr 0 (a wasted step); ours starts at lr / warmup.
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: (step + 1) / warmup if step < warmup else 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total_steps - warmup))),
-    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     model.train()
     tokens = step = 0
     losses: list[float] = []
+    active = list(range(len(lengths)))
     for epoch in range(epochs):
         losses = []
-        for batch in length_buckets(lengths, batch_size, rng):
-            loss, batch_tokens = batch_loss(batch)
+        learned: set[int] = set()
+        batches = [[active[i] for i in batch] for batch in length_buckets([lengths[i] for i in active], batch_size, rng)]
+        for number, batch in enumerate(batches):
+            loss, batch_tokens, *known = batch_loss(batch)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
+            progress[0] = (epoch + (number + 1) / len(batches)) / epochs
             schedule.step()
             optimizer.zero_grad(set_to_none=True)
             tokens += batch_tokens
             step += 1
             losses.append(loss.item())
+            if known:
+                learned.update(known[0])
             if on_log:
                 on_log(f"step {step}/{total_steps} epoch {epoch + 1}: loss {losses[-1]:.4f}")
+        if trained_per_epoch is not None:
+            trained_per_epoch.append(len(active))
+        if skip_learned and learned:
+            active = [i for i in active if i not in learned]
+            if on_log:
+                on_log(f"epoch {epoch + 1}: {len(learned)} examples learned; {len(active)} still trained")
+            if all(i in kept for i in active):
+                break
     model.eval()
     return sum(losses) / max(1, len(losses)), tokens
 
@@ -282,8 +316,11 @@ def train(
     device: str,
     anchors: Sequence[tuple[str, str]] = (),
     on_log: Callable[[str], None] | None = None,
+    skip_learned: bool = False,
+    trained_per_epoch: list[int] | None = None,
 ) -> tuple[float, int, float]:
-    """Train the (peft-wrapped) model in place. Returns (mean loss of the last epoch, tokens processed, seconds)."""
+    """Train the (peft-wrapped) model in place. Returns (mean loss of the last epoch, tokens processed, seconds).
+    ``skip_learned``: examples the model already answers exactly are not trained in later epochs (anchors stay)."""
     torch.manual_seed(seed)
     data = encode_pairs(tokenizer, examples) + encode_pairs(tokenizer, anchors, anchor=True)
     pad_id = pad_token_id(tokenizer)
@@ -295,11 +332,14 @@ def train(
         log.warning("this model's decoder cannot start part-way up: every step runs all %d frozen layers", depth)
         frozen, depth = None, 0
 
-    def batch_loss(batch: list[int]) -> tuple[torch.Tensor, int]:
+    def batch_loss(batch: list[int]) -> tuple[torch.Tensor, int, list[int]]:
         inputs, labels, mask, anchor_rows = batch_of(data, frozen, batch, pad_id, device)
         parent = torch.cat([parents[i] for i in batch if data[i].anchor]) if anchor_rows.any() else None
+        exact: list[bool] = []
         with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
-            return completion_loss(model, inputs, labels, mask, anchor_rows, parent), int(mask.sum())
+            loss = completion_loss(model, inputs, labels, mask, anchor_rows, parent, exact if skip_learned else None)
+        learned = [i for i, right in zip(batch, exact) if right and not data[i].anchor]
+        return loss, int(mask.sum()), learned
 
     with decoder_slice(causal_lm, depth):  # depth 0: every layer
         parents = parent_logits(model, data, frozen, 4 * batch_size, pad_id, device, bf16)
@@ -312,5 +352,8 @@ def train(
             batch_size=batch_size,
             rng=random.Random(seed),
             on_log=on_log,
+            skip_learned=skip_learned,
+            trained_per_epoch=trained_per_epoch,
+            kept=frozenset(i for i, item in enumerate(data) if item.anchor),
         )
     return loss, tokens, time.perf_counter() - started

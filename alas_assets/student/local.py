@@ -134,8 +134,10 @@ class LocalStudent:
         eval_batch_size: int = 16,
         max_new_tokens: int = 40,
         seed: int = 0,
+        skip_learned: bool = False,
     ):
         self.base_model = base_model
+        self.skip_learned = skip_learned
         self.lora_rank = lora_rank
         self.lora_layers = lora_layers
         self.batch_size = batch_size
@@ -326,10 +328,20 @@ class LocalStudent:
             return self._train_sft_trl(model, tokenizer, [*examples, *anchors], out_dir, epochs, learning_rate, on_log)
         from alas_assets.student import fast_sft
 
+        trained: list[int] = []
         loss, tokens, seconds = self._train_loop(
-            fast_sft.train, chain, examples, out_dir, epochs=epochs, learning_rate=learning_rate, anchors=anchors, on_log=on_log
+            fast_sft.train,
+            chain,
+            examples,
+            out_dir,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            anchors=anchors,
+            on_log=on_log,
+            skip_learned=self.skip_learned,
+            trained_per_epoch=trained,
         )
-        return TrainResult(len(examples) + len(anchors), tokens, loss, seconds)
+        return TrainResult(len(examples) + len(anchors), tokens, loss, seconds, trained_per_epoch=tuple(trained))
 
     def _train_sft_trl(self, model, tokenizer, examples, out_dir, epochs, learning_rate, on_log) -> TrainResult:
         from datasets import Dataset

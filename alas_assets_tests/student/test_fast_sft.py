@@ -150,3 +150,72 @@ def test_hidden_states_the_top_layers_cannot_resume_from_are_detected(sharp_mode
     # What a decoder that scales its input embeddings (as Gemma's does) would make of them.
     scaled = [hidden * 2 for hidden in frozen]
     assert not fast_sft.resumes_exactly(causal_lm, data, scaled, 1, pad_id, "cpu", False)
+
+
+def test_the_exact_check_marks_rows_whose_answer_the_model_already_gives(sharp_model_dir):
+    model, tokenizer = peft_model(sharp_model_dir)
+    data = fast_sft.encode_pairs(tokenizer, NEW)
+    pad_id = tokenizer.pad_token_id or tokenizer.eos_token_id
+    ids, labels, mask, anchors = fast_sft.batch_of(data, None, [0, 1], pad_id, "cpu")
+    exact: list[bool] = []
+    fast_sft.completion_loss(model, ids, labels, mask, anchors, None, exact)
+    assert exact == [False, False]  # a random model does not give these answers
+    # Labels equal to the model's own greedy predictions: learned, by definition.
+    with torch.no_grad():
+        _, keep, logits, _ = fast_sft.labelled_logits(model, ids, labels, mask)
+    own = labels.clone()
+    own[:, 1:][keep] = logits.argmax(-1)
+    exact = []
+    fast_sft.completion_loss(model, ids, own, mask, anchors, None, exact)
+    assert exact == [True, True]
+
+
+def test_a_learned_example_stops_being_trained_and_anchors_stay():
+    model = torch.nn.Linear(1, 1)
+    seen: list[list[int]] = []
+
+    def batch_loss(batch):
+        seen.append(sorted(batch))
+        loss = (model.weight.sum() - 1) ** 2
+        # Example 0 is learned from the first epoch on; example 3 (say, an anchor) never reports learned.
+        return loss, len(batch), [i for i in batch if i == 0]
+
+    trained: list[int] = []
+    fast_sft.run_epochs(model, [5, 5, 5, 5], batch_loss, epochs=3, learning_rate=0.01, batch_size=4,
+                        rng=random.Random(0), skip_learned=True, trained_per_epoch=trained)
+    assert seen == [[0, 1, 2, 3], [1, 2, 3], [1, 2, 3]]
+    assert trained == [4, 3, 3]
+    seen.clear()
+    fast_sft.run_epochs(model, [5, 5, 5, 5], batch_loss, epochs=2, learning_rate=0.01, batch_size=4, rng=random.Random(0))
+    assert seen == [[0, 1, 2, 3], [0, 1, 2, 3]]  # without skip_learned every epoch trains everything
+
+
+def test_training_stops_once_only_anchors_are_left_to_train():
+    model = torch.nn.Linear(1, 1)
+    seen: list[list[int]] = []
+
+    def batch_loss(batch):
+        seen.append(sorted(batch))
+        return (model.weight.sum() - 1) ** 2, len(batch), [i for i in batch if i != 2]
+
+    trained: list[int] = []
+    fast_sft.run_epochs(model, [5, 5, 5], batch_loss, epochs=5, learning_rate=0.01, batch_size=4, rng=random.Random(0),
+                        skip_learned=True, trained_per_epoch=trained, kept=frozenset({2}))
+    assert seen == [[0, 1, 2]] and trained == [3]  # example 2 is an anchor: alone, it is not worth an epoch
+
+
+def test_train_reports_the_examples_each_epoch_trained(sharp_model_dir, monkeypatch):
+    model, tokenizer = peft_model(sharp_model_dir)
+    real = fast_sft.completion_loss
+
+    def first_row_learned(model, ids, labels, mask, anchors, parent, exact=None):
+        loss = real(model, ids, labels, mask, anchors, parent)
+        if exact is not None:
+            exact.extend([True] + [False] * (len(ids) - 1))
+        return loss
+
+    monkeypatch.setattr(fast_sft, "completion_loss", first_row_learned)
+    trained: list[int] = []
+    fast_sft.train(model, tokenizer, NEW + ANCHORS[:1], epochs=3, learning_rate=1e-3, batch_size=4, seed=0, bf16=False,
+                   device="cpu", skip_learned=True, trained_per_epoch=trained)
+    assert trained[0] == 3 and trained[-1] < 3
