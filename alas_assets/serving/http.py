@@ -27,6 +27,7 @@ EVENT_TIMEOUT_SECONDS = 300.0  # the longest wait for the next token before a re
 
 class ChatServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 64  # connections waiting to be accepted: many clients may connect at once
 
     def __init__(self, address: tuple[str, int], live: LiveModel, engine: Engine, alias: str, limits: Limits = Limits()):
         self.live, self.engine, self.alias, self.limits = live, engine, alias, limits
