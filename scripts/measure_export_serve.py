@@ -72,7 +72,7 @@ def main() -> int:
     from alas_assets.serving.command import start_server
     from alas_assets.storage.warehouse import Warehouse
 
-    figures: dict = {"torch_threads": torch.get_num_threads()}
+    figures: dict = {"torch_threads": torch.get_num_threads(), "load_average_at_start": os.getloadavg()[0]}
     domain = load_domain(domain_file)
     warehouse = Warehouse(domain.database)
     version = resolve_version(domain, warehouse)  # registers and dequantises the base once
@@ -121,6 +121,7 @@ def main() -> int:
             figures[f"llama_cpp_{name}"] = {"load_s": round(result["load_s"], 2), "tokens": result["tokens"],
                                             "tokens_per_s": round(result["tokens"] / result["seconds"], 1),
                                             "first_answer": result["answers"][0][:160]}
+    figures["load_average_at_end"] = os.getloadavg()[0]
     print(json.dumps(figures, indent=2))
     return 0
 

@@ -199,3 +199,14 @@ def test_requests_outside_the_protocol_get_4xx(server):
     assert raw(server, "POST", "/v1/completions", b"{}")[0] == 404
     assert raw(server, "DELETE", "/v1/models")[0] == 405
     assert raw(server, "GET", "/v1/models/gpt-4o")[0] == 404
+
+
+def test_serve_on_a_domain_without_a_local_student_exits_2_with_the_reason(state_dir, tmp_path, capsys, monkeypatch):
+    from alas_assets.cli import main
+
+    monkeypatch.setenv("ALAS_DOMAIN", "placeholder")
+    (tmp_path / "corpus").mkdir()
+    domain = tmp_path / "remote.toml"
+    domain.write_text('name = "remote"\ndescription = "d"\n[sources]\ncorpus = "corpus"\n[student]\nbackend = "openai"\nmodel = "gpt-4.1-mini-2025-04-14"\n')
+    assert main(["serve", "--domain", str(domain), "--port", "0"]) == 2
+    assert "export and serve need the local student" in capsys.readouterr().err
