@@ -1,4 +1,4 @@
-"""The `alas` command: run the loop, ask the promoted model, report what it learned, open the UI."""
+"""The `alas` command: run the loop, ask the promoted model, report what it learned, export and serve it, open the UI."""
 
 from __future__ import annotations
 
@@ -109,6 +109,41 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from alas_assets.export.exporter import export_version
+    from alas_assets.export.versions import ExportError, resolve_version
+    from alas_assets.resources import StudentResource
+    from alas_assets.storage.warehouse import Warehouse
+
+    domain = load_domain(args.domain)
+    warehouse = Warehouse(domain.database)
+    try:
+        version = resolve_version(domain, warehouse, args.model)
+        student = StudentResource(domain_file=str(Path(args.domain).resolve())).backend()
+        result = export_version(
+            domain, warehouse, student, version, args.format, Path(args.out), dtype=args.dtype, gguf_type=args.gguf_type
+        )
+    except ExportError as exc:
+        print(f"alas export: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{result.model_id} exported as {result.format} to {result.main_file} "
+        f"({result.size_bytes / 1e6:.1f} MB, sha256 {result.sha256[:16]}, {result.seconds:.1f} s)"
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from alas_assets.export.versions import ExportError
+    from alas_assets.serving.command import serve
+
+    try:
+        return serve(args)
+    except ExportError as exc:
+        print(f"alas serve: {exc}", file=sys.stderr)
+        return 2
+
+
 def _report(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -175,6 +210,22 @@ def parser() -> argparse.ArgumentParser:
 
     report = with_domain("report", "probe accuracy before/after per iteration and topic, and retention")
     report.set_defaults(handler=_report)
+
+    export = with_domain("export", "export the promoted model (or --model ID): merged HF folder, PEFT adapters, or GGUF + Ollama Modelfile")
+    export.add_argument("--model", default=None, help="model version ID (default: the promoted one)")
+    export.add_argument("--format", required=True, choices=["hf", "peft", "gguf"])
+    export.add_argument("--out", required=True, help="output folder (created; an earlier export there is replaced)")
+    export.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"], help="hf: weight type")
+    export.add_argument("--gguf-type", default="f16", choices=["f32", "f16", "bf16", "q8_0"], help="gguf: tensor type")
+    export.set_defaults(handler=_export)
+
+    serve = with_domain("serve", "serve the promoted model on an OpenAI-compatible endpoint; follows new promotions")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--poll-seconds", type=float, default=5.0, help="how often the registry is checked for a new promoted model")
+    serve.add_argument("--max-batch", type=int, default=8, help="requests generated together")
+    serve.add_argument("--max-tokens", type=int, default=512, help="the most tokens one request may generate")
+    serve.set_defaults(handler=_serve)
 
     bench = with_domain("bench", "benchmark on a fresh state: accuracy vs baselines, retention, throughput")
     bench.add_argument("--iterations", type=int, default=None, help="at most this many iterations")

@@ -37,7 +37,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("grade", ("judge_scores", "dpo_pairs"), True, "grade the SFT model, collect its mistakes"),
     Stage("correct", ("dpo_model", "retention_scores"), False, "DPO on the mistakes; retention probes"),
     Stage("regrade", ("dpo_judge_scores",), True, "grade the candidate on held-out probes"),
-    Stage("promote", ("promotion", "curriculum_revision"), False, "the promotion gate and the revision"),
+    Stage("promote", ("promotion", "curriculum_revision", "deployment"), False, "the promotion gate, the revision, the export of the promoted model"),
 )
 
 

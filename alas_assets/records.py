@@ -181,3 +181,17 @@ class TopicRevision(BaseModel):
     continue_loop: bool
     stop_reason: str = ""
     run_id: str = ""
+
+
+class Deployment(BaseModel):
+    """The model version an iteration leaves promoted, and its export (what `alas serve` and other tools use)."""
+
+    iteration: str
+    model_id: str
+    promoted_this_iteration: bool
+    format: str = Field(description="hf (merged folder), or remote for a model that lives on a service")
+    path: str = Field(description="the export folder; empty for a remote model")
+    sha256: str = Field(description="hash of the export's files (alas_export.json); empty for a remote model")
+    size_bytes: int = 0
+    exported_at: datetime
+    run_id: str = ""

@@ -86,6 +86,22 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def sharp_model_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model's shape with larger initial weights: its predictions are far from uniform, so
+    training visibly moves them (the shared tiny model barely leaves the uniform distribution)."""
+    import torch
+    from transformers import AutoConfig, AutoTokenizer, LlamaForCausalLM
+
+    config = AutoConfig.from_pretrained(tiny_model_dir)
+    config.initializer_range = 0.3
+    torch.manual_seed(0)
+    target = tmp_path_factory.mktemp("sharp-model")
+    LlamaForCausalLM(config).save_pretrained(target)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(target)
+    return target
+
+
 @pytest.fixture
 def state_dir(tmp_path, monkeypatch) -> Path:
     """Each test gets its own state folder and Dagster home: nothing leaks between tests."""
@@ -127,3 +143,27 @@ def tiny_domain(tmp_path, tiny_model_dir, state_dir) -> Path:
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def learned_adapters(sharp_model_dir, tmp_path_factory):
+    """Two trained adapters of the sharp model: v1 learned trained_versions.LEARNED, v2 (on v1) RELEARNED."""
+    from alas_assets_tests.trained_versions import train_adapters
+
+    return train_adapters(sharp_model_dir, tmp_path_factory.mktemp("adapters"))
+
+
+@pytest.fixture
+def trained_domain(tmp_path, sharp_model_dir, learned_adapters, state_dir) -> Path:
+    """A domain file whose registry has the base and version 1 (it0001, promoted) of the sharp model."""
+    from alas_assets.assets._shared import ensure_base_model
+    from alas_assets.domain import load_domain
+    from alas_assets.storage.warehouse import Warehouse
+    from alas_assets_tests.trained_versions import register, write_domain
+
+    path = write_domain(tmp_path, sharp_model_dir)
+    domain = load_domain(path)
+    warehouse = Warehouse(domain.database)
+    base = ensure_base_model(warehouse, domain)
+    register(warehouse, "trained-it0001-sft", "it0001", base.model_id, learned_adapters[0], promoted=True)
+    return path

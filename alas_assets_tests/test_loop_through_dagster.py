@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
@@ -79,6 +82,11 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
     assert list(candidate) == list(warehouse.query(f"select model_id from {SCHEMA}.dpo_model where stage = 'dpo'")["model_id"])
     assert not [q for s, q in generated if s == "regrade"]
     assert len([q for s, q in generated if s == "correct"]) >= 4
+    # What is deployed: the model the iteration left promoted, exported as a merged folder with its hash.
+    deployed = warehouse.query(f"select * from {SCHEMA}.deployment")
+    promoted = warehouse.promoted_model()
+    assert list(deployed["model_id"]) == [promoted.model_id] and deployed["format"].iloc[0] == "hf"
+    assert json.loads((Path(deployed["path"].iloc[0]) / "alas_export.json").read_text())["sha256"] == deployed["sha256"].iloc[0]
 
 
 def test_a_failed_iteration_resumes_at_the_step_that_failed(tiny_domain, monkeypatch):

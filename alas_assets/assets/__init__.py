@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from alas_assets.assets import distillation, evaluation, planning, promotion, research, training
+from alas_assets.assets import deployment, distillation, evaluation, planning, promotion, research, training
 from alas_assets.assets._shared import Build
 
 
@@ -15,4 +15,5 @@ def build_assets(build: Build) -> list[dg.AssetsDefinition]:
         *training.build(build),
         *evaluation.build(build),
         *promotion.build(build),
+        *deployment.build(build),
     ]

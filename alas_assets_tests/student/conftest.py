@@ -1,24 +1,8 @@
-"""Models for the training-loop tests: one that visibly moves when trained, wrapped with a fresh LoRA adapter."""
+"""Models for the training-loop tests: the sharp tiny model (top-level conftest) wrapped with a fresh LoRA adapter."""
 
 from __future__ import annotations
 
-import pytest
 import torch
-
-
-@pytest.fixture(scope="session")
-def sharp_model_dir(tiny_model_dir, tmp_path_factory):
-    """The tiny model's shape with larger initial weights: its predictions are far from uniform, so
-    training visibly moves them (the shared tiny model barely leaves the uniform distribution)."""
-    from transformers import AutoConfig, AutoTokenizer, LlamaForCausalLM
-
-    config = AutoConfig.from_pretrained(tiny_model_dir)
-    config.initializer_range = 0.3
-    torch.manual_seed(0)
-    target = tmp_path_factory.mktemp("sharp-model")
-    LlamaForCausalLM(config).save_pretrained(target)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(target)
-    return target
 
 
 def peft_model(model_dir):

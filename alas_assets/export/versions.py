@@ -1,0 +1,46 @@
+"""Which model version to export or serve: the domain's promoted one, or one named by its ID."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alas_assets.domain import Domain
+from alas_assets.records import ModelVersion
+from alas_assets.storage.warehouse import Warehouse
+
+
+class ExportError(RuntimeError):
+    """A model version that cannot be exported as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """A model version and what produced it: its ancestors, base first, and the adapters to merge on the base."""
+
+    model: ModelVersion
+    lineage: list[ModelVersion]
+
+    @property
+    def chain(self) -> list[str]:
+        return [m.artifact_path for m in self.lineage if m.stage != "base"]
+
+    @property
+    def base(self) -> ModelVersion:
+        return self.lineage[0]
+
+
+def resolve_version(domain: Domain, warehouse: Warehouse, model_id: str | None = None) -> Version:
+    """The named model version (default: the latest promoted one) of a domain with a local student."""
+    from alas_assets.assets._shared import ensure_base_model  # torch loads only here
+
+    if domain.student.backend != "local":
+        raise ExportError(
+            f"domain {domain.name} trains on the '{domain.student.backend}' backend: its models live on that service "
+            "(use their fine-tuned model IDs there); export and serve need the local student"
+        )
+    ensure_base_model(warehouse, domain)
+    model = warehouse.promoted_model() if model_id is None else warehouse.model(model_id)
+    if model is None:
+        known = ", ".join(m.model_id for m in warehouse.models()) or "none"
+        raise ExportError(f"domain {domain.name} has no model version '{model_id}' (known: {known})")
+    return Version(model, warehouse.lineage(model.model_id))
