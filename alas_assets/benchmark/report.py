@@ -32,6 +32,29 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _independent_section(figures: dict) -> list[str]:
+    """The accuracy that counts: questions a person wrote from the documents, never trained on."""
+    if not figures:
+        return []
+    return [
+        "## 0. Independent questions (written by a person, never trained on)",
+        "",
+        f"{figures['questions']} questions from `{figures['file']}`. Final model: **{_fmt(figures['final_model'])}**.",
+        "",
+        table(
+            ["iteration", "base", "parent", "candidate"],
+            [[r["iteration"], r.get("base"), r.get("parent"), r.get("candidate")] for r in figures["per_iteration"]],
+        ),
+        "",
+        table(["topic", "questions", "right", "final model"], [[t["topic"], t["questions"], t["correct"], t["accuracy"]] for t in figures["per_topic"]]),
+        "",
+        "Missed by the final model:",
+        "",
+        table(["topic", "question", "accepted", "answer"], [[m["topic"], m["question"], m["accepted"], m["answer"][:120]] for m in figures["missed"]]),
+        "",
+    ]
+
+
 def render_markdown(figures: dict) -> str:
     acc, thr, machine = figures["accuracy"], figures["throughput"], figures["machine"]
     out = [
@@ -46,6 +69,7 @@ def render_markdown(figures: dict) -> str:
         "",
         table(["property", "value"], [[k.replace("_", " "), v] for k, v in machine.items()]),
         "",
+        *_independent_section(acc.get("independent") or {}),
         "## 1. Accuracy on held-out probes",
         "",
         "### Per iteration (that iteration's probes)",

@@ -29,7 +29,16 @@ from alas_assets.benchmark.throughput import (
     utilisation,
 )
 from alas_assets.domain import Domain, load_domain
-from alas_assets.evaluation import Question, grade, kept_fraction, retention, retention_suites
+from alas_assets.evaluation import (
+    INDEPENDENT,
+    Question,
+    domain_independent_questions,
+    grade,
+    independent_overall,
+    kept_fraction,
+    retention,
+    retention_suites,
+)
 from alas_assets.jobs import STAGES
 from alas_assets.records import Judgement, QAPair, from_frame, to_frame
 from alas_assets.storage.warehouse import SCHEMA, Warehouse
@@ -117,13 +126,15 @@ def run_benchmark(
     chain = adapter_chain(warehouse, final.model_id)
     probes = [Question.of(p) for p in _pairs(warehouse, "probe")]
     general = general_probes(domain.general_probes_file)
-    questions = probes + general
+    independent = domain_independent_questions(domain)
+    questions = probes + general + independent
     log(f"final model {final.model_id}: answering {len(questions)} probes")
     answers, answering = time_answering(student, chain, [q.question for q in questions])
     final_frame = to_frame(grade(lambda qs: answers, judge, questions, stage="bench:final", model_id=final.model_id), Judgement)
     answering["model_id"] = final.model_id
     phases["final model answering"] = time.perf_counter() - phase
     accuracy_figures["final"] = final_accuracy(final.model_id, final_frame, accuracy_figures)
+    accuracy_figures["independent"] = independent_figures(final_frame, accuracy_figures["iterations"], domain)
     accuracy_figures["retention"].append(
         _retention_row(f"final: {final.model_id}", None, final_frame[final_frame["split"] == "general"], accuracy_figures["_base_general"])
     )
@@ -272,6 +283,7 @@ def loop_accuracy(warehouse: Warehouse, domain: Domain) -> dict:
             row["earlier_parent"] = _mean(earlier_parent)
             row["earlier_candidate"] = _mean(earlier_candidate)
             row["earlier_retention_vs_parent"] = _none(verdict.get("earlier_retention"))
+            row["independent"] = independent_overall(mine)
             candidate_general = mine[(mine["split"] == "general") & (mine["stage"] == "retention:candidate")]
             retention_rows.append(
                 _retention_row(f"{it} candidate", it, candidate_general, base_general)
@@ -292,6 +304,31 @@ def _retention_row(model: str, iteration: str | None, frame: pd.DataFrame, base:
         "accuracy": _mean(frame),
         "kept_vs_base": kept_fraction(base, frame) if len(base) else None,
         "retention_vs_base": retention(base, frame) if len(base) else None,
+    }
+
+
+def independent_figures(final_frame: pd.DataFrame, iterations: list[dict], domain: Domain) -> dict:
+    """The independent questions (written by a person, never trained on): per iteration the base, the
+    parent and the candidate (from the loop's retention scores), and the final model per topic, with
+    the questions it missed."""
+    rows = final_frame[final_frame["split"] == INDEPENDENT] if len(final_frame) else final_frame
+    if not len(rows):
+        return {}
+    per_topic = [
+        {"topic": str(topic), "questions": len(group), "correct": int(group["correct"].astype(bool).sum()), "accuracy": _mean(group)}
+        for topic, group in rows.groupby("topic")
+    ]
+    missed = [
+        {"topic": r.topic, "question": r.question, "accepted": r.reference, "answer": r.answer}
+        for r in rows[~rows["correct"].astype(bool)].itertuples()
+    ]
+    return {
+        "file": str(domain.evaluation.questions),
+        "questions": len(rows),
+        "per_iteration": [{"iteration": r["iteration"], **r.get("independent", {})} for r in iterations],
+        "final_model": _mean(rows),
+        "per_topic": per_topic,
+        "missed": missed,
     }
 
 

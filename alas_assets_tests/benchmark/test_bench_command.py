@@ -64,7 +64,10 @@ def test_bench_on_the_tiny_domain_writes_markdown_plot_and_json(tiny_domain, tmp
     assert flops["fp32_gflops"] == max(sample["fp32_gflops"] for sample in flops["timed_at"].values()) > 0
     assert comparison["fast"]["utilisation"] > 0
     answering = throughput["answering"]
-    assert answering["questions"] == 4 + 2 and answering["answers_per_second"] > 0
+    assert answering["questions"] == 4 + 2 + 3 and answering["answers_per_second"] > 0  # probes, general, independent
+    independent = figures["accuracy"]["independent"]
+    assert independent["questions"] == 3 and [r["iteration"] for r in independent["per_iteration"]] == ["it0001"]
+    assert set(independent["per_iteration"][0]) >= {"base", "parent", "candidate"}
     assert answering["questions"] <= answering["generated_tokens"] <= answering["questions"] * 8  # max_new_tokens = 8
     stages = throughput["stages"]
     assert [r["iteration"] for r in stages["per_iteration"]] == ["it0001"]
@@ -72,5 +75,5 @@ def test_bench_on_the_tiny_domain_writes_markdown_plot_and_json(tiny_domain, tmp
     assert all(v > 0 for v in stages["totals"].values())
     assert figures["machine"]["torch"] and figures["machine"]["cpu"]
 
-    for heading in ("## 1. Accuracy", "### Baselines", "## 2. Throughput", "### Our SFT trainer vs trl"):
+    for heading in ("## 0. Independent questions", "## 1. Accuracy", "### Baselines", "## 2. Throughput", "### Our SFT trainer vs trl"):
         assert heading in printed

@@ -163,3 +163,30 @@ def test_forgetting_compares_with_the_model_kept_after_each_iteration():
 
     rows = final_accuracy("final", frame, loop)["per_iteration"]
     assert [r["after_own_iteration"] for r in rows] == [0.75, 0.5]
+
+
+def test_the_independent_questions_come_first_with_the_misses_listed():
+    from alas_assets.benchmark.runner import independent_figures
+    from alas_assets.domain import Domain
+
+    frame = pd.DataFrame(
+        {
+            "split": ["independent", "independent", "independent", "probe"],
+            "topic": ["alpha", "alpha", "beta", "alpha"],
+            "question": ["When did alpha ship?", "Who led alpha?", "Which module does beta add?", "probe?"],
+            "reference": ["4 March 2026", "Marta", "`beta.flow`", "x"],
+            "answer": ["On 4 March 2026.", "Nobody.", "The `beta.flow` module.", "x"],
+            "correct": [True, False, True, True],
+        }
+    )
+    domain = Domain.model_validate({"name": "d", "description": "x", "sources": {"corpus": "."}, "evaluation": {"questions": "q.jsonl"}})
+    iterations = [{"iteration": "it0001", "independent": {"base": 0.0, "parent": 0.0, "candidate": 0.667}}]
+    independent = independent_figures(frame, iterations, domain)
+    assert independent["final_model"] == 2 / 3 and independent["questions"] == 3
+    assert [m["question"] for m in independent["missed"]] == ["Who led alpha?"]
+    data = figures()
+    data["accuracy"]["independent"] = independent
+    text = render_markdown(data)
+    assert text.index("## 0. Independent questions") < text.index("## 1. Accuracy on held-out probes")
+    assert "| it0001 | 0.000 | 0.000 | 0.667 |" in text and "| alpha | 2 | 1 | 0.500 |" in text
+    assert "| alpha | Who led alpha? | Marta | Nobody. |" in text
