@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -15,8 +16,10 @@ from alas_assets.domain import DEFAULT_DOMAIN_FILE, DomainError, load_domain
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from alas_assets.loop import IterationOutcome, LoopError, run_loop
+    from alas_assets.loop import IterationOutcome, LoopError, LoopInterrupted, run_loop
     from alas_assets.reporting import accuracy_report
+    from alas_assets.stopping import StopSignals
+    from alas_assets.storage.driver_lock import DomainBusy
 
     domain = load_domain(args.domain)
     bar = tqdm(desc=f"{domain.name}", unit="step", dynamic_ncols=True)
@@ -46,12 +49,29 @@ def _run(args: argparse.Namespace) -> int:
         if not outcome.continue_loop:
             tqdm.write(f"loop stops: {outcome.stop_reason}")
 
-    try:
-        run_loop(args.domain, args.iterations, on_step=on_step, on_plan=on_plan, on_iteration=on_iteration)
-    except LoopError as exc:
-        bar.close()
-        print(f"alas run: {exc}", file=sys.stderr)
-        return 1
+    # SIGTERM and Ctrl-C stop the loop within seconds; the run they interrupt is marked canceled.
+    with StopSignals() as signals:
+        try:
+            run_loop(
+                args.domain, args.iterations, on_step=on_step, on_plan=on_plan, on_iteration=on_iteration,
+                stop=lambda: signals.received() and signals.name(),
+            )
+        except DomainBusy as exc:  # one driver per domain
+            bar.close()
+            print(f"alas run: {exc}", file=sys.stderr)
+            return 3
+        except (LoopInterrupted, KeyboardInterrupt) as exc:
+            signals.received()
+            bar.close()
+            print(f"alas run: stopped by {signals.name()}: {exc}", file=sys.stderr)
+            # Everything is written and the lock released: skip the collection of every object at exit,
+            # which takes seconds with torch and Dagster loaded.
+            gc.freeze()
+            return signals.exit_code()
+        except LoopError as exc:
+            bar.close()
+            print(f"alas run: {exc}", file=sys.stderr)
+            return 1
     bar.close()
     return 0
 

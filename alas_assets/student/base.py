@@ -21,6 +21,7 @@ class TrainResult:
     loss: float | None
     seconds: float
     model_ref: str | None = None  # the ID a remote service serves the trained model under, if any
+    resumed_from_epoch: int = 0  # training resumed from the checkpoint of this epoch (0: from scratch)
 
     @property
     def tokens_per_second(self) -> float:

@@ -235,9 +235,12 @@ def run_epochs(
     batch_size: int,
     rng: random.Random,
     on_log: Callable[[str], None] | None = None,
+    checkpoint=None,
 ) -> tuple[float, int]:
     """Length-bucketed epochs of AdamW on the trainable (LoRA) weights, a short linear warm-up then
     cosine decay. ``batch_loss`` maps a batch of example indices to (loss, tokens it ran through).
+    With a ``checkpoint`` (alas_assets.student.checkpoint.EpochCheckpoint) the state is saved after
+    every epoch and training resumes after the last saved one.
     Returns (mean loss of the last epoch, tokens processed)."""
     total_steps = math.ceil(len(lengths) / batch_size) * epochs
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -251,7 +254,11 @@ def run_epochs(
     model.train()
     tokens = step = 0
     losses: list[float] = []
-    for epoch in range(epochs):
+    done = 0
+    if checkpoint is not None:
+        done, counters = checkpoint.restore(model, optimizer, schedule, rng)
+        tokens, step, losses = counters.get("tokens", 0), counters.get("step", 0), counters.get("losses", [])
+    for epoch in range(done, epochs):
         losses = []
         for batch in length_buckets(lengths, batch_size, rng):
             loss, batch_tokens = batch_loss(batch)
@@ -265,6 +272,8 @@ def run_epochs(
             losses.append(loss.item())
             if on_log:
                 on_log(f"step {step}/{total_steps} epoch {epoch + 1}: loss {losses[-1]:.4f}")
+        if checkpoint is not None:
+            checkpoint.save(epoch + 1, model, optimizer, schedule, rng, {"tokens": tokens, "step": step, "losses": losses})
     model.eval()
     return sum(losses) / max(1, len(losses)), tokens
 
@@ -282,6 +291,7 @@ def train(
     device: str,
     anchors: Sequence[tuple[str, str]] = (),
     on_log: Callable[[str], None] | None = None,
+    checkpoint=None,
 ) -> tuple[float, int, float]:
     """Train the (peft-wrapped) model in place. Returns (mean loss of the last epoch, tokens processed, seconds)."""
     torch.manual_seed(seed)
@@ -312,5 +322,6 @@ def train(
             batch_size=batch_size,
             rng=random.Random(seed),
             on_log=on_log,
+            checkpoint=checkpoint,
         )
     return loss, tokens, time.perf_counter() - started
