@@ -89,34 +89,50 @@ def _ask(args: argparse.Namespace) -> int:
     student = StudentResource(domain_file=str(Path(args.domain).resolve())).backend()
     chain = adapter_chain(warehouse, model.model_id)
     if args.questions:
-        items = []
-        for number, line in enumerate(Path(args.questions).read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-                    raise ValueError("needs a string 'question'")
-            except ValueError as exc:
-                print(f"alas ask: {args.questions}:{number}: {exc}", file=sys.stderr)
-                return 2
-            items.append(item)
-        answers = student.answer(chain, [item["question"] for item in items])
-        lines = [json.dumps({**item, "answer": answer}, ensure_ascii=False) for item, answer in zip(items, answers)]
-        output = "\n".join(lines) + ("\n" if lines else "")
-        if args.out:
-            staging = Path(args.out).with_suffix(".partial")
-            staging.write_text(output, encoding="utf-8")
-            staging.replace(args.out)
-            print(f"{len(lines)} answers by {model.model_id} written to {args.out}", file=sys.stderr)
-        else:
-            sys.stdout.write(output)
-        return 0
+        return _ask_file(args, student, chain, model.model_id)
     if not args.question:
         print("alas ask: give a question, or --questions FILE.jsonl", file=sys.stderr)
         return 2
     print(student.answer(chain, [args.question])[0])
     print(f"-- {model.model_id}", file=sys.stderr)
+    return 0
+
+
+ASK_BATCH = 256  # questions read, answered and written at a time: memory does not grow with the file
+
+
+def _ask_file(args: argparse.Namespace, student, chain: list[str], model_id: str) -> int:
+    """Answer a JSONL file of questions as a stream: checked whole first (a bad line writes nothing),
+    then read, answered and written ASK_BATCH lines at a time, with a progress bar."""
+    from tqdm import tqdm
+
+    from alas_assets.questions_file import QuestionsFileError, count_questions, question_batches
+
+    try:
+        total = count_questions(Path(args.questions))
+    except QuestionsFileError as exc:
+        print(f"alas ask: {exc}", file=sys.stderr)
+        return 2
+    staging = Path(args.out).with_suffix(".partial") if args.out else None
+    sink = open(staging, "w", encoding="utf-8") if staging else sys.stdout
+    written = 0
+    try:
+        with tqdm(total=total, desc="answering", unit="question", dynamic_ncols=True, disable=total == 0) as bar:
+            for batch in question_batches(Path(args.questions), ASK_BATCH):
+                answers = student.answer(chain, [item["question"] for item in batch])
+                sink.writelines(json.dumps({**item, "answer": a}, ensure_ascii=False) + "\n" for item, a in zip(batch, answers))
+                written += len(batch)
+                bar.update(len(batch))
+        if staging:
+            sink.close()
+            staging.replace(args.out)
+            print(f"{written} answers by {model_id} written to {args.out}", file=sys.stderr)
+        else:
+            sink.flush()
+    finally:
+        if staging:
+            sink.close()
+            staging.unlink(missing_ok=True)
     return 0
 
 
