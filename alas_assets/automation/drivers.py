@@ -64,7 +64,8 @@ def daemon_driver(instance: dg.DagsterInstance, b: Build) -> str | None:
     """What drives the domain from the daemon: the loop sensor turned on, or runs it (or the feed sensor,
     the schedule, a person in the UI) started that are still in flight. None when nothing does."""
     name = loop_sensor_name(b)
-    for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
+    states = instance.all_instigator_state(instigator_type=InstigatorType.SENSOR) if instance.schedule_storage else []
+    for state in states:  # an ephemeral instance has no schedule storage (and no sensor running)
         if state.instigator_name == name and state.status == InstigatorStatus.RUNNING:
             return f"the loop sensor {name} (turned on: turn it off under Automation in the UI, or let it drive)"
     running = [run for run in runs_in_flight(instance, b, with_refresh=True) if run.tags.get(TRIGGER_TAG) != CLI_TRIGGER]
