@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -15,8 +16,10 @@ from alas_assets.domain import DEFAULT_DOMAIN_FILE, DomainError, load_domain
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from alas_assets.loop import IterationOutcome, LoopError, run_loop
+    from alas_assets.loop import IterationOutcome, LoopError, LoopInterrupted, run_loop
     from alas_assets.reporting import accuracy_report, independent_report
+    from alas_assets.stopping import StopSignals
+    from alas_assets.storage.driver_lock import DomainBusy
 
     domain = load_domain(args.domain)
     bar = tqdm(desc=f"{domain.name}", unit="step", dynamic_ncols=True)
@@ -55,12 +58,29 @@ def _run(args: argparse.Namespace) -> int:
         if not outcome.continue_loop:
             tqdm.write(f"loop stops: {outcome.stop_reason}")
 
-    try:
-        run_loop(args.domain, args.iterations, on_step=on_step, on_plan=on_plan, on_iteration=on_iteration)
-    except LoopError as exc:
-        bar.close()
-        print(f"alas run: {exc}", file=sys.stderr)
-        return 1
+    # SIGTERM and Ctrl-C stop the loop within seconds; the run they interrupt is marked canceled.
+    with StopSignals() as signals:
+        try:
+            run_loop(
+                args.domain, args.iterations, on_step=on_step, on_plan=on_plan, on_iteration=on_iteration,
+                stop=lambda: signals.received() and signals.name(),
+            )
+        except DomainBusy as exc:  # one driver per domain
+            bar.close()
+            print(f"alas run: {exc}", file=sys.stderr)
+            return 3
+        except (LoopInterrupted, KeyboardInterrupt) as exc:
+            signals.received()
+            bar.close()
+            print(f"alas run: stopped by {signals.name()}: {exc}", file=sys.stderr)
+            # Everything is written and the lock released: skip the collection of every object at exit,
+            # which takes seconds with torch and Dagster loaded.
+            gc.freeze()
+            return signals.exit_code()
+        except LoopError as exc:
+            bar.close()
+            print(f"alas run: {exc}", file=sys.stderr)
+            return 1
     bar.close()
     return 0
 
@@ -78,29 +98,7 @@ def _ask(args: argparse.Namespace) -> int:
     student = StudentResource(domain_file=str(Path(args.domain).resolve())).backend()
     chain = adapter_chain(warehouse, model.model_id)
     if args.questions:
-        items = []
-        for number, line in enumerate(Path(args.questions).read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-                    raise ValueError("needs a string 'question'")
-            except ValueError as exc:
-                print(f"alas ask: {args.questions}:{number}: {exc}", file=sys.stderr)
-                return 2
-            items.append(item)
-        answers = student.answer(chain, [item["question"] for item in items])
-        lines = [json.dumps({**item, "answer": answer}, ensure_ascii=False) for item, answer in zip(items, answers)]
-        output = "\n".join(lines) + ("\n" if lines else "")
-        if args.out:
-            staging = Path(args.out).with_suffix(".partial")
-            staging.write_text(output, encoding="utf-8")
-            staging.replace(args.out)
-            print(f"{len(lines)} answers by {model.model_id} written to {args.out}", file=sys.stderr)
-        else:
-            sys.stdout.write(output)
-        return 0
+        return _ask_file(args, student, chain, model.model_id)
     if not args.question:
         print("alas ask: give a question, or --questions FILE.jsonl", file=sys.stderr)
         return 2
@@ -142,6 +140,44 @@ def _serve(args: argparse.Namespace) -> int:
     except ExportError as exc:
         print(f"alas serve: {exc}", file=sys.stderr)
         return 2
+
+
+ASK_BATCH = 256  # questions read, answered and written at a time: memory does not grow with the file
+
+
+def _ask_file(args: argparse.Namespace, student, chain: list[str], model_id: str) -> int:
+    """Answer a JSONL file of questions as a stream: checked whole first (a bad line writes nothing),
+    then read, answered and written ASK_BATCH lines at a time, with a progress bar."""
+    from tqdm import tqdm
+
+    from alas_assets.questions_file import QuestionsFileError, count_questions, question_batches
+
+    try:
+        total = count_questions(Path(args.questions))
+    except QuestionsFileError as exc:
+        print(f"alas ask: {exc}", file=sys.stderr)
+        return 2
+    staging = Path(args.out).with_suffix(".partial") if args.out else None
+    sink = open(staging, "w", encoding="utf-8") if staging else sys.stdout
+    written = 0
+    try:
+        with tqdm(total=total, desc="answering", unit="question", dynamic_ncols=True, disable=total == 0) as bar:
+            for batch in question_batches(Path(args.questions), ASK_BATCH):
+                answers = student.answer(chain, [item["question"] for item in batch])
+                sink.writelines(json.dumps({**item, "answer": a}, ensure_ascii=False) + "\n" for item, a in zip(batch, answers))
+                written += len(batch)
+                bar.update(len(batch))
+        if staging:
+            sink.close()
+            staging.replace(args.out)
+            print(f"{written} answers by {model_id} written to {args.out}", file=sys.stderr)
+        else:
+            sink.flush()
+    finally:
+        if staging:
+            sink.close()
+            staging.unlink(missing_ok=True)
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -16,17 +17,25 @@ import dagster as dg
 import pandas as pd
 
 from alas_assets.assets._shared import Build
+from alas_assets.automation.drivers import cli_tags, take_the_wheel
 from alas_assets.automation.state import iteration_state, iterations, unmaterialised
 from alas_assets.domain import Domain, load_domain
 from alas_assets.jobs import STAGES
 from alas_assets.partitions import iteration_key, iteration_number
+from alas_assets.storage.driver_lock import DriverLock, driver_lock
 from alas_assets.storage.warehouse import SCHEMA, Warehouse
+
+log = logging.getLogger(__name__)
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 class LoopError(RuntimeError):
     pass
+
+
+class LoopInterrupted(LoopError):
+    """The loop was stopped by a signal (SIGTERM, Ctrl-C); the run it was in is marked canceled."""
 
 
 def dagster_home() -> Path:
@@ -77,7 +86,11 @@ def run_iteration(
     number: int,
     on_step: Callable[[str, str], None] = lambda stage, partition: None,
     on_plan: Callable[[int], None] = lambda steps: None,
+    stop: Callable[[], str | None] = lambda: None,
+    tags: dict[str, str] | None = None,
 ) -> IterationOutcome:
+    """Run one iteration's stages. ``stop`` says why to stop (a signal's name) or None; it is asked after
+    every run, so a signal Dagster noted but did not raise still stops the loop before the next run."""
     b = Build.for_domain(domain.slug)
     key = iteration_key(number)
     instance.add_dynamic_partitions(b.parts.iteration.name, [key])
@@ -95,7 +108,22 @@ def run_iteration(
             resuming = resuming and str(partition) not in missing
             if resuming:
                 continue
-            result = job.execute_in_process(partition_key=partition, instance=instance, run_config=QUIET, raise_on_error=False)
+            run_id = str(uuid.uuid4())
+            tags_of_run = {**(tags or {}), "alas/iteration": key, "alas/stage": stage.job}
+            try:
+                result = job.execute_in_process(
+                    partition_key=partition, instance=instance, run_config=QUIET, raise_on_error=False, run_id=run_id, tags=tags_of_run
+                )
+            except KeyboardInterrupt as exc:
+                why = stop()  # first: acknowledges the signal
+                _cancel(instance, run_id, why or str(exc) or "an interrupt")
+                raise LoopInterrupted(f"interrupted during stage '{stage.job}' for partition {partition}; run {run_id} marked canceled") from None
+            why = stop()
+            if not result.success and (why or _interrupted(result)):
+                _cancel(instance, run_id, why or "an interrupt")
+                raise LoopInterrupted(f"{why or 'interrupted'} during stage '{stage.job}' for partition {partition}; run {run_id} marked canceled")
+            if why:
+                raise LoopInterrupted(f"{why}: stopped after stage '{stage.job}' for partition {partition} (run {run_id} finished)")
             if not result.success:
                 failure = next((e for e in result.all_events if e.is_step_failure), None)
                 error = failure.step_failure_data.error if failure else None
@@ -122,6 +150,33 @@ def run_iteration(
     )
 
 
+def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether a failed run failed because it was interrupted (a step's error source, or the run's failure reason)."""
+    from dagster._core.errors import DagsterExecutionInterruptedError
+    from dagster._core.events import JobFailureData, RunFailureReason
+    from dagster._core.execution.plan.objects import ErrorSource
+
+    interrupts = ("KeyboardInterrupt", DagsterExecutionInterruptedError.__name__)
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error_source == ErrorSource.INTERRUPT:
+            return True
+        if event.is_run_failure and isinstance(event.event_specific_data, JobFailureData):
+            data = event.event_specific_data
+            if data.failure_reason == RunFailureReason.UNEXPECTED_TERMINATION or (data.error and data.error.cls_name in interrupts):
+                return True
+    return False
+
+
+def _cancel(instance: dg.DagsterInstance, run_id: str, why: str) -> None:
+    """Mark an interrupted run canceled (Dagster recorded it as failed, or not at all if it never started)."""
+    from alas_assets.automation.drivers import free_pool_slots
+
+    run = instance.get_run_by_id(run_id)
+    if run is not None and run.status != dg.DagsterRunStatus.SUCCESS:
+        instance.report_run_canceled(run, message=f"alas run was stopped by {why}; the run is canceled")
+        free_pool_slots(instance, run_id)
+
+
 def steps_per_iteration(topic_count: int) -> int:
     return sum(topic_count if stage.per_topic else 1 for stage in STAGES)
 
@@ -133,8 +188,14 @@ def run_loop(
     on_step: Callable[[str, str], None] = lambda stage, partition: None,
     on_plan: Callable[[int], None] = lambda steps: None,
     on_iteration: Callable[[IterationOutcome], None] = lambda outcome: None,
+    stop: Callable[[], str | None] = lambda: None,
+    lock: DriverLock | None = None,
 ) -> list[IterationOutcome]:
-    """Run iterations until the revision says stop, or `iterations` of them (default: the domain's budget)."""
+    """Run iterations until the revision says stop, or `iterations` of them (default: the domain's budget).
+
+    Holds the domain's driver lock throughout: raises DomainBusy (naming the holder) if another `alas
+    run`, the loop sensor or a refresh drives the domain; the runs of an `alas run` that died are
+    marked failed first. ``stop``: see ``run_iteration``."""
     from alas_assets.definitions import build_definitions
 
     logging.getLogger("dagster").setLevel(logging.WARNING)
@@ -143,11 +204,20 @@ def run_loop(
     instance = instance or persistent_instance()
     b = Build.for_domain(domain.slug)
     budget = iterations or domain.thresholds.max_iterations
-    outcomes: list[IterationOutcome] = []
-    for _ in range(budget):
-        outcome = run_iteration(defs, domain, instance, next_iteration(instance, b), on_step, on_plan)
-        outcomes.append(outcome)
-        on_iteration(outcome)
-        if not outcome.continue_loop:
-            break
-    return outcomes
+    lock = lock or driver_lock(domain)
+    dead = take_the_wheel(instance, b, lock, "alas run")
+    try:
+        if dead:
+            log.warning("marked %d run(s) failed whose alas run died: %s", len(dead), ", ".join(r.run_id for r in dead))
+        outcomes: list[IterationOutcome] = []
+        for _ in range(budget):
+            outcome = run_iteration(
+                defs, domain, instance, next_iteration(instance, b), on_step, on_plan, stop=stop, tags=cli_tags(lock)
+            )
+            outcomes.append(outcome)
+            on_iteration(outcome)
+            if not outcome.continue_loop:
+                break
+        return outcomes
+    finally:
+        lock.release()

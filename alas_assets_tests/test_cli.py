@@ -128,3 +128,21 @@ def test_the_domain_flag_wins_over_a_stale_alas_domain(tiny_domain, tmp_path, mo
     assert main(["report", "--domain", str(tiny_domain)]) == 0
     # The Dagster definitions this process imports are built from ALAS_DOMAIN: it must be the domain asked for.
     assert os.environ["ALAS_DOMAIN"] == str(tiny_domain.resolve())
+
+
+def test_ask_streams_a_questions_file_in_batches(tiny_domain, tmp_path, monkeypatch, capsys):
+    from alas_assets import cli
+    from alas_assets.student.local import LocalStudent
+
+    monkeypatch.setattr(cli, "ASK_BATCH", 4)
+    batches: list[int] = []
+    monkeypatch.setattr(LocalStudent, "answer", lambda self, chain, questions, *a, **k: batches.append(len(questions)) or [q[::-1] for q in questions])
+    questions = write_lines(tmp_path / "in.jsonl", [json.dumps({"question": f"question {i}?", "n": i}) for i in range(10)])
+    out = tmp_path / "out.jsonl"
+
+    assert main(["ask", "--domain", str(tiny_domain), "--questions", str(questions), "--out", str(out)]) == 0
+
+    assert batches == [4, 4, 2]  # never the whole file at once
+    answers = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [a["n"] for a in answers] == list(range(10)) and answers[3]["answer"] == "?3 noitseuq"
+    assert "10 answers" in capsys.readouterr().err

@@ -59,8 +59,9 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             *retention_suites(retention_scores, studied_topics=set(baseline_scores["topic"])),
             domain.domain.thresholds,
         )
-        if decision.promoted:
-            warehouse.set_promoted(candidate_id, True, decision.to_json())
+        # Set either way: a run killed after promoting and before its row was written leaves the flag
+        # behind, and the run that replaces it must be able to take it back.
+        warehouse.set_promoted(candidate_id, decision.promoted, decision.to_json())
         before, after_sft, after = (accuracy_by_topic(f) for f in (baseline_scores, judge_scores, dpo_judge_scores))
         per_topic = pd.DataFrame(
             {

@@ -58,6 +58,14 @@ def _model_metadata(version: ModelVersion) -> dict:
     }
 
 
+def _resumed(context: dg.AssetExecutionContext, result) -> dict:
+    """Metadata (and a log line) when training resumed from a checkpoint of a run that was killed."""
+    if not result.resumed_from_epoch:
+        return {}
+    context.log.info(f"training resumed after epoch {result.resumed_from_epoch} (the checkpoint of an earlier, interrupted run)")
+    return {"resumed_from_epoch": result.resumed_from_epoch}
+
+
 def build(b: Build) -> list[dg.AssetsDefinition]:
     model_asset = dict(
         key_prefix=b.prefix,
@@ -133,6 +141,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 f"{replay_kind}_pairs": len(replayed),
                 "anchors": len(anchors),
                 **({"examples_trained_per_epoch": list(result.trained_per_epoch)} if result.trained_per_epoch else {}),
+                **_resumed(context, result),
             }
         )
         return to_frame([version], ModelVersion)
@@ -210,7 +219,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         )
         version = _version(context, "dpo", sft, domain.domain, model_id, data_hash, hyper, result)
         warehouse.register(version)
-        context.add_output_metadata({**_model_metadata(version), "preference_pairs": len(triples), "beta": beta})
+        context.add_output_metadata({**_model_metadata(version), "preference_pairs": len(triples), "beta": beta, **_resumed(context, result)})
         return to_frame([version], ModelVersion)
 
     return [sft_model, dpo_pairs, dpo_model]

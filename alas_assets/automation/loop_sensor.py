@@ -10,9 +10,12 @@ Each tick looks at the latest iteration only (so two iterations of a domain neve
 """
 
 
+from typing import Callable
+
 import dagster as dg
 
 from alas_assets.assets._shared import Build
+from alas_assets.automation.drivers import cli_driver, recover_dead_runs
 from alas_assets.automation.schedules import refresh_job_name
 from alas_assets.automation.state import (
     IN_FLIGHT,
@@ -25,6 +28,7 @@ from alas_assets.automation.state import (
 )
 from alas_assets.jobs import STAGES, Stage
 from alas_assets.partitions import iteration_key, iteration_number
+from alas_assets.storage.driver_lock import DriverLock
 
 
 def _request(b: Build, stage: Stage, partition: str, run_key: str) -> dg.RunRequest:
@@ -58,7 +62,13 @@ def next_stage(instance: dg.DagsterInstance, b: Build, state: IterationState) ->
     return None
 
 
-def advance(instance: dg.DagsterInstance, b: Build) -> dg.SensorResult | dg.SkipReason:
+def advance(instance: dg.DagsterInstance, b: Build, lock: DriverLock | None = None) -> dg.SensorResult | dg.SkipReason:
+    if lock is not None:
+        driver = cli_driver(lock)
+        if driver:
+            return dg.SkipReason(f"the domain is driven by {driver}: the loop sensor waits until it ends (one driver per domain)")
+        # A dead `alas run`'s runs are marked failed, so that the loop does not wait for them for ever.
+        recover_dead_runs(instance, b, lock)
     keys = iterations(instance, b)
     if not keys:
         return dg.SkipReason("no iteration yet: run the refresh job, or turn on the nightly refresh or the feed sensor")
@@ -97,7 +107,7 @@ def advance(instance: dg.DagsterInstance, b: Build) -> dg.SensorResult | dg.Skip
     return dg.SkipReason(f"{state.key}: waiting for stage '{stage.job}' ({len(waiting)} run(s) in flight)")
 
 
-def build_loop_sensor(b: Build, jobs: list) -> dg.SensorDefinition:
+def build_loop_sensor(b: Build, jobs: list, lock: Callable[[], DriverLock] | None = None) -> dg.SensorDefinition:
     @dg.sensor(
         name=f"{b.prefix}__loop_sensor",
         jobs=jobs,
@@ -106,6 +116,6 @@ def build_loop_sensor(b: Build, jobs: list) -> dg.SensorDefinition:
         description="Drive the latest iteration stage by stage; open the next one until mastery, convergence or budget.",
     )
     def loop_sensor(context: dg.SensorEvaluationContext):
-        return advance(context.instance, b)
+        return advance(context.instance, b, lock() if lock else None)
 
     return loop_sensor

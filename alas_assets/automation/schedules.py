@@ -8,11 +8,13 @@ the refresh only opens the iteration.
 
 
 from datetime import datetime, timezone
+from typing import Callable
 
 import dagster as dg
 
 from alas_assets.assets._shared import Build
 from alas_assets.automation.state import busy, iteration_to_open
+from alas_assets.storage.driver_lock import DriverLock
 
 REFRESH_JOB = "refresh"
 
@@ -21,11 +23,11 @@ def refresh_job_name(b: Build) -> str:
     return f"{b.prefix}__{REFRESH_JOB}"
 
 
-def build_refresh_job(b: Build) -> dg.JobDefinition:
+def build_refresh_job(b: Build, lock: Callable[[], DriverLock] | None = None) -> dg.JobDefinition:
     @dg.op(name=f"{b.prefix}__open_iteration", out=dg.Out(str, is_required=False))
     def open_iteration(context: dg.OpExecutionContext):
         """Add the next iteration's partition (or reuse an unplanned one), unless an iteration is running."""
-        reason = busy(context.instance, b)
+        reason = busy(context.instance, b, lock() if lock else None)
         if reason:
             context.log.info(f"no new iteration opened: {reason}")
             return
@@ -42,7 +44,9 @@ def build_refresh_job(b: Build) -> dg.JobDefinition:
     return refresh
 
 
-def build_nightly_schedule(b: Build, cron: str, job: dg.JobDefinition) -> dg.ScheduleDefinition:
+def build_nightly_schedule(
+    b: Build, cron: str, job: dg.JobDefinition, lock: Callable[[], DriverLock] | None = None
+) -> dg.ScheduleDefinition:
     @dg.schedule(
         name=f"{b.prefix}__nightly_refresh",
         cron_schedule=cron,
@@ -52,7 +56,7 @@ def build_nightly_schedule(b: Build, cron: str, job: dg.JobDefinition) -> dg.Sch
         description=f"At '{cron}' (UTC): open the next iteration unless one is running.",
     )
     def nightly_refresh(context: dg.ScheduleEvaluationContext):
-        reason = busy(context.instance, b)
+        reason = busy(context.instance, b, lock() if lock else None)
         if reason:
             return dg.SkipReason(f"refresh skipped: {reason}")
         when = context.scheduled_execution_time or datetime.now(timezone.utc)

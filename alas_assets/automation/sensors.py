@@ -21,6 +21,7 @@ from alas_assets.records import content_hash
 from alas_assets.research.feed_store import feed_store
 from alas_assets.research.feed_topics import assign_topics
 from alas_assets.research.feeds import FeedEntry, FeedError, read_feed
+from alas_assets.storage.driver_lock import driver_lock
 
 MAX_SEEN = 5000  # entry keys remembered; older ones are still recognised through the feed store
 MAX_NEW_PER_TICK = 50  # a feed's first poll can hold hundreds: take them in batches
@@ -89,7 +90,7 @@ def build_feed_sensor(b: Build, domain_file: str) -> dg.SensorDefinition:
         note = f"; broken feeds: {' | '.join(broken)}" if broken else ""
         if not cursor.pending:
             return dg.SensorResult(skip_reason=f"no new entries in {len(domain.sources.feeds) - len(broken)} feed(s){note}", cursor=cursor.dump())
-        reason = busy(context.instance, b)
+        reason = busy(context.instance, b, driver_lock(domain))
         if reason:
             return dg.SensorResult(skip_reason=f"{len(cursor.pending)} new entries wait: {reason}{note}", cursor=cursor.dump())
         key, new = iteration_to_open(context.instance, b)

@@ -66,15 +66,25 @@ def unmaterialised(instance: dg.DagsterInstance, b: Build, stage: Stage, partiti
     return [str(p) for p in partitions if not all(str(p) in d for d in done)]
 
 
-def runs_in_flight(instance: dg.DagsterInstance, b: Build) -> list[dg.DagsterRun]:
+def runs_in_flight(instance: dg.DagsterInstance, b: Build, with_refresh: bool = False) -> list[dg.DagsterRun]:
+    """The runs of the loop's stages (and of the refresh job, if asked) that are queued or running."""
+    jobs = [stage.job_name(b.prefix) for stage in STAGES] + ([f"{b.prefix}__refresh"] if with_refresh else [])
     runs: list[dg.DagsterRun] = []
-    for stage in STAGES:
-        runs += instance.get_runs(dg.RunsFilter(job_name=stage.job_name(b.prefix), statuses=list(IN_FLIGHT)))
+    for job in jobs:
+        runs += instance.get_runs(dg.RunsFilter(job_name=job, statuses=list(IN_FLIGHT)))
     return runs
 
 
-def busy(instance: dg.DagsterInstance, b: Build) -> str | None:
-    """Why no new iteration may start now (one is running), or None when one may."""
+def busy(instance: dg.DagsterInstance, b: Build, lock=None) -> str | None:
+    """Why no new iteration may start now (an `alas run` holds the domain's driver lock, or an iteration
+    is running), or None when one may. With the lock, runs of an `alas run` that died are marked failed."""
+    if lock is not None:
+        from alas_assets.automation.drivers import cli_driver, recover_dead_runs
+
+        driver = cli_driver(lock)
+        if driver:
+            return f"the domain is driven by {driver}"
+        recover_dead_runs(instance, b, lock)
     running = runs_in_flight(instance, b)
     if running:
         return f"{len(running)} run(s) of the loop are queued or running ({running[0].job_name}, {running[0].run_id[:8]})"

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt"}
 MAX_DOCUMENT_BYTES = 2_000_000
+MAX_SENTENCES_PER_DOCUMENT = 5_000  # the synthesizer asks about every sentence: a bound on one document's work
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 
 
@@ -61,6 +63,11 @@ def parse_document(path: Path) -> Document:
     body = text[match.end():].strip()
     if not body:
         raise CorpusError(f"document {path} has front matter but no text")
+    sentences = sum(1 for piece in _SENTENCE_BREAK.split(body) if piece.strip())
+    if sentences > MAX_SENTENCES_PER_DOCUMENT:
+        raise CorpusError(
+            f"document {path} has {sentences} sentences, more than {MAX_SENTENCES_PER_DOCUMENT}: split it into smaller documents"
+        )
     return Document(path, str(meta["title"]).strip(), str(meta["url"]).strip(), published, body)
 
 

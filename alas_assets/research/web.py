@@ -16,6 +16,7 @@ from datetime import date, datetime, timezone
 from typing import Callable, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from alas_assets.openai_api import redact
 from alas_assets.records import SourceDoc, Topic, content_hash
 from alas_assets.research.pages import FetchError, Page, fetch_page
 
@@ -83,7 +84,9 @@ class SerpApiSearch:
                 break
             except serpapi.HTTPError as exc:
                 status = getattr(exc, "status_code", -1)
-                detail = (getattr(exc, "error", None) or "").replace(self.api_key, "***") if self.api_key else ""
+                # The server's error, redacted: it may be an object, not a string, and may echo the request
+                # (whose query carries the key). Found by the canary test: a dict here leaked the URL.
+                detail = redact(str(getattr(exc, "error", None) or ""), self.api_key)[:500]
                 if status not in _RETRYABLE or attempt == self.max_retries:
                     raise ResearchError(f"SerpAPI search for {query!r} failed: HTTP {status} {detail}".strip()) from None
                 delay = self.backoff_seconds * 2**attempt
@@ -93,7 +96,7 @@ class SerpApiSearch:
                 if attempt == self.max_retries:
                     raise ResearchError(f"SerpAPI search for {query!r} failed: {type(exc).__name__}") from None
                 self.sleep(self.backoff_seconds * 2**attempt)
-        error = data.get("error")
+        error = redact(str(data.get("error") or ""), self.api_key)
         if error:
             if "hasn't returned any results" in error:
                 return []

@@ -22,6 +22,7 @@ class TrainResult:
     seconds: float
     model_ref: str | None = None  # the ID a remote service serves the trained model under, if any
     trained_per_epoch: tuple[int, ...] = ()  # examples each epoch trained (fewer when learned ones are skipped)
+    resumed_from_epoch: int = 0  # training resumed from the checkpoint of this epoch (0: from scratch)
 
     @property
     def tokens_per_second(self) -> float:

@@ -46,6 +46,7 @@ def train(
     bf16: bool,
     device: str,
     on_log: Callable[[str], None] | None = None,
+    checkpoint=None,
 ) -> tuple[float, int, float]:
     """Train the (peft-wrapped) model in place on (prompt, chosen, rejected).
     Returns (mean loss of the last epoch, tokens processed, seconds)."""
@@ -84,5 +85,6 @@ def train(
         batch_size=batch_size,
         rng=random.Random(seed),
         on_log=on_log,
+        checkpoint=checkpoint,
     )
     return loss, tokens, time.perf_counter() - started

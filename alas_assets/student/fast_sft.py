@@ -246,6 +246,7 @@ def run_epochs(
     skip_learned: bool = False,
     trained_per_epoch: list[int] | None = None,
     kept: frozenset[int] = frozenset(),
+    checkpoint=None,
 ) -> tuple[float, int]:
     """Length-bucketed epochs of AdamW on the trainable (LoRA) weights, a short linear warm-up then
     cosine decay. ``batch_loss`` maps a batch of example indices to (loss, tokens it ran through) or
@@ -253,7 +254,9 @@ def run_epochs(
     one epoch is left out of the next ones, and the cosine follows the epochs rather than the steps
     (fewer steps per epoch as examples drop out); training stops when only the ``kept`` examples (the
     anchors, never dropped) are left. ``trained_per_epoch`` receives how many examples each epoch
-    trained. Returns (mean loss of the last epoch, tokens processed)."""
+    trained. With a ``checkpoint`` (alas_assets.student.checkpoint.EpochCheckpoint) the state is saved
+    after every epoch and training resumes after the last saved one (with skip_learned, with every
+    example active again). Returns (mean loss of the last epoch, tokens processed)."""
     total_steps = math.ceil(len(lengths) / batch_size) * epochs
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=0.0)
@@ -272,7 +275,11 @@ def run_epochs(
     tokens = step = 0
     losses: list[float] = []
     active = list(range(len(lengths)))
-    for epoch in range(epochs):
+    done = 0
+    if checkpoint is not None:
+        done, counters = checkpoint.restore(model, optimizer, schedule, rng)
+        tokens, step, losses = counters.get("tokens", 0), counters.get("step", 0), counters.get("losses", [])
+    for epoch in range(done, epochs):
         losses = []
         learned: set[int] = set()
         batches = [[active[i] for i in batch] for batch in length_buckets([lengths[i] for i in active], batch_size, rng)]
@@ -291,6 +298,8 @@ def run_epochs(
                 learned.update(known[0])
             if on_log:
                 on_log(f"step {step}/{total_steps} epoch {epoch + 1}: loss {losses[-1]:.4f}")
+        if checkpoint is not None:
+            checkpoint.save(epoch + 1, model, optimizer, schedule, rng, {"tokens": tokens, "step": step, "losses": losses})
         if trained_per_epoch is not None:
             trained_per_epoch.append(len(active))
         if skip_learned and learned:
@@ -318,6 +327,7 @@ def train(
     on_log: Callable[[str], None] | None = None,
     skip_learned: bool = False,
     trained_per_epoch: list[int] | None = None,
+    checkpoint=None,
 ) -> tuple[float, int, float]:
     """Train the (peft-wrapped) model in place. Returns (mean loss of the last epoch, tokens processed, seconds).
     ``skip_learned``: examples the model already answers exactly are not trained in later epochs (anchors stay)."""
@@ -355,5 +365,6 @@ def train(
             skip_learned=skip_learned,
             trained_per_epoch=trained_per_epoch,
             kept=frozenset(i for i, item in enumerate(data) if item.anchor),
+            checkpoint=checkpoint,
         )
     return loss, tokens, time.perf_counter() - started

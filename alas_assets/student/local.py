@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import shutil
 import tempfile
 import time
 import warnings
@@ -280,10 +281,15 @@ class LocalStudent:
             task_type="CAUSAL_LM",
         )
 
-    def _train_loop(self, loop, chain: Sequence[str], data, out_dir: Path, **settings) -> tuple[float, int, float]:
+    def _train_loop(self, loop, chain: Sequence[str], data, out_dir: Path, **settings) -> tuple[float, int, float, int]:
         """One of our training loops (fast_sft.train, fast_dpo.train) on a fresh LoRA adapter over the
-        chain's merged model; the adapter is written atomically. Returns the loop's (loss, tokens, seconds)."""
+        chain's merged model; the adapter is written atomically. Checkpointed after every epoch (beside
+        ``out_dir``): the same training started again resumes after its last finished epoch.
+        Returns the loop's (loss, tokens, seconds) and the epoch it resumed after (0: from scratch)."""
         from peft import get_peft_model
+
+        from alas_assets.records import content_hash
+        from alas_assets.student.checkpoint import EpochCheckpoint, checkpoint_dir
 
         model, tokenizer = self._fresh(chain)
         bf16 = use_bf16()
@@ -296,11 +302,19 @@ class LocalStudent:
             model = model.to(torch.bfloat16)
         torch.manual_seed(self.seed)  # the adapter's initial weights: the same run gives the same adapter
         model = get_peft_model(model, self._lora(model))
-        result = loop(
-            model, tokenizer, data, batch_size=self.batch_size, seed=self.seed, bf16=bf16, device=self.device, **settings
+        what = {k: v for k, v in settings.items() if k != "on_log"}
+        fingerprint = content_hash(
+            loop.__module__, self.base_model, [str(c) for c in chain], [list(d) for d in data], repr(sorted(what.items())),
+            self.lora_rank, self.lora_layers, self.batch_size, self.seed, bf16, self.device,
+        )
+        checkpoint = EpochCheckpoint(checkpoint_dir(out_dir), fingerprint)
+        loss, tokens, seconds = loop(
+            model, tokenizer, data, batch_size=self.batch_size, seed=self.seed, bf16=bf16, device=self.device,
+            checkpoint=checkpoint, **settings,
         )
         _save_adapter(model, out_dir)
-        return result
+        checkpoint.remove()
+        return loss, tokens, seconds, checkpoint.resumed_from
 
     def train_sft(
         self,
@@ -329,7 +343,7 @@ class LocalStudent:
         from alas_assets.student import fast_sft
 
         trained: list[int] = []
-        loss, tokens, seconds = self._train_loop(
+        loss, tokens, seconds, resumed = self._train_loop(
             fast_sft.train,
             chain,
             examples,
@@ -341,7 +355,9 @@ class LocalStudent:
             skip_learned=self.skip_learned,
             trained_per_epoch=trained,
         )
-        return TrainResult(len(examples) + len(anchors), tokens, loss, seconds, trained_per_epoch=tuple(trained))
+        return TrainResult(
+            len(examples) + len(anchors), tokens, loss, seconds, trained_per_epoch=tuple(trained), resumed_from_epoch=resumed
+        )
 
     def _train_sft_trl(self, model, tokenizer, examples, out_dir, epochs, learning_rate, on_log) -> TrainResult:
         from datasets import Dataset
@@ -393,12 +409,16 @@ class LocalStudent:
             raise StudentError("DPO needs at least one preference pair")
         from alas_assets.student import fast_dpo
 
-        loss, tokens, seconds = self._train_loop(
+        loss, tokens, seconds, resumed = self._train_loop(
             fast_dpo.train, chain, preferences, out_dir, beta=beta, epochs=epochs, learning_rate=learning_rate, on_log=on_log
         )
-        return TrainResult(len(preferences), tokens, loss, seconds)
+        return TrainResult(len(preferences), tokens, loss, seconds, resumed_from_epoch=resumed)
 
 
 def _save_adapter(model, out_dir: Path) -> None:
-    """Readers never see half an adapter."""
-    write_folder_atomically(Path(out_dir), model.save_pretrained)
+    """Readers never see half an adapter. Staging folders a killed writer left behind are removed first
+    (one driver per domain: nobody else writes this adapter now)."""
+    out_dir = Path(out_dir)
+    for stale in out_dir.parent.glob(f".{out_dir.name}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    write_folder_atomically(out_dir, model.save_pretrained)

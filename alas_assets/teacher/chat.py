@@ -207,6 +207,8 @@ class ChatClient:
             data = json.loads(_json_text(content))
         except json.JSONDecodeError as exc:
             raise ValueError(f"the reply is not JSON ({exc}); it began: {content[:200]!r}") from exc
+        except RecursionError:  # found by fuzzing: "[[[[..." thousands deep
+            raise ValueError(f"the reply's JSON is nested too deeply; it began: {content[:200]!r}") from None
         parsed = schema.model_validate(data)
         if check is not None:
             check(parsed)
