@@ -49,8 +49,8 @@ def plan(user: str) -> dict:
 
 
 def study(user: str) -> dict:
-    n_train = int(re.search(r"Write (\d+) training questions", user).group(1))
-    n_probes = int(re.search(r"give (\d+) of those facts", user).group(1))
+    n_train = int(re.search(r"at most (\d+) training questions", user).group(1))
+    n_probes = int(re.search(r"[Gg]ive (\d+) of those facts", user).group(1))
     facts = []
     for doc_id, (_, body) in documents(user).items():
         for line in body.splitlines():
