@@ -15,7 +15,7 @@ from alas_assets.domain import slugify
 from alas_assets.records import QAPair, SourceDoc, Topic, TopicRevision, content_hash
 from alas_assets.research.corpus import Document, document_text, load_corpus
 from alas_assets.teacher.base import Verdict
-from alas_assets.teacher.questions import Asked, clause_of, questions_for
+from alas_assets.teacher.questions import Asked, ask, clause_of, questions_for
 from alas_assets.teacher.spans import Span, contains_span, salient_spans, split_sentences
 from alas_assets.teacher.statements import Statement, document_subject, statements
 
@@ -78,8 +78,10 @@ class ExtractiveSynthesizer:
     Every statement with an askable span (a date, number, version, name, identifier or the object of
     its verb) is a fact, and every fact is taught: ``questions_per_fact`` questions, spread over its
     spans and over the forms of :mod:`alas_assets.teacher.questions`, each answered with the
-    statement's clause. Held-out probes ask a fact for a span that no training question of that fact
-    asks for, so a probe is answered only by a model that learned the fact, not the question.
+    statement's clause. Held-out probes ask a trained fact in the one form no training question
+    has (``cleft``: "What was the date on which ...?"), so a probe is answered by a model that
+    learned the fact, not the wording. Every span of every fact is trained: holding a span out would
+    withhold the very facts people ask for (a release's date, a function's name).
     """
 
     name = "offline-question-synthesizer"
@@ -97,22 +99,20 @@ class ExtractiveSynthesizer:
             for statement in statements(source.title, source.text)
             if (asked := questions_for(statement.text, document_subject(source.title), study_round - 1, statement.kind == "row"))
         ]
-        probes: list[QAPair] = []
-        held_out: set[tuple[int, str]] = set()  # (fact, span) that no training question asks
-        for index in _probed(facts, n_probes, topic.name):
-            source, statement, asked = facts[index]
-            probe = _probe_question(asked, topic.name)
-            held_out.add((index, probe.span.text))
-            probes.append(self._pair(topic, source, statement, "probe", probe))
         train: list[QAPair] = []
         seen: set[str] = set()
-        for index, (source, statement, asked) in enumerate(facts):
-            trainable = [a for a in asked if (index, a.span.text) not in held_out]
-            for a in _spread(trainable, study_round)[: self.questions_per_fact]:
+        for source, statement, asked in facts:
+            for a in _spread(asked, study_round)[: self.questions_per_fact]:
                 pair = self._pair(topic, source, statement, "train", a)
                 if pair.pair_id not in seen:  # two statements can give one question: asked once
                     seen.add(pair.pair_id)
                     train.append(pair)
+        probes = [
+            self._pair(topic, source, statement, "probe", probe)
+            for index in _probed(facts, n_probes, topic.name)
+            for source, statement, asked in [facts[index]]
+            if (probe := _probe_question(statement, asked, topic.name, document_subject(source.title)))
+        ]
         return train[:n_train] + self._summaries(topic, facts) + probes
 
     def _summaries(self, topic: Topic, facts: list) -> list[QAPair]:
@@ -191,13 +191,10 @@ def _spread(asked: list[Asked], study_round: int) -> list[Asked]:
 
 
 def _probed(facts: list, n_probes: int, topic_name: str) -> list[int]:
-    """Which facts to probe: spread over the sources (every document probed), facts with two or more
-    askable spans first (one is held out, the others still teach the fact), in a fixed order."""
+    """Which facts to probe: spread over the sources (every document probed), in a fixed order."""
     by_source: dict[str, list[int]] = {}
     for index, (source, statement, asked) in enumerate(facts):
-        if statement.kind != "sentence":
-            continue
-        if len({a.span.text for a in asked}) >= 2 and any(_probe_worthy(a, topic_name) for a in asked):
+        if statement.kind == "sentence" and any(_probe_worthy(a, topic_name) for a in asked):
             by_source.setdefault(source.source_id, []).append(index)
     chosen: list[int] = []
     for row in itertools.zip_longest(*(indices[1::2] + indices[0::2] for indices in by_source.values())):
@@ -206,7 +203,7 @@ def _probed(facts: list, n_probes: int, topic_name: str) -> list[int]:
 
 
 def _probe_worthy(asked: Asked, topic_name: str) -> bool:
-    """A probe is a direct, short wh-question with a typed answer ('when', 'who', 'which module')."""
+    """A probe asks for a typed answer ('when', 'who', 'which module') in a short direct question."""
     words = asked.question.split()
     return (
         asked.form in ("fronted", "subject")
@@ -216,10 +213,17 @@ def _probe_worthy(asked: Asked, topic_name: str) -> bool:
     )
 
 
-def _probe_question(asked: list[Asked], topic_name: str) -> Asked:
-    """The probe: of the fact's direct questions, the most answer-like span, the shortest question."""
-    worthy = [a for a in asked if _probe_worthy(a, topic_name)]
-    return min(worthy, key=lambda a: (_PROBE_PREFERENCE.index(a.span.kind) if a.span.kind in _PROBE_PREFERENCE else 9, len(a.question)))
+def _probe_question(statement: Statement, asked: list[Asked], topic_name: str, subject: str) -> Asked | None:
+    """The probe: the most answer-like span of the fact, asked in the held-out ``cleft`` form."""
+    worthy = sorted(
+        (a for a in asked if _probe_worthy(a, topic_name)),
+        key=lambda a: (_PROBE_PREFERENCE.index(a.span.kind) if a.span.kind in _PROBE_PREFERENCE else 9, len(a.question)),
+    )
+    for a in worthy:
+        question = ask(statement.text, a.span, "cleft", subject)
+        if question and a.span.text.lower() not in question.lower():
+            return Asked(question, a.span, "cleft")
+    return None
 
 
 class ReferenceJudge:

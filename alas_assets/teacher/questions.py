@@ -10,6 +10,9 @@ packages") and takes one of several forms:
 - ``embedded``: "Do you know which module provides tools for inspecting annotations?"
 - ``context``: a question that names the document's subject when the statement does not:
   "In Python 3.14, which module provides tools for inspecting annotations?"
+- ``cleft`` (held-out probes only, never trained): the answer's type as a noun phrase, "What was
+  the date on which Python 3.14.0 was released?", "What is the module that provides ...?": the same
+  fact asked in a wording no training question has, as a user would rephrase it
 
 These are offline heuristics, not a parser: they aim at questions a person would recognise,
 and at many wordings of each fact, which is what makes a fact answerable.
@@ -239,6 +242,8 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
         antecedent = re.search(r"\b(?:the|a|an)\s[^,]+$", body[: stops[index - 1]], re.I)
         if antecedent:
             clause = f"{antecedent.group(0)} {clause}"
+        elif main and main.verb_end < stops[index - 1] and len(body[main.verb_end : stops[index - 1]].split()) <= 6:
+            clause = f"{body[main.verb_end : stops[index - 1]].strip()} {clause}"  # '... replaces Debian 12, which ...'
     elif index and subject:
         if _OWN_SUBJECT.match(clause):
             clause = _OWN_SUBJECT.sub(subject, clause, count=1)
@@ -296,6 +301,32 @@ def _lower_first(text: str) -> str:
     return text
 
 
+def _is_past(clause: _Clause) -> bool:
+    if clause.aux:
+        return clause.verb.lower() in ("was", "were", "had", "did", "could", "would", "might")
+    return _tense(clause.verb, clause.lemma) == "did"
+
+
+def _cleft_head(wh: str, past: bool) -> str:
+    """'when' -> 'What was the date on which', 'which module' -> 'What is the module that'."""
+    be = "was" if past else "is"
+    if wh == "when":
+        return f"What {be} the date on which"
+    if wh == "in which year":
+        return f"What {be} the year in which"
+    if wh == "who":
+        return f"Who {be} the person who"
+    if wh == "where":
+        return f"What {be} the place where"
+    if wh == "how much":
+        return f"What {be} the amount that"
+    if wh.startswith("how many "):
+        return f"What {be} the number of {wh[len('how many '):]} that"
+    if wh.startswith("which ") or wh == "what number":
+        return f"What {be} the {wh.split(' ', 1)[1]} that"
+    return f"What {be} it that"
+
+
 def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> str | None:
     """One question for the span in one form; None when the form does not fit the statement."""
     text, span = clause_of(text, span)
@@ -316,7 +347,7 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
         if opens:
             return None
         return _question(f"{left} {wh} {right}")
-    if form in ("fronted", "embedded", "context"):
+    if form in ("fronted", "embedded", "context", "cleft"):
         if opens:
             declarative = f"{wh} {right}"
             inverted = declarative
@@ -333,6 +364,9 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
             else:
                 inverted = f"{wh} {_tense(clause.verb, clause.lemma)} {subject_text} {clause.lemma} {tail}"
             declarative = f"{wh} {subject_text} {clause.verb} {tail}"
+        if form == "cleft":
+            past = clause is not None and _is_past(clause)
+            return _question(f"{_cleft_head(wh, past)} {declarative[len(wh):].strip()}")
         if form == "fronted":
             return _question(inverted)
         if form == "embedded":

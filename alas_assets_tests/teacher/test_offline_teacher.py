@@ -185,22 +185,23 @@ def test_more_questions_per_fact_ask_the_same_facts_in_more_ways_and_keep_the_pr
 
 @pytest.mark.parametrize("doc", DEMO_DOCS)
 @pytest.mark.parametrize("study_round", [1, 2, 3])
-def test_probes_are_held_out_in_wording_and_direction(demo_topics, doc, study_round):
+def test_probes_ask_a_trained_fact_in_a_wording_no_training_question_has(demo_topics, doc, study_round):
     _, _, pairs = synthesize(demo_topics, doc, study_round)
     train = [p for p in pairs if p.split == "train"]
     probes = [p for p in pairs if p.split == "probe"]
     assert probes
     for probe in probes:
-        assert probe.question.startswith(("When", "Who", "Which", "How")) and probe.question.endswith("?")
+        assert probe.question.startswith(("What", "Who")) and probe.question.endswith("?")
         assert probe.quote not in probe.question and "___" not in probe.question
-        # The probe's fact is trained, from its other spans...
-        assert any(t.fact_id == probe.fact_id for t in train)
+        assert probe.answer_span.lower() not in probe.question.lower()
         assert contains_span(probe.answer, probe.answer_span)
+        # The fact and its answer are trained (a user asks for exactly that)...
+        assert any(t.fact_id == probe.fact_id and t.answer_span == probe.answer_span for t in train)
+        # ...in other forms: no training question has the probe's form or nearly repeats it.
+        assert probe.direction.startswith("cleft:")
         for pair in train:
-            # ...but no training question nearly repeats the probe, nor asks its fact for its span.
+            assert not pair.direction.startswith("cleft:")
             assert similarity(probe.question, pair.question) < NEAR_DUPLICATE
-            if pair.fact_id == probe.fact_id and pair.direction != "summary":
-                assert pair.answer_span != probe.answer_span
 
 
 def test_every_document_of_a_topic_is_probed(demo_topics):
