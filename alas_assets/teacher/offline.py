@@ -97,7 +97,7 @@ class ExtractiveSynthesizer:
             (source, statement, asked)
             for source in sources
             for statement in statements(source.title, source.text)
-            if (asked := questions_for(statement.text, document_subject(source.title), study_round - 1, statement.kind == "row"))
+            if (asked := questions_for(statement.text, document_subject(source.title), study_round - 1, statement.kind == "row", statement.header))
         ]
         train: list[QAPair] = []
         seen: set[str] = set()
@@ -153,7 +153,8 @@ class ExtractiveSynthesizer:
         return notes
 
     def _pair(self, topic: Topic, source: SourceDoc, statement: Statement, split: str, asked: Asked) -> QAPair:
-        answer, _ = clause_of(statement.text, _located(statement.text, asked.span))
+        # A row's answer is the whole row: its key and its value belong together.
+        answer = statement.text if statement.kind == "row" else clause_of(statement.text, _located(statement.text, asked.span))[0]
         return QAPair(
             iteration=topic.iteration,
             topic=topic.topic,

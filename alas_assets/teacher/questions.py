@@ -52,7 +52,10 @@ _HEADS = {
     "header", "property", "event", "protocol", "service", "mode", "value", "level", "plugin", "resolver", "block",
 }
 _DATE_PREPOSITIONS = {"on", "in", "at"}
-_PREPOSITIONS = {"to", "for", "with", "from", "by", "as", "in", "on", "at", "of", "into", "through", "than", "about"}
+_PREPOSITIONS = {
+    "to", "for", "with", "from", "by", "as", "in", "on", "at", "of", "into", "through", "than", "about", "after",
+    "before", "during", "since", "until", "over", "under", "between", "without", "per", "via", "against", "among",
+}
 _PERSON_TITLES = {"pope", "cardinal", "bishop", "president", "dr", "professor", "sir"}
 _NOT_PERSON_WORDS = {
     "square", "states", "chapel", "church", "order", "group", "project", "team", "foundation", "prize", "prizes",
@@ -76,8 +79,11 @@ class Asked:
 
 
 @lru_cache(maxsize=4096)
-def _verb_lemma(word: str) -> str | None:
-    """The base form of a finite verb ('drops' -> 'drop', 'gave' -> 'give'); None if it is no verb."""
+def _verb_lemma(word: str, base: bool = False) -> str | None:
+    """The base form of a finite verb ('drops' -> 'drop', 'gave' -> 'give'); None if it is no verb.
+
+    ``base``: the word stands where a finite verb in its base form can ('columns now default'), so a
+    base form counts too."""
     from lemminflect import getAllLemmas
 
     lower = word.lower()
@@ -85,17 +91,39 @@ def _verb_lemma(word: str) -> str | None:
         return None
     lemmas = getAllLemmas(lower)
     verb = lemmas.get("VERB")
-    if not verb or verb[0] == lower:
-        return None  # a base form is as often a noun or an infinitive: not taken as the finite verb
+    if not verb or (verb[0] == lower and not base and lower not in _SAME_PAST):
+        return None  # a base form is as often a noun or an infinitive: taken only where ``base`` allows
     if "NOUN" in lemmas and lower.endswith("s") and not lower.endswith("ss"):
         return verb[0]  # 'drops', 'supports': plural noun or verb; the caller checks the position
     return verb[0]
 
 
+# Adverbs after which a plural subject's verb follows in its base form: 'PCs no longer receive'.
+_BASE_FORM_AFTER = {"now", "also", "still", "longer", "only", "often", "usually", "all", "both", "then"}
+# Verbs whose past tense is their base form: 'the model cost 1.25 US dollars'.
+_SAME_PAST = {"cost", "put", "set", "cut", "hit", "let", "read", "spread", "shut", "split"}
+
+
+def _takes_base_form(before: str, after: str) -> bool:
+    """After one of the adverbs above ('PCs no longer receive'), or after a plural noun and before
+    a preposition or an object ('columns default to'), a base form is the finite verb."""
+    last = before.split()[-1].lower().strip("`")
+    if last in _BASE_FORM_AFTER:
+        return True
+    plural = re.fullmatch(r"[a-z]+[^s]s", last) is not None and last not in _NOT_PLURAL
+    return plural and re.match(r"\s+(?:to|the|a|an|on|in|for|with|from|by|at|`)\b", after) is not None
+
+
+_NOT_PLURAL = {"this", "its", "his", "has", "was", "is", "does", "plus", "thus", "us", "as", "ss"}
+
+
 def _tense(word: str, lemma: str) -> str:
     """'does', 'did' or 'do' for do-support."""
-    if word.lower().endswith("s") and word.lower() != lemma:
+    lower = word.lower()
+    if lower.endswith("s") and lower != lemma:
         return "does"
+    if lower == lemma and lower not in _SAME_PAST:
+        return "do"
     return "did"
 
 
@@ -126,7 +154,9 @@ def main_verb(text: str) -> _Clause | None:
             continue
         if word in _AUX:
             return _Clause(match.start(), word, match.end(), True, word.lower())
-        lemma = _verb_lemma(word)
+        if re.match(r"\s+(?:%s)\b" % "|".join(_AUX), text[match.end() :]):
+            continue  # 'crates can move': the word before an auxiliary is its subject
+        lemma = _verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
         if lemma:
             return _Clause(match.start(), word, match.end(), False, lemma)
     return None
@@ -146,6 +176,18 @@ def _following_noun(text: str, end: int) -> str | None:
     return after.group(1) if after else None
 
 
+def _following_head(text: str, end: int) -> str | None:
+    """The head noun that names what the span is: '`gen` keyword', '`partialdef` template tag'."""
+    after = re.match(r"\s+([a-z][a-z-]+)(?:\s+([a-z][a-z-]+))?", text[end:])
+    if not after:
+        return None
+    if after.group(1) in _HEADS:
+        return after.group(1)
+    if after.group(2) in _HEADS:
+        return f"{after.group(1)} {after.group(2)}"
+    return None
+
+
 def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     """The wh-phrase that asks for the span, and the region of the statement it replaces."""
     start, end = span.start, span.end
@@ -157,29 +199,47 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     if span.kind == "number" and re.fullmatch(r"(?:19|20)\d\d", span.text):
         return "in which year", (start - 3 if before.endswith("in ") else start), end
     if span.kind == "number":
-        noun = _following_noun(text, end)
-        if noun and noun not in ("and", "or", "to", "of", "in", "on", "percent"):
-            return f"how many {noun}", start, end + 1 + len(noun)
-        return "how much" if noun == "percent" or "dollar" in text[end:end + 20] else "what number", start, end
+        scale = re.match(r"\s+(?:million|billion|thousand)\b", text[end:])
+        end = end + (scale.end() if scale else 0)
+        unit = re.match(r"\s+(?:US\s+|euro\s+|Swedish\s+)?(?:dollars|euros|kronor|percent|pounds)\b", text[end:])
+        if unit or "dollar" in text[end : end + 20]:
+            return "how much", start, end + (unit.end() if unit else 0)
+        counted = re.match(r"\s+((?:[A-Z][\w-]*\s+){0,3}[a-z][a-z-]+)", text[end:])
+        if counted and counted.group(1).split()[-1] not in _FOLLOWERS | {"percent"}:
+            return f"how many {counted.group(1)}", start, end + counted.end()
+        return "what number", start, end
     if span.kind == "version":
         name = span.text.rsplit(" ", 1)[0]
         if len(name.split()) <= 2:
             return (f"which {name}" if name.isupper() else f"which {name} version"), start, end
         return "what", start, end
-    if span.kind in ("identifier", "name"):
+    if span.kind == "ordinal":
         noun = _following_noun(text, end)
-        if noun in _HEADS:
+        if noun:
+            owner = re.search(r"\b(?:the|its|his|her|their|a)\s+$", before, re.I)
+            return f"which {noun}", (owner.start() if owner else start), end + 1 + len(noun)
+        return "what", start, end
+    if span.kind in ("identifier", "name") and _modified_noun(text, span) and not _following_head(text, end):
+        nouns = _modified_noun(text, span)
+        adjective = re.search(r"(?:(?<=\s)|^)(?:the\s|a\s|an\s)?(?:[a-z]+\s)?$", before)
+        region_start = adjective.start() if adjective and adjective.group(0).strip() and adjective.group(0).split()[0] not in _PREPOSITIONS else start
+        kind = re.sub(r"^(?:the|a|an)\s", "", before[region_start:start].strip() + " " + nouns.group(1)).strip()
+        return f"what kind of {kind}", region_start, end + nouns.end()
+    if span.kind in ("identifier", "name"):
+        noun = _following_head(text, end)
+        if noun:
             new = "new " if determiner and "new" in determiner.group(0).lower() else ""
             region_start = determiner.start() if determiner else start
             return f"which {new}{noun}", region_start, end + 1 + len(noun)
-        preceding = re.search(r"(?:the|a|an)\s+(?:new\s+)?([a-z]+)\s*,?\s*$", before)
+        preceding = re.search(r"\b(?:the|a|an)\s+(?:new\s+)?([a-z]+)\s*,?\s*$", before, re.I)
         if preceding and preceding.group(1) in _HEADS:
-            return f"which {preceding.group(1)}", preceding.start(), end
+            return f"which {preceding.group(1)}", preceding.start(), end + (1 if text[end:end + 1] == "," else 0)
         if span.kind == "name":
             verb = re.match(r"\s+(?:was\s+|is\s+|has\s+)?([a-z]+)", text[end:])
-            if _is_person(span.text) or (start == 0 and verb and verb.group(1) in _PERSON_VERBS):
+            people = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", span.text)
+            if all(_is_person(p) for p in people) or (start == 0 and verb and verb.group(1) in _PERSON_VERBS):
                 return "who", start, end
-            place = re.search(r"(?:^|(?<=\s))(?:in|at|from)\s$", before)
+            place = re.search(r"(?:^|(?<=\s))(?:in|at|from)\s(?:the\s)?$", before)
             if place and not _is_person(span.text):
                 return "where", place.start(), end
     # 'a plain `str`' is asked as 'what', determiner and adjectives included.
@@ -192,7 +252,8 @@ def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
     or ' or ' become one span."""
     merged: list[Span] = []
     for span in sorted(spans, key=lambda s: s.start):
-        if merged and re.fullmatch(r",?\s*(?:and|or)?\s*|,\s*", text[merged[-1].end : span.start]) and text[merged[-1].end : span.start]:
+        gap = text[merged[-1].end : span.start] if merged else ""
+        if merged and re.fullmatch(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", gap):
             first = merged.pop()
             merged.append(Span(text[first.start : span.end], first.kind if first.kind != "number" else span.kind, first.start, span.end))
         else:
@@ -266,24 +327,86 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
     return clause, Span(span.text, span.kind, where, where + len(span.text))
 
 
+# Subjects too general to be an answer: 'What supports ...?' -> 'The release'.
+_GENERIC_HEADS = {"release", "version", "update", "project", "team", "article", "document", "page", "notes", "change", "changes"}
+_FOLLOWERS = _PREPOSITIONS | _AUX | _BASE_FORM_AFTER | {
+    "and", "or", "but", "so", "which", "who", "that", "because", "while", "no", "not", "never", "already", "later",
+}
+
+
+def _modified_noun(text: str, span: Span) -> re.Match | None:
+    """The noun (one or two words) a name modifies, when the name opens its noun phrase:
+    'multicolumn B-tree indexes', 'MD5 password authentication'."""
+    before = text[: span.start]
+    last = before.split()[-1] if before.split() else ""
+    if last and (not re.fullmatch(r"[a-z]+", last) or last in ("first", "last", "second", "only", "same")):
+        return None
+    words = re.match(r"((?:\s+[a-z][a-z-]+){1,4})(?P<stop>\s+\S+|[,.;:]|$)", text[span.end :])
+    if not words:
+        return None
+    taken = []
+    for word in words.group(1).split():
+        if word in _FOLLOWERS or (_verb_lemma(word) and not _noun(word)):
+            break
+        taken.append(word)
+    if not taken or len(taken) > 3:
+        return None
+    rest = text[span.end :]
+    nouns = re.match(r"\s+(%s)(?=\s+(?:%s)\b|[,.;:]|$)" % (r"\s+".join(map(re.escape, taken)), "|".join(sorted(_FOLLOWERS))), rest)
+    return nouns
+
+
+def is_modifier(text: str, span: Span) -> bool:
+    """The span only modifies a noun ('the first Debian release', '64-bit', 'US dollars'): asking for
+    it alone gives no question a person would ask."""
+    if text[span.end : span.end + 1] == "-" or text[span.start - 1 : span.start] == "-":
+        return True
+    if span.kind not in ("name", "identifier"):
+        return False
+    following = re.match(r"\s+([a-z][a-z-]*)", text[span.end :])
+    if not following:
+        return False
+    word = following.group(1)
+    # 'Cargo uses the ...', 'OpenAI released GPT-5': a verb, though 'uses' is a noun too
+    verb = _verb_lemma(word) and (not _noun(word) or re.match(r"\s+(?:the|a|an|its|their|`|[A-Z0-9])", text[span.end + following.end() :]))
+    modifies = word not in _FOLLOWERS and not verb and _following_head(text, span.end) is None
+    return modifies and _modified_noun(text, span) is None
+
+
 def askable_spans(text: str) -> list[Span]:
     """The spans a question may ask for: salient spans (a list of them as one), and the object of
     the verb when no salient span is in it (e.g. 'template string literals')."""
     spans = [
         s
         for s in _merge_lists(text, salient_spans(text))
-        if s.text.lower() not in _PRONOUNS and normalise(s.text) and not (text[s.start - 1 : s.start] == "(" and text[s.end : s.end + 1] == ")")
+        if s.text.lower() not in _PRONOUNS
+        and normalise(s.text)
+        and not (text[s.start - 1 : s.start] == "(" and text[s.end : s.end + 1] == ")")
+        and not is_modifier(text, s)
+        and not (s.start == 0 and s.kind == "name" and " " not in s.text and _common_word(s.text))
     ]
-    clause = main_verb(text)
-    if clause and not clause.aux:
-        rest = text[clause.verb_end:]
-        phrase = re.match(r"\s+((?:[\w'-]+\s+){0,6}?[\w'-]+)(?=\s+(?:to|for|with|in|on|by|from|as|into|through|so|because|and)\b|[,.;:]|$)", rest)
-        if phrase:
-            object_text = phrase.group(1)
-            o_start = clause.verb_end + phrase.start(1)
-            o_end = o_start + len(object_text)
-            if len(object_text.split()) >= 2 and not any(s.start < o_end and o_start < s.end for s in spans):
-                spans.append(Span(object_text, "object", o_start, o_end))
+    body = text.rstrip(".")
+    cuts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(body)]
+    for offset, part in ((cut, body[cut:]) for cut in cuts):
+        part = _CLAUSE_BREAK.split(part, maxsplit=1)[0] if offset else _CLAUSE_BREAK.split(body, maxsplit=1)[0]
+        clause = main_verb(part + ".")
+        if not clause:
+            continue
+        phrases = []
+        if not clause.aux:  # the verb's object: 'retains optimizer statistics'
+            phrase = re.match(r"\s+((?:[\w'-]+\s+){0,6}?[\w'-]+)(?=\s+(?:to|for|with|in|on|by|from|as|into|through|so|because|and)\b|[,.;:]|$)", part[clause.verb_end :])
+            if phrase and phrase.group(1).split()[0].lower() not in _PREPOSITIONS:
+                phrases.append((clause.verb_end + phrase.start(1), phrase.group(1)))
+        subject = part[: clause.subject_end].strip()  # a described subject: 'A real-time router'
+        while subject.split()[-1:] and subject.split()[-1] in _BASE_FORM_AFTER:
+            subject = " ".join(subject.split()[:-1])
+        generic = subject.split()[-1].lower() in _GENERIC_HEADS if subject else True
+        if offset == 0 and not generic and re.fullmatch(r"(?:A|An|The)\s[a-z][\w-]*(?:\s[a-z][\w-]*){0,3}", subject):
+            phrases.append((0, subject))
+        for start, phrase_text in phrases:
+            o_start, o_end = offset + start, offset + start + len(phrase_text)
+            if len(phrase_text.split()) >= 2 and not any(s.start < o_end and o_start < s.end for s in spans):
+                spans.append(Span(phrase_text, "object", o_start, o_end))
     return sorted(spans, key=lambda s: s.start)
 
 
@@ -294,11 +417,34 @@ def _question(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
+_DETERMINERS = {"The", "A", "An", "This", "These", "Its", "Each", "Every", "All", "Some", "Many", "Most", "Both", "Several"}
+
+
 def _lower_first(text: str) -> str:
-    head = text.split(" ", 1)[0]
-    if head in ("The", "A", "An", "This", "These", "Its"):
+    """The statement's first word as it reads mid-question: 'Each prize', 'existing crates', but
+    'Django', 'Windows 10', 'OpenAI' kept."""
+    head, _, rest = text.partition(" ")
+    if head in _DETERMINERS:
         return text[0].lower() + text[1:]
-    return text
+    if not re.fullmatch(r"[A-Z][a-z]+", head) or re.match(r"[A-Z0-9`]", rest):
+        return text
+    return text[0].lower() + text[1:] if _common_word(head) else text
+
+
+@lru_cache(maxsize=4096)
+def _noun(word: str) -> bool:
+    from lemminflect import getAllLemmas
+
+    return "NOUN" in getAllLemmas(word.lower())
+
+
+@lru_cache(maxsize=4096)
+def _common_word(word: str) -> bool:
+    """An adjective or a plural common noun ('Existing', 'Consumers'), not a name ('Django')."""
+    from lemminflect import getAllLemmas
+
+    lemmas = getAllLemmas(word.lower())
+    return "ADJ" in lemmas or ("NOUN" in lemmas and lemmas["NOUN"][0] != word.lower())
 
 
 def _is_past(clause: _Clause) -> bool:
@@ -377,27 +523,51 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
     raise ValueError(f"unknown form {form!r}")
 
 
-_ROW = re.compile(r"^(?P<key>.+?) in (?P<subject>.+?): (?P<value>.+)\.$")
+_ROW = re.compile(r"^(?P<key>.+?) in (?P<subject>.+?): (?P<value>.+?)(?:; (?P<more>.+))?\.$")
+_ANSWER_KINDS = ("number", "version", "date", "identifier", "ordinal")
 
 
-def _row_questions(text: str) -> list[Asked]:
-    """A table row read as '<key> in <subject>: <value>' is asked as 'What is <key> in <subject>?'."""
+def _attribute(heading: str, subject: str) -> str:
+    """A column heading as it reads in a question: 'Version in Debian 13' -> 'version', 'Laureate(s)' -> 'laureate'."""
+    heading = re.sub(r"\(s\)$", "", heading.strip())
+    heading = re.sub(r"\s+in\s+.+$", "", heading) if " in " in heading else heading
+    return heading[:1].lower() + heading[1:]
+
+
+def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
+    """A table row read as '<key> in <subject>: <value>[; <heading> <cell> ...]' is asked for its value
+    ('What is the version of Linux kernel in Debian 13?') and, by its value, for its key ('Which
+    release in NumPy 2.3.0 has the date 24 July 2025?')."""
     row = _ROW.match(text)
     if not row:
         return []
     key, subject, value = row.group("key"), row.group("subject"), row.group("value")
     start = row.start("value")
-    spans = salient_spans(value)
+    spans = sorted(_merge_lists(value, salient_spans(value)), key=lambda s: (s.kind not in _ANSWER_KINDS, s.start))
+    spans = [s for s in spans if not (s.start == 0 and s.kind == "name" and " " not in s.text and _common_word(s.text))]
     span = Span(spans[0].text, spans[0].kind, start + spans[0].start, start + spans[0].end) if spans else Span(value, "object", start, row.end("value"))
+    attribute = _attribute(header[1], subject) if len(header) > 1 else ""
     wordings = [f"What is {key} in {subject}?", f"In {subject}, what about {key}?", f"What does {subject} say for {key}?"]
-    return [Asked(q, span, form) for q, form in zip(wordings, ("fronted", "context", "embedded"))]
+    if attribute:
+        wordings[1] = f"What is the {attribute} for {key} in {subject}?"
+    asked = [Asked(q, span, form) for q, form in zip(wordings, ("fronted", "context", "embedded"))]
+    if len(header) > 1 and span.text.lower() not in key.lower() and key.lower() not in value.lower():
+        key_span = Span(key, "name", 0, len(key))
+        thing = _attribute(header[0], subject)
+        asked.append(Asked(f"Which {thing} in {subject} has the {attribute or 'value'} {value}?", key_span, "subject"))
+        for heading in header[2:]:
+            cell = re.search(rf"(?:^|; ){re.escape(heading)} (?P<cell>[^;]+)", row.group("more") or "")
+            if cell:
+                question = f"Which {thing} in {subject} has the {_attribute(heading, subject)} {cell.group('cell')}?"
+                asked.append(Asked(question, key_span, "subject"))
+    return asked
 
 
-def questions_for(text: str, subject: str = "", lead: int = 0, row: bool = False) -> list[Asked]:
+def questions_for(text: str, subject: str = "", lead: int = 0, row: bool = False, header: tuple[str, ...] = ()) -> list[Asked]:
     """Every question the statement gives, span by span and form by form (``row``: a table row read
-    as '<key> in <subject>: <value>')."""
+    as '<key> in <subject>: <value>', under the column ``header``)."""
     if row:
-        return _row_questions(text)
+        return _row_questions(text, header)
     asked: list[Asked] = []
     seen: set[str] = set()
     for span in askable_spans(text):

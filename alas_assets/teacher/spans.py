@@ -18,6 +18,7 @@ _DATE = re.compile(rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b|\b(?:{MONTHS}) \d{{1,2}
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("identifier", re.compile(r"`[^`\n]+`")),
     ("date", _DATE),
+    ("ordinal", re.compile(r"\b(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b(?=\s+[a-z])")),
     ("version", re.compile(rf"\b{_WORD}(?: {_WORD})* \d+(?:\.\d+)*\b")),
     ("number", re.compile(r"(?<![\w.-])\d[\d,]*(?:\.\d+)*(?![\w])")),
     ("name", re.compile(rf"\b{_WORD}(?:\s+(?:{_CONNECTOR}\s+)?{_WORD})*")),

@@ -32,6 +32,7 @@ class Statement:
     quote: str  # exactly as the source has it
     section: str = ""  # the heading (or list label) it stands under
     kind: str = "sentence"  # or "row": a table row read as a statement
+    header: tuple[str, ...] = ()  # a row's column headings
 
 
 def document_subject(title: str) -> str:
@@ -112,7 +113,7 @@ def _table_statements(rows: list[str], subject: str, section: str) -> list[State
         if not facts:
             continue
         text = f"{facts[0].split(': ', 1)[0]} in {subject}: {'; '.join([facts[0].split(': ', 1)[1]] + facts[1:])}."
-        statements.append(Statement(text=text, quote=row.strip(), section=section, kind="row"))
+        statements.append(Statement(text=text, quote=row.strip(), section=section, kind="row", header=tuple(header)))
     return statements
 
 
@@ -147,14 +148,30 @@ def _antecedent(previous: str, subject: str) -> str:
     return subject
 
 
+# An opening adverbial before the subject: 'From 2015 to 2023 he served ...', 'At the same time it ...'.
+_LEAD = re.compile(r"^(?P<lead>(?:At|In|On|From|Since|After|Before|By|During|Until|Later)\b[^,]{0,40}?,?\s)(?P<pronoun>he|she|it)\b")
+_THEY = re.compile(r"^(?:They|The three|The two|Both)(?=\s)")
+_PEOPLE = re.compile(r"(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+(?:,\s(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+)*,?\s(?:and|or)\s(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+")
+
+
 def _resolve(text: str, subject: str, person: str, previous: str) -> str:
+    lead = _LEAD.match(text)
+    if lead:  # the pronoun after an opening adverbial, resolved as if it opened the statement
+        rest = _resolve(text[lead.start("pronoun") :].capitalize()[:1] + text[lead.start("pronoun") + 1 :], subject, person, previous)
+        return text[: lead.start("pronoun")] + (rest if rest[:1].isupper() and not rest.startswith(("He ", "She ", "It ")) else text[lead.start("pronoun") :])
     if _RELEASE_PRONOUNS.match(text):
         return _RELEASE_PRONOUNS.sub(subject, text, count=1)
     if _IT.match(text):
         antecedent = _antecedent(previous, subject)
         return antecedent[0].upper() + antecedent[1:] + text[2:]
     if person and _PERSON_PRONOUNS.match(text):
-        return _PERSON_PRONOUNS.sub(person, text, count=1)
+        text = _PERSON_PRONOUNS.sub(person, text, count=1)
+    if _THEY.match(text):  # 'They' after a list of people: the people
+        people = _PEOPLE.search(previous)
+        if people:
+            return _THEY.sub(people.group(0), text, count=1)
+    if person and not text.startswith(person):
+        text = re.sub(r"(?<=\s)(?:him|her)(?=[\s,.])", person, text, count=1)
     return text
 
 
@@ -185,6 +202,11 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
         if label:  # "**Template strings (PEP 750).** A new kind ...": the label is the item's section
             section = inline_text(label.group("label")).rstrip(".:")
             line = line[label.end():]
+            reference = _REFERENCE.match(section)
+            if reference:  # ... and says which proposal specifies it
+                verb = "are" if reference.group("name").endswith("s") else "is"
+                text = f"{reference.group('name')} {verb} specified in {reference.group('ref')}."
+                result.append(Statement(text=text, quote=section, section=section))
         if kind == "text":
             previous = ""
         clauses = split_clauses(line)
@@ -193,7 +215,7 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
             if len(text.split()) < min_words and not (kind == "item" and intro):
                 continue
             if kind == "item" and intro and number == 0:  # "Consumers can enrol in one of several ways: buy ..."
-                text = f"{intro}: {text[0].lower() + text[1:]}"
+                text = _item_with_intro(intro, text)
             text = text[0].upper() + text[1:] + "."
             resolved = _resolve(text, subject, person, previous)
             result.append(Statement(text=resolved, quote=_raw_quote(clause), section=section))
@@ -203,6 +225,26 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
             intro = inline_text(line).rstrip().rstrip(":") if line.rstrip().endswith(":") else ""
             intro = split_clauses(intro)[-1] if intro else ""
     return result
+
+
+_REFERENCE = re.compile(r"^(?P<name>[^()]+?)\s\((?P<ref>(?:PEP|RFC|JEP|KEP|NEP|ISO)[\s-]?\d+(?:(?:,\s|\sand\s)(?:PEP|RFC|JEP|KEP|NEP|ISO)?[\s-]?\d+)*)\)$")
+_MODAL_INTRO = re.compile(r"^(?P<subject>.+?\s(?:can|may|must|will|should|could))\s")
+_LEADING_PLACE = re.compile(r"^(?P<place>(?:in|on|at|for|with|from|through)\s[^,]+),\s(?P<rest>.+)$", re.I)
+
+
+def _item_with_intro(intro: str, item: str) -> str:
+    """A list item read with the sentence that introduces it: 'Consumers can enrol in one of several
+    ways:' + 'buy one year ...' -> 'Consumers can buy one year ...'; otherwise '<intro>: <item>'."""
+    from lemminflect import getAllLemmas
+
+    modal = _MODAL_INTRO.match(intro)
+    place = _LEADING_PLACE.match(item)
+    if place:  # 'in the European Economic Area, enrol for free' -> 'enrol for free in the ...'
+        item = f"{place.group('rest')} {place.group('place')[0].lower()}{place.group('place')[1:]}"
+    first = item.split()[0].lower()
+    if modal and getAllLemmas(first).get("VERB", [None])[0] == first:
+        return f"{modal.group('subject')} {first}{item[len(first):]}"
+    return f"{intro}: {item[0].lower() + item[1:]}"
 
 
 def _raw_quote(clause: str) -> str:

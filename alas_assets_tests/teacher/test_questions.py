@@ -57,3 +57,66 @@ def test_questions_name_the_answer_type():
     assert asked["Which new module provides tools for inspecting annotations?"] == "`annotationlib`"
     dated = {a.question: a.span.text for a in questions_for("Halyard Data was founded in 2019 by Marja Lehtonen.")}
     assert dated.get("In which year was Halyard Data founded by Marja Lehtonen?") == "2019"
+
+
+def _asked(text: str, subject: str = "") -> dict[str, str]:
+    return {a.question: a.span.text for a in questions_for(text, subject)}
+
+
+def test_counts_amounts_ordinals_and_modifiers_are_asked_as_people_ask_them():
+    assert _asked("Consumers can redeem 1,000 Microsoft Rewards points.")["How many Microsoft Rewards points can consumers redeem?"] == "1,000"
+    assert _asked("At launch, the full `gpt-5` model cost 1.25 US dollars per million input tokens.")[
+        "How much did the full `gpt-5` model cost per million input tokens at launch?"
+    ] == "1.25"
+    assert _asked("The conclave chose him on its fourth ballot.")["Which ballot did the conclave choose him on?"] == "fourth"
+    assert _asked("MD5 password authentication is now deprecated.")["What kind of password authentication is now deprecated?"] == "MD5"
+    assert _asked("A new view, `pg_aios`, lists the operations in progress.")["Which view lists the operations in progress?"] == "`pg_aios`"
+    assert _asked("Fragments are defined with the `partialdef` template tag.")["Which template tag are fragments defined with?"] == "`partialdef`"
+    assert _asked("The Physics prize was awarded to John Clarke, Michel Devoret and John Martinis.")[
+        "Who was the Physics prize awarded to?"
+    ] == "John Clarke, Michel Devoret and John Martinis"
+
+
+def test_a_word_that_only_modifies_a_noun_is_not_asked_alone():
+    asked = _asked("Trixie is the first Debian release to officially support the 64-bit RISC-V architecture.")
+    assert set(asked.values()) == {"Trixie"}
+    assert all(not q.startswith("What number") for q in asked)
+
+
+def test_the_subject_and_the_objects_of_later_clauses_are_asked():
+    asked = _asked("A real-time router looks at each request and chooses a model.")
+    assert asked["What looks at each request?"] == "A real-time router"
+    later = _asked("Upgrades are smoother: `pg_upgrade` now retains optimizer statistics, so clusters plan well.")
+    assert later["What does `pg_upgrade` now retain?"] == "optimizer statistics"
+
+
+LISTS_AND_LABELS = """# Zephyr Toolkit 9.2
+
+Users can get support in one of two ways:
+
+- buy a support plan for 40 US dollars;
+- in the European Union, ask the community forum.
+
+- **Streaming (PEP 9001).** The `zephyr.flow` module adds streaming pipelines.
+
+The prize was shared by Ada Lovelace, Grace Hopper and Alan Turing. They developed the first compilers.
+From 2015 to 2023 she served as Bishop of Chiclayo.
+
+| Release | Date | Notes |
+|---------|------|-------|
+| Zephyr 9.2.1 | 1 April 2026 | Fixes the cache leak |
+"""
+
+
+def test_list_items_labels_pronouns_and_table_rows_become_statements_questions_can_ask():
+    texts = [s.text for s in statements("Zephyr Toolkit 9.2", LISTS_AND_LABELS)]
+    assert "Users can buy a support plan for 40 US dollars." in texts
+    assert "Users can ask the community forum in the European Union." in texts
+    assert "Streaming is specified in PEP 9001." in texts
+    assert "Ada Lovelace, Grace Hopper and Alan Turing developed the first compilers." in texts
+    rows = [s for s in statements("Zephyr Toolkit 9.2", LISTS_AND_LABELS) if s.kind == "row"]
+    asked = {a.question: a.span.text for a in questions_for(rows[0].text, row=True, header=rows[0].header)}
+    assert asked["What is the date for Zephyr 9.2.1 in Zephyr Toolkit 9.2?"] == "1 April 2026"
+    assert asked["Which release in Zephyr Toolkit 9.2 has the date 1 April 2026?"] == "Zephyr 9.2.1"
+    assert asked["Which release in Zephyr Toolkit 9.2 has the notes Fixes the cache leak?"] == "Zephyr 9.2.1"
+    assert "PEP 9001" in _asked("Streaming is specified in PEP 9001.").values()
