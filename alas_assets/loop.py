@@ -38,17 +38,34 @@ class LoopInterrupted(LoopError):
     """The loop was stopped by a signal (SIGTERM, Ctrl-C); the run it was in is marked canceled."""
 
 
+WRITTEN_BY_ALAS = "# Written by alas."
+RUN_MONITORING = (
+    "# Run monitoring (the daemon's): a launched run that has not started within the timeout, or whose\n"
+    "# cancel hangs, is marked failed or canceled instead of left in flight. Runs are never resumed: the\n"
+    "# DefaultRunLauncher cannot. A STARTED run whose process died is failed by alas's own recovery.\n"
+    "run_monitoring:\n  enabled: true\n  start_timeout_seconds: 300\n  cancel_timeout_seconds: 180\n"
+    "  max_resume_run_attempts: 0\n"
+)
+
+
 def dagster_home() -> Path:
-    """DAGSTER_HOME, or the project's own instance under data/, created with its dagster.yaml."""
+    """DAGSTER_HOME, or the project's own instance under data/, created with its dagster.yaml.
+
+    A dagster.yaml that alas wrote before run monitoring was part of it gets that section added; one
+    written by anyone else is left alone."""
     home = Path(os.environ.get("DAGSTER_HOME") or Path("data/dagster_home").resolve())
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(
-            "# Written by alas. DuckDB-writing assets share one pool of one slot: DuckDB has one writer per file.\n"
+            f"{WRITTEN_BY_ALAS} DuckDB-writing assets share one pool of one slot: DuckDB has one writer per file.\n"
             "concurrency:\n  pools:\n    default_limit: 1\n"
-            "telemetry:\n  enabled: false\n"
+            "telemetry:\n  enabled: false\n" + RUN_MONITORING
         )
+    else:
+        text = config.read_text()
+        if text.startswith(WRITTEN_BY_ALAS) and "run_monitoring:" not in text:
+            config.write_text(text.rstrip("\n") + "\n" + RUN_MONITORING)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -194,8 +211,8 @@ def run_loop(
     """Run iterations until the revision says stop, or `iterations` of them (default: the domain's budget).
 
     Holds the domain's driver lock throughout: raises DomainBusy (naming the holder) if another `alas
-    run`, the loop sensor or a refresh drives the domain; the runs of an `alas run` that died are
-    marked failed first. ``stop``: see ``run_iteration``."""
+    run`, the loop sensor or a refresh drives the domain; the runs of the domain whose process died
+    (an `alas run` or a run worker) are marked failed first. ``stop``: see ``run_iteration``."""
     from alas_assets.definitions import build_definitions
 
     logging.getLogger("dagster").setLevel(logging.WARNING)
@@ -208,7 +225,7 @@ def run_loop(
     dead = take_the_wheel(instance, b, lock, "alas run")
     try:
         if dead:
-            log.warning("marked %d run(s) failed whose alas run died: %s", len(dead), ", ".join(r.run_id for r in dead))
+            log.warning("marked %d run(s) failed whose process died: %s", len(dead), ", ".join(r.run_id for r in dead))
         outcomes: list[IterationOutcome] = []
         for _ in range(budget):
             outcome = run_iteration(

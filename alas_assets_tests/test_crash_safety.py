@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from alas_assets.assets._shared import Build, adapter_chain
-from alas_assets.automation.state import busy, runs_in_flight
+from alas_assets.automation.state import IN_FLIGHT, busy, runs_in_flight
 from alas_assets.cli import main
 from alas_assets.definitions import build_definitions
 from alas_assets.domain import load_domain
@@ -147,12 +147,15 @@ def test_alas_run_survives_kills_at_every_named_point(tiny_domain, tmp_path, mon
     # 6. The iteration finishes.
     last = AlasProcess.start(work, None, args)
     assert last.wait() == 0, last.output()[-4000:]
-    assert "marked 1 run(s) failed whose alas run died" in last.output()
+    assert "marked 1 run(s) failed whose process died" in last.output()
     assert_consistent(domain, "the run that finished")
     instance = dg.DagsterInstance.get()
-    assert not runs_in_flight(instance, B, with_refresh=True)  # no run left STARTED
+    assert instance.run_monitoring_enabled  # the dagster.yaml alas wrote: the daemon fails runs that never start
+    assert not instance.get_runs(dg.RunsFilter(statuses=list(IN_FLIGHT)))  # no run of the instance left STARTED
     statuses = runs_by_status(instance)
     assert sorted(r.run_id for r in statuses["FAILURE"]) == sorted(killed_runs) and len(killed_runs) == 4
+    for run_id in killed_runs:  # each failed with the reason: its process died
+        assert any("died without ending it; marked failed on recovery" in m for m in run_messages(instance, run_id)), run_id
     assert [r.job_name for r in statuses["CANCELED"]] == ["tiny__fine_tune"]
     promotion = warehouse.query(f"select candidate_id, promoted from {SCHEMA}.promotion").iloc[0]
     assert promotion["candidate_id"] == promoting["model_id"]

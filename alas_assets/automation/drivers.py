@@ -8,12 +8,18 @@ sensors and the schedule skip, naming the holder, while an `alas run` holds the 
 A run that `alas run` executes is tagged ``alas/trigger = cli``. If that process dies (``kill -9``,
 a power cut) its run stays STARTED in the instance for ever, holding its slot of the DuckDB pool;
 once nobody holds the lock, such a run cannot be alive, and ``recover_dead_runs`` marks it failed,
-naming the driver that died, and gives its pool slot back.
+naming the driver that died, and gives its pool slot back. It does the same for a run the daemon or
+the UI launched whose process is gone (``dagster dev`` killed with its run workers): Dagster's run
+monitoring (on in the dagster.yaml that alas writes) fails runs that never started, but with the
+DefaultRunLauncher it cannot tell that a STARTED run's worker died.
 """
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
+from dagster._core.launcher import DefaultRunLauncher
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
 from alas_assets.assets._shared import Build
@@ -36,19 +42,56 @@ def cli_tags(lock: DriverLock) -> dict[str, str]:
 
 
 def recover_dead_runs(instance: dg.DagsterInstance, b: Build, lock: DriverLock) -> list[dg.DagsterRun]:
-    """Mark failed the runs of `alas run` still in flight while no live `alas run` holds the lock.
+    """Mark failed, with the reason, the runs of the domain still in flight whose process is gone: those
+    of `alas run` while no live `alas run` holds the lock, and STARTING or STARTED ones of the daemon or
+    the UI whose recorded process no longer exists. Gives their pool slots back; returns them.
 
     Call it holding the lock, or from a sensor (it does nothing while another process holds it)."""
     if not lock.held and lock.holder() is not None:
         return []
-    dead = [run for run in runs_in_flight(instance, b, with_refresh=True) if run.tags.get(TRIGGER_TAG) == CLI_TRIGGER]
-    for run in dead:
-        driver = run.tags.get(DRIVER_TAG, "alas run")
-        instance.report_run_failed(
-            run, message=f"the process that executed this run, {driver}, died without ending it; marked failed on recovery"
-        )
+    dead = []
+    for run in runs_in_flight(instance, b, with_refresh=True):
+        if run.tags.get(TRIGGER_TAG) == CLI_TRIGGER:
+            driver = run.tags.get(DRIVER_TAG, "alas run")
+            why = f"the process that executed this run, {driver}, died without ending it"
+        elif run.status in (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED) and (pid := gone_pid(instance, run)):
+            why = f"the process that executed this run (pid {pid}) is gone without ending it"
+        else:
+            continue
+        instance.report_run_failed(run, message=f"{why}; marked failed on recovery")
         free_pool_slots(instance, run.run_id)
+        dead.append(run)
     return dead
+
+
+def run_worker_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
+    """The pid of the process that executes a run: the first engine event that records one (the run
+    worker, or the process of execute_in_process; later ones name step processes). None before it starts."""
+    for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+        data = record.dagster_event.engine_event_data if record.dagster_event else None
+        pid = data.metadata.get("pid") if data and data.metadata else None
+        if pid is not None and str(pid.value).isdigit():
+            return int(pid.value)
+    return None
+
+
+def gone_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
+    """The pid of the run's process if that process is known to be gone, else None. Only with the
+    DefaultRunLauncher, whose run workers are processes on this machine (its code servers are, as
+    workspace.yaml loads them); a pid that exists (or belongs to another user) counts as alive, and so
+    does a run that recorded none."""
+    if not isinstance(instance.run_launcher, DefaultRunLauncher):
+        return None
+    pid = run_worker_pid(instance, run)
+    if not pid:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return pid
+    except PermissionError:
+        pass  # another user's process: alive
+    return None
 
 
 def free_pool_slots(instance: dg.DagsterInstance, run_id: str) -> None:

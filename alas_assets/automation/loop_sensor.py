@@ -67,7 +67,7 @@ def advance(instance: dg.DagsterInstance, b: Build, lock: DriverLock | None = No
         driver = cli_driver(lock)
         if driver:
             return dg.SkipReason(f"the domain is driven by {driver}: the loop sensor waits until it ends (one driver per domain)")
-        # A dead `alas run`'s runs are marked failed, so that the loop does not wait for them for ever.
+        # Runs whose process died (a dead `alas run`'s) are marked failed: the loop must not wait for them for ever.
         recover_dead_runs(instance, b, lock)
     keys = iterations(instance, b)
     if not keys:

@@ -77,7 +77,7 @@ def runs_in_flight(instance: dg.DagsterInstance, b: Build, with_refresh: bool = 
 
 def busy(instance: dg.DagsterInstance, b: Build, lock=None) -> str | None:
     """Why no new iteration may start now (an `alas run` holds the domain's driver lock, or an iteration
-    is running), or None when one may. With the lock, runs of an `alas run` that died are marked failed."""
+    is running), or None when one may. With the lock, runs whose process died are marked failed."""
     if lock is not None:
         from alas_assets.automation.drivers import cli_driver, recover_dead_runs
 
