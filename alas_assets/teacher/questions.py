@@ -78,18 +78,24 @@ class Asked:
     form: str
 
 
+@lru_cache(maxsize=8192)
+def _lemmas(word: str) -> dict[str, tuple[str, ...]]:
+    """lemminflect's lemmas of a lowercase word by part of speech ('drops' -> VERB: drop, NOUN: drop)."""
+    from lemminflect import getAllLemmas
+
+    return getAllLemmas(word)
+
+
 @lru_cache(maxsize=4096)
 def _verb_lemma(word: str, base: bool = False) -> str | None:
     """The base form of a finite verb ('drops' -> 'drop', 'gave' -> 'give'); None if it is no verb.
 
     ``base``: the word stands where a finite verb in its base form can ('columns now default'), so a
     base form counts too."""
-    from lemminflect import getAllLemmas
-
     lower = word.lower()
     if lower in _NOT_VERBS or not re.fullmatch(r"[a-z]+", lower):
         return None
-    lemmas = getAllLemmas(lower)
+    lemmas = _lemmas(lower)
     verb = lemmas.get("VERB")
     if not verb or (verb[0] == lower and not base and lower not in _SAME_PAST):
         return None  # a base form is as often a noun or an infinitive: taken only where ``base`` allows
@@ -102,6 +108,7 @@ def _verb_lemma(word: str, base: bool = False) -> str | None:
 _BASE_FORM_AFTER = {"now", "also", "still", "longer", "only", "often", "usually", "all", "both", "then"}
 # Verbs whose past tense is their base form: 'the model cost 1.25 US dollars'.
 _SAME_PAST = {"cost", "put", "set", "cut", "hit", "let", "read", "spread", "shut", "split"}
+_NOT_PLURAL = {"this", "its", "his", "has", "was", "is", "does", "plus", "thus", "us", "as"}
 
 
 def _takes_base_form(before: str, after: str) -> bool:
@@ -112,9 +119,6 @@ def _takes_base_form(before: str, after: str) -> bool:
         return True
     plural = re.fullmatch(r"[a-z]+[^s]s", last) is not None and last not in _NOT_PLURAL
     return plural and re.match(r"\s+(?:to|the|a|an|on|in|for|with|from|by|at|`)\b", after) is not None
-
-
-_NOT_PLURAL = {"this", "its", "his", "has", "was", "is", "does", "plus", "thus", "us", "as", "ss"}
 
 
 def _tense(word: str, lemma: str) -> str:
@@ -219,12 +223,13 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
             owner = re.search(r"\b(?:the|its|his|her|their|a)\s+$", before, re.I)
             return f"which {noun}", (owner.start() if owner else start), end + 1 + len(noun)
         return "what", start, end
-    if span.kind in ("identifier", "name") and _modified_noun(text, span) and not _following_head(text, end):
-        nouns = _modified_noun(text, span)
+    modified = _modified_noun(text, span) if span.kind in ("identifier", "name") and not _following_head(text, end) else None
+    if modified:
+        nouns, nouns_end = modified
         adjective = re.search(r"(?:(?<=\s)|^)(?:the\s|a\s|an\s)?(?:[a-z]+\s)?$", before)
         region_start = adjective.start() if adjective and adjective.group(0).strip() and adjective.group(0).split()[0] not in _PREPOSITIONS else start
-        kind = re.sub(r"^(?:the|a|an)\s", "", before[region_start:start].strip() + " " + nouns.group(1)).strip()
-        return f"what kind of {kind}", region_start, end + nouns.end()
+        kind = re.sub(r"^(?:the|a|an)\s", "", before[region_start:start].strip() + " " + nouns).strip()
+        return f"what kind of {kind}", region_start, nouns_end
     if span.kind in ("identifier", "name"):
         noun = _following_head(text, end)
         if noun:
@@ -334,26 +339,30 @@ _FOLLOWERS = _PREPOSITIONS | _AUX | _BASE_FORM_AFTER | {
 }
 
 
-def _modified_noun(text: str, span: Span) -> re.Match | None:
-    """The noun (one or two words) a name modifies, when the name opens its noun phrase:
-    'multicolumn B-tree indexes', 'MD5 password authentication'."""
-    before = text[: span.start]
-    last = before.split()[-1] if before.split() else ""
-    if last and (not re.fullmatch(r"[a-z]+", last) or last in ("first", "last", "second", "only", "same")):
+def _modified_noun(text: str, span: Span) -> tuple[str, int] | None:
+    """The noun (one to three words) a name modifies when the name opens its noun phrase, and where
+    it ends: 'multicolumn B-tree indexes', 'MD5 password authentication'."""
+    before = text[: span.start].split()
+    if before and (not re.fullmatch(r"[a-z]+", before[-1]) or before[-1] in ("first", "last", "second", "only", "same")):
         return None
-    words = re.match(r"((?:\s+[a-z][a-z-]+){1,4})(?P<stop>\s+\S+|[,.;:]|$)", text[span.end :])
-    if not words:
-        return None
-    taken = []
-    for word in words.group(1).split():
-        if word in _FOLLOWERS or (_verb_lemma(word) and not _noun(word)):
+    nouns, end = [], span.end
+    for word in _words_after(text, span.end):
+        if word.group(1) in _FOLLOWERS or (_verb_lemma(word.group(1)) and not _noun(word.group(1))):
             break
-        taken.append(word)
-    if not taken or len(taken) > 3:
+        nouns.append(word.group(1))
+        end = word.end()
+    stop = re.match(r"\s+(\w+)|[,.;:]|$", text[end:])
+    if not 1 <= len(nouns) <= 3 or not stop or (stop.group(1) and stop.group(1) not in _FOLLOWERS):
         return None
-    rest = text[span.end :]
-    nouns = re.match(r"\s+(%s)(?=\s+(?:%s)\b|[,.;:]|$)" % (r"\s+".join(map(re.escape, taken)), "|".join(sorted(_FOLLOWERS))), rest)
-    return nouns
+    return " ".join(nouns), end
+
+
+def _words_after(text: str, position: int):
+    """The lowercase words that follow ``position`` one after another, as matches."""
+    pattern = re.compile(r"\s+([a-z][a-z-]+)")
+    while (word := pattern.match(text, position)) is not None:
+        yield word
+        position = word.end()
 
 
 def is_modifier(text: str, span: Span) -> bool:
@@ -383,12 +392,12 @@ def askable_spans(text: str) -> list[Span]:
         and normalise(s.text)
         and not (text[s.start - 1 : s.start] == "(" and text[s.end : s.end + 1] == ")")
         and not is_modifier(text, s)
-        and not (s.start == 0 and s.kind == "name" and " " not in s.text and _common_word(s.text))
+        and not _sentence_initial_word(s)
     ]
     body = text.rstrip(".")
     cuts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(body)]
-    for offset, part in ((cut, body[cut:]) for cut in cuts):
-        part = _CLAUSE_BREAK.split(part, maxsplit=1)[0] if offset else _CLAUSE_BREAK.split(body, maxsplit=1)[0]
+    for offset in cuts:
+        part = _CLAUSE_BREAK.split(body[offset:], maxsplit=1)[0]
         clause = main_verb(part + ".")
         if not clause:
             continue
@@ -431,20 +440,24 @@ def _lower_first(text: str) -> str:
     return text[0].lower() + text[1:] if _common_word(head) else text
 
 
-@lru_cache(maxsize=4096)
 def _noun(word: str) -> bool:
-    from lemminflect import getAllLemmas
-
-    return "NOUN" in getAllLemmas(word.lower())
+    return "NOUN" in _lemmas(word.lower())
 
 
-@lru_cache(maxsize=4096)
+def is_base_verb(word: str) -> bool:
+    """'buy', 'redeem': a verb in its base form."""
+    return _verb_lemma(word, base=True) == word.lower()
+
+
 def _common_word(word: str) -> bool:
     """An adjective or a plural common noun ('Existing', 'Consumers'), not a name ('Django')."""
-    from lemminflect import getAllLemmas
-
-    lemmas = getAllLemmas(word.lower())
+    lemmas = _lemmas(word.lower())
     return "ADJ" in lemmas or ("NOUN" in lemmas and lemmas["NOUN"][0] != word.lower())
+
+
+def _sentence_initial_word(span: Span) -> bool:
+    """'Consumers', 'Generated' opening a statement: capitalised for the sentence, not a name."""
+    return span.start == 0 and span.kind == "name" and " " not in span.text and _common_word(span.text)
 
 
 def _is_past(clause: _Clause) -> bool:
@@ -544,7 +557,7 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
     key, subject, value = row.group("key"), row.group("subject"), row.group("value")
     start = row.start("value")
     spans = sorted(_merge_lists(value, salient_spans(value)), key=lambda s: (s.kind not in _ANSWER_KINDS, s.start))
-    spans = [s for s in spans if not (s.start == 0 and s.kind == "name" and " " not in s.text and _common_word(s.text))]
+    spans = [s for s in spans if not _sentence_initial_word(s)]
     span = Span(spans[0].text, spans[0].kind, start + spans[0].start, start + spans[0].end) if spans else Span(value, "object", start, row.end("value"))
     attribute = _attribute(header[1], subject) if len(header) > 1 else ""
     wordings = [f"What is {key} in {subject}?", f"In {subject}, what about {key}?", f"What does {subject} say for {key}?"]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from alas_assets.research.corpus import inline_text
+from alas_assets.teacher.questions import is_base_verb
 from alas_assets.teacher.spans import salient_spans
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "No.", "Inc.", "Ltd.", "approx.")
@@ -157,8 +158,10 @@ _PEOPLE = re.compile(r"(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+(?:,\s(?:[A-Z][\w'-]+\
 def _resolve(text: str, subject: str, person: str, previous: str) -> str:
     lead = _LEAD.match(text)
     if lead:  # the pronoun after an opening adverbial, resolved as if it opened the statement
-        rest = _resolve(text[lead.start("pronoun") :].capitalize()[:1] + text[lead.start("pronoun") + 1 :], subject, person, previous)
-        return text[: lead.start("pronoun")] + (rest if rest[:1].isupper() and not rest.startswith(("He ", "She ", "It ")) else text[lead.start("pronoun") :])
+        tail = text[lead.start("pronoun") :]
+        opening = tail[0].upper() + tail[1:]
+        resolved = _resolve(opening, subject, person, previous)
+        return text if resolved == opening else text[: lead.start("pronoun")] + resolved
     if _RELEASE_PRONOUNS.match(text):
         return _RELEASE_PRONOUNS.sub(subject, text, count=1)
     if _IT.match(text):
@@ -235,14 +238,12 @@ _LEADING_PLACE = re.compile(r"^(?P<place>(?:in|on|at|for|with|from|through)\s[^,
 def _item_with_intro(intro: str, item: str) -> str:
     """A list item read with the sentence that introduces it: 'Consumers can enrol in one of several
     ways:' + 'buy one year ...' -> 'Consumers can buy one year ...'; otherwise '<intro>: <item>'."""
-    from lemminflect import getAllLemmas
-
     modal = _MODAL_INTRO.match(intro)
     place = _LEADING_PLACE.match(item)
     if place:  # 'in the European Economic Area, enrol for free' -> 'enrol for free in the ...'
         item = f"{place.group('rest')} {place.group('place')[0].lower()}{place.group('place')[1:]}"
     first = item.split()[0].lower()
-    if modal and getAllLemmas(first).get("VERB", [None])[0] == first:
+    if modal and is_base_verb(first):
         return f"{modal.group('subject')} {first}{item[len(first):]}"
     return f"{intro}: {item[0].lower() + item[1:]}"
 
