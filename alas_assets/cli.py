@@ -86,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from alas_assets.assets._shared import adapter_chain, ensure_base_model
+    from alas_assets.storage.models import adapter_chain, ensure_base_model
     from alas_assets.resources import StudentResource
     from alas_assets.storage.warehouse import Warehouse
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import dagster as dg
 
 from alas_assets.assets import build_assets
-from alas_assets.assets._shared import Build
 from alas_assets.automation.wiring import build_automation
 from alas_assets.domain import DEFAULT_DOMAIN_FILE, load_domain
 from alas_assets.jobs import build_jobs
+from alas_assets.partitions import Build
 from alas_assets.resources import DomainResource, ResearchResource, StudentResource, TeacherResource
 from alas_assets.storage.io_manager import AlasIOManager
 from alas_assets.storage.warehouse import SCHEMA

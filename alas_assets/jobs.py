@@ -11,8 +11,7 @@ from typing import Sequence
 
 import dagster as dg
 
-from alas_assets.assets._shared import Build
-from alas_assets.partitions import cell_key
+from alas_assets.partitions import Build, cell_key
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,11 @@ from typing import Callable
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import Build
 from alas_assets.automation.drivers import cli_tags, take_the_wheel
 from alas_assets.automation.state import iteration_state, iterations, unmaterialised
 from alas_assets.domain import Domain, load_domain
 from alas_assets.jobs import STAGES
-from alas_assets.partitions import iteration_key, iteration_number
+from alas_assets.partitions import Build, iteration_key, iteration_number
 from alas_assets.storage.driver_lock import DriverLock, driver_lock
 from alas_assets.storage.warehouse import SCHEMA, Warehouse
 

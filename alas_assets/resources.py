@@ -77,7 +77,7 @@ class ResearchResource(dg.ConfigurableResource):
 
 
 @lru_cache(maxsize=4)
-def _local_student(domain_file: str) -> LocalStudent:
+def local_student(domain_file: str) -> LocalStudent:
     from alas_assets.student.local import LocalStudent  # here: torch loads only for a local student
 
     student = _domain(domain_file).student
@@ -102,7 +102,7 @@ class StudentResource(dg.ConfigurableResource):
         # One per process, so that a loaded model is reused by the runs of one `alas run`.
         if _domain(self.domain_file).student.backend == "openai":
             return _openai_student(self.domain_file)
-        return _local_student(self.domain_file)
+        return local_student(self.domain_file)
 
 
 @lru_cache(maxsize=4)

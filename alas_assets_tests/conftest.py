@@ -156,7 +156,7 @@ def learned_adapters(sharp_model_dir, tmp_path_factory):
 @pytest.fixture
 def trained_domain(tmp_path, sharp_model_dir, learned_adapters, state_dir) -> Path:
     """A domain file whose registry has the base and version 1 (it0001, promoted) of the sharp model."""
-    from alas_assets.assets._shared import ensure_base_model
+    from alas_assets.storage.models import ensure_base_model
     from alas_assets.domain import load_domain
     from alas_assets.storage.warehouse import Warehouse
     from alas_assets_tests.trained_versions import register, write_domain

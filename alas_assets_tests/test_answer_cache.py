@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from alas_assets.assets._shared import answerer, ensure_base_model
 from alas_assets.domain import load_domain
+from alas_assets.storage.models import answerer, ensure_base_model
 from alas_assets.storage.warehouse import Warehouse
 
 

@@ -156,7 +156,7 @@ def test_an_openai_student_is_built_from_the_domain(tmp_path, monkeypatch):
     assert backend.model_for([]) == "gpt-4.1-mini-2025-04-14"
 
 
-def test_a_local_student_takes_its_training_settings_from_the_domain(tmp_path):
+def test_the_lora_student_takes_its_training_settings_from_the_domain(tmp_path):
     path = domain(tmp_path, """
         [sources]
         corpus = "corpus"

@@ -20,12 +20,13 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from alas_assets.assets._shared import Build, adapter_chain
 from alas_assets.automation.state import IN_FLIGHT, busy, runs_in_flight
 from alas_assets.cli import main
 from alas_assets.definitions import build_definitions
 from alas_assets.domain import load_domain
+from alas_assets.partitions import Build
 from alas_assets.storage.driver_lock import driver_lock
+from alas_assets.storage.models import adapter_chain
 from alas_assets.storage.warehouse import REGISTRY, SCHEMA, Warehouse
 from alas_assets_tests.automation.helpers import tick
 from alas_assets_tests.crash import AlasProcess, run_messages, runs_by_status, small_domain

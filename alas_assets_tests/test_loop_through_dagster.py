@@ -8,10 +8,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from alas_assets.curation import near_duplicates
 from alas_assets.domain import load_domain
 from alas_assets.loop import run_loop
 from alas_assets.partitions import DomainPartitions
-from alas_assets.curation import near_duplicates
 from alas_assets.reporting import accuracy_report, independent_report, iteration_report
 from alas_assets.storage.warehouse import SCHEMA, Warehouse
 from alas_assets_tests.conftest import INDEPENDENT_QUESTIONS
@@ -153,7 +153,7 @@ def test_iteration_two_trains_on_the_promoted_model_or_retrains_the_base_on_ever
     from dataclasses import replace
 
     from alas_assets.assets import promotion as promotion_module
-    from alas_assets.assets._shared import adapter_chain
+    from alas_assets.storage.models import adapter_chain
     from alas_assets.student.local import LocalStudent
 
     tiny_domain.write_text(tiny_domain.read_text().replace("[student]", f'[student]\nsft_start = "{sft_start}"'))

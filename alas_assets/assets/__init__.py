@@ -4,7 +4,7 @@
 import dagster as dg
 
 from alas_assets.assets import deployment, distillation, evaluation, planning, promotion, research, training
-from alas_assets.assets._shared import Build
+from alas_assets.partitions import Build
 
 
 def build_assets(build: Build) -> list[dg.AssetsDefinition]:

@@ -5,9 +5,10 @@ import json
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build
+from alas_assets.partitions import Build
 from alas_assets.records import Deployment, to_frame
 from alas_assets.resources import DomainResource, StudentResource
+from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:

@@ -4,12 +4,13 @@
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, cell, markdown_table, teacher_usage
 from alas_assets.curation import keep_held_out
 from alas_assets.evaluation import evaluation_questions
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
+from alas_assets.metadata import markdown_table, teacher_usage
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build, cell
 from alas_assets.records import QAPair, SourceDoc, Topic, from_frame, to_frame
 from alas_assets.resources import DomainResource, TeacherResource
+from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:

@@ -5,20 +5,13 @@ from dataclasses import replace
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import (
-    DUCKDB_POOL,
-    Build,
-    answerer,
-    cell,
-    ensure_base_model,
-    markdown_table,
-    parent_model,
-    teacher_usage,
-)
 from alas_assets.evaluation import INDEPENDENT, Question, accuracy, domain_independent_questions, general_probes, grade
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
+from alas_assets.metadata import markdown_table, teacher_usage
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build, cell
 from alas_assets.records import Judgement, ModelVersion, QAPair, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource, TeacherResource
+from alas_assets.storage.models import answerer, ensure_base_model, parent_model
+from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def _graded(

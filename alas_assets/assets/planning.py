@@ -6,15 +6,15 @@ import json
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, markdown_table, teacher_usage
-from alas_assets.automation.progress import COLUMNS as PROGRESS_COLUMNS, progress_metadata
 from alas_assets.evaluation import accuracy_by_topic, independent_overall, revise
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, iteration_key, iteration_number
+from alas_assets.metadata import markdown_table, teacher_usage
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build, iteration_key, iteration_number
+from alas_assets.progress import COLUMNS as PROGRESS_COLUMNS, progress_metadata
 from alas_assets.records import Topic, TopicRevision, from_frame, to_frame
 from alas_assets.research.feed_store import feed_store
 from alas_assets.research.feed_topics import with_feed_topics
 from alas_assets.resources import DomainResource, TeacherResource
-from alas_assets.storage.warehouse import SCHEMA
+from alas_assets.storage.warehouse import DUCKDB_POOL, SCHEMA
 
 
 def _kept_model_independent(retention_scores: pd.DataFrame, promoted: bool) -> dict:

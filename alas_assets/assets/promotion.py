@@ -6,11 +6,13 @@ from dataclasses import asdict
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, markdown_table, parent_model
 from alas_assets.evaluation import accuracy_by_topic, independent_accuracy, independent_overall, promotion_gate, retention_suites
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
+from alas_assets.metadata import markdown_table
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build
 from alas_assets.records import Promotion, to_frame
 from alas_assets.resources import DomainResource
+from alas_assets.storage.models import parent_model
+from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def _independent_metadata(retention_scores: pd.DataFrame) -> dict:

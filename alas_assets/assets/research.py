@@ -4,10 +4,11 @@
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, cell, markdown_table
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
+from alas_assets.metadata import markdown_table
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build, cell
 from alas_assets.records import SourceDoc, Topic, from_frame, to_frame
 from alas_assets.resources import ResearchResource
+from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:

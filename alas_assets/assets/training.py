@@ -7,12 +7,14 @@ from datetime import datetime, timezone
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, adapter_chain, answerer, ensure_base_model, markdown_table, parent_model
 from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, replayable, self_replay, sft_examples
 from alas_assets.evaluation import evaluation_questions
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION
+from alas_assets.metadata import markdown_table
+from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build
 from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, content_hash, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource
+from alas_assets.storage.models import adapter_chain, answerer, ensure_base_model, parent_model
+from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def _version(

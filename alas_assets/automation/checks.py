@@ -14,11 +14,12 @@ from typing import Sequence
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import DUCKDB_POOL, Build, cell
 from alas_assets.curation import cited_in, is_degenerate, near_duplicates
 from alas_assets.evaluation import evaluation_questions
+from alas_assets.partitions import Build, cell
 from alas_assets.records import PreferencePair, QAPair, SourceDoc, from_frame
 from alas_assets.resources import DomainResource
+from alas_assets.storage.warehouse import DUCKDB_POOL
 
 SHOWN = 10
 

@@ -22,8 +22,8 @@ import dagster as dg
 from dagster._core.launcher import DefaultRunLauncher
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
-from alas_assets.assets._shared import Build
 from alas_assets.automation.state import runs_in_flight
+from alas_assets.partitions import Build
 from alas_assets.storage.driver_lock import DomainBusy, DriverLock
 
 CLI_TRIGGER = "cli"

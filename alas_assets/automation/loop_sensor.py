@@ -14,7 +14,6 @@ from typing import Callable
 
 import dagster as dg
 
-from alas_assets.assets._shared import Build
 from alas_assets.automation.drivers import cli_driver, recover_dead_runs
 from alas_assets.automation.schedules import refresh_job_name
 from alas_assets.automation.state import (
@@ -27,7 +26,7 @@ from alas_assets.automation.state import (
     unmaterialised,
 )
 from alas_assets.jobs import STAGES, Stage
-from alas_assets.partitions import iteration_key, iteration_number
+from alas_assets.partitions import Build, iteration_key, iteration_number
 from alas_assets.storage.driver_lock import DriverLock
 
 

@@ -12,8 +12,8 @@ from typing import Callable
 
 import dagster as dg
 
-from alas_assets.assets._shared import Build
 from alas_assets.automation.state import busy, iteration_to_open
+from alas_assets.partitions import Build
 from alas_assets.storage.driver_lock import DriverLock
 
 REFRESH_JOB = "refresh"

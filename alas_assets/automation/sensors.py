@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from alas_assets.assets._shared import Build
 from alas_assets.automation.state import busy, iteration_to_open
 from alas_assets.domain import load_domain
 from alas_assets.jobs import STAGES
+from alas_assets.partitions import Build
 from alas_assets.records import content_hash
 from alas_assets.research.feed_store import feed_store
 from alas_assets.research.feed_topics import assign_topics

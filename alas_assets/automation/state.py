@@ -11,9 +11,8 @@ from typing import Sequence
 
 import dagster as dg
 
-from alas_assets.assets._shared import Build
 from alas_assets.jobs import STAGES, Stage
-from alas_assets.partitions import iteration_key, iteration_number
+from alas_assets.partitions import Build, iteration_key, iteration_number
 
 IN_FLIGHT = (
     dg.DagsterRunStatus.QUEUED,

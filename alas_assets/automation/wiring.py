@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster._utils.schedules import is_valid_cron_string
 
-from alas_assets.assets._shared import Build
 from alas_assets.automation.checks import build_checks
 from alas_assets.automation.loop_sensor import build_loop_sensor
 from alas_assets.automation.schedules import build_nightly_schedule, build_refresh_job
 from alas_assets.automation.sensors import build_feed_sensor
 from alas_assets.domain import Domain, DomainError
+from alas_assets.partitions import Build
 from alas_assets.storage.driver_lock import driver_lock
 
 

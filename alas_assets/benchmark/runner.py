@@ -76,7 +76,7 @@ def run_benchmark(
 ) -> dict:
     """Run everything and return the figures (JSON-able)."""
     from alas_assets.loop import persistent_instance, run_loop
-    from alas_assets.resources import _local_student
+    from alas_assets.resources import local_student
 
     domain_file = Path(domain_file).resolve()
     domain = load_domain(domain_file)
@@ -111,7 +111,7 @@ def run_benchmark(
     log(f"loop finished: {len(outcomes)} iteration(s) in {phases['loop']:.0f} s")
 
     warehouse = Warehouse(domain.database)
-    student = _local_student(str(domain_file))
+    student = local_student(str(domain_file))
     judge = backends.judge(domain)
     settings = domain.student
     accuracy_figures = loop_accuracy(warehouse, domain)
@@ -120,8 +120,8 @@ def run_benchmark(
     phase = time.perf_counter()
     final = warehouse.promoted_model()
     assert final is not None
-    from alas_assets.assets._shared import adapter_chain
     from alas_assets.evaluation import general_probes
+    from alas_assets.storage.models import adapter_chain
 
     chain = adapter_chain(warehouse, final.model_id)
     probes = [Question.of(p) for p in _pairs(warehouse, "probe")]

@@ -31,7 +31,7 @@ class Version:
 
 def resolve_version(domain: Domain, warehouse: Warehouse, model_id: str | None = None) -> Version:
     """The named model version (default: the latest promoted one) of a domain with a local student."""
-    from alas_assets.assets._shared import ensure_base_model  # torch loads only here
+    from alas_assets.storage.models import ensure_base_model  # torch loads only here
 
     if domain.student.backend != "local":
         raise ExportError(

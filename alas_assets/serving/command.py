@@ -34,9 +34,9 @@ class Running:
 def start_server(domain_file: str | Path, host: str = "127.0.0.1", port: int = 8000, *, poll_seconds: float = 5.0,
                  max_batch: int = 8, limits: Limits = Limits()) -> Running:
     """Load the promoted model, start the watcher and the engine, and bind the server (call serve_forever)."""
-    from alas_assets.assets._shared import adapter_chain
     from alas_assets.export.versions import resolve_version
     from alas_assets.resources import StudentResource
+    from alas_assets.storage.models import adapter_chain
     from alas_assets.storage.warehouse import Warehouse
 
     domain_file = str(Path(domain_file).resolve())

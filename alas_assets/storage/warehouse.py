@@ -18,6 +18,9 @@ from alas_assets.records import ModelVersion, QAPair, from_frame, to_frame
 SCHEMA = "lake"  # not the file's stem: duckdb 2 finds "alas" ambiguous in alas.duckdb
 REGISTRY = "registry.model_versions"
 ANSWERS = "registry.model_answers"  # greedy answers already given, by model version and answering settings
+# The Dagster pool of every asset and check that opens the warehouse: DuckDB has one writer per file,
+# so these run one at a time.
+DUCKDB_POOL = "alas_duckdb"
 
 
 @contextmanager

@@ -13,10 +13,10 @@ from dagster._core.events import EngineEventData
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteInstigatorOrigin, RemoteRepositoryOrigin
 from dagster._core.scheduler.instigation import InstigatorState, InstigatorStatus, InstigatorType, SensorInstigatorData
 
-from alas_assets.assets._shared import Build
 from alas_assets.automation.drivers import recover_dead_runs, take_the_wheel
 from alas_assets.domain import load_domain
 from alas_assets.loop import dagster_home, run_loop
+from alas_assets.partitions import Build
 from alas_assets.storage.driver_lock import DomainBusy, driver_lock
 from alas_assets_tests.automation.helpers import queued_run, tick
 from alas_assets_tests.crash import run_messages

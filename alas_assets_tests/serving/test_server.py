@@ -201,7 +201,7 @@ def test_requests_outside_the_protocol_get_4xx(server):
     assert raw(server, "GET", "/v1/models/gpt-4o")[0] == 404
 
 
-def test_serve_on_a_domain_without_a_local_student_exits_2_with_the_reason(state_dir, tmp_path, capsys, monkeypatch):
+def test_serve_on_a_domain_with_a_remote_student_exits_2_with_the_reason(state_dir, tmp_path, capsys, monkeypatch):
     from alas_assets.cli import main
 
     monkeypatch.setenv("ALAS_DOMAIN", "placeholder")

@@ -6,7 +6,7 @@ import base64
 
 import pandas as pd
 
-from alas_assets.automation.progress import accuracy_history, accuracy_plot, per_iteration, progress_metadata
+from alas_assets.progress import accuracy_history, accuracy_plot, per_iteration, progress_metadata
 
 REVISIONS = pd.DataFrame(
     [

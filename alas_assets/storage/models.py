@@ -1,63 +1,15 @@
-"""Small helpers the asset modules share."""
+"""The model registry as the stages use it: the base version, the parent of an iteration, a version's
+adapters, and a version's answers kept so that no model is asked the same question twice."""
 
+from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Sequence
 
-import dagster as dg
-import pandas as pd
-
 from alas_assets.domain import Domain
-from alas_assets.partitions import DomainPartitions
 from alas_assets.records import ModelVersion, content_hash
 from alas_assets.storage.warehouse import Warehouse
-
-DUCKDB_POOL = "alas_duckdb"  # DuckDB has one writer per file: these assets run one at a time
-
-
-@dataclass(frozen=True)
-class Build:
-    """What every asset factory needs: the domain's partitions and its asset key prefix."""
-
-    parts: DomainPartitions
-    prefix: str
-
-    @classmethod
-    def for_domain(cls, slug: str) -> "Build":
-        return cls(DomainPartitions.for_domain(slug), slug.replace("-", "_"))
-
-    def key(self, name: str) -> dg.AssetKey:
-        return dg.AssetKey([self.prefix, name])
-
-
-def cell(context: dg.AssetExecutionContext) -> tuple[str, str]:
-    keys = context.partition_key.keys_by_dimension  # type: ignore[union-attr]
-    return keys["iteration"], keys["topic"]
-
-
-def markdown_table(frame: pd.DataFrame, limit: int = 50) -> dg.MetadataValue:
-    if frame.empty:
-        return dg.MetadataValue.md("_no rows_")
-    # Missing values are blank cells (object first: a nullable column from DuckDB cannot hold "").
-    shown = frame.head(limit).astype(object)
-    shown = shown.where(shown.notna(), "").astype(str).apply(lambda col: col.str.replace("|", "\\|").str.slice(0, 120))
-    header = "| " + " | ".join(shown.columns) + " |\n|" + "---|" * len(shown.columns) + "\n"
-    body = "\n".join("| " + " | ".join(row) + " |" for row in shown.itertuples(index=False))
-    more = f"\n\n_{len(frame) - limit} more rows_" if len(frame) > limit else ""
-    return dg.MetadataValue.md(header + body + more)
-
-
-def teacher_usage(*roles: object) -> dict:
-    """Requests, tokens and cost of the teacher roles backed by a model, as asset metadata (none for offline ones)."""
-    from alas_assets.teacher.chat import Usage
-
-    usages = [usage for role in roles if isinstance(usage := getattr(role, "usage", None), Usage)]
-    total = Usage()
-    for usage in usages:
-        total.add(usage)
-    return total.as_metadata() if usages else {}
 
 
 def ensure_base_model(warehouse: Warehouse, domain: Domain) -> ModelVersion:

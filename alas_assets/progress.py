@@ -14,7 +14,7 @@ import io
 import dagster as dg
 import pandas as pd
 
-from alas_assets.assets._shared import markdown_table
+from alas_assets.metadata import markdown_table
 
 COLUMNS = ["iteration", "topic", "accuracy_before", "accuracy_after"]
 
