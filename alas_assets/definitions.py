@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from alas_assets.assets import build_assets
+from alas_assets.assets.shapes import WAREHOUSE_IO
 from alas_assets.automation.wiring import build_automation
 from alas_assets.domain import DEFAULT_DOMAIN_FILE, load_domain
 from alas_assets.jobs import build_jobs
@@ -34,7 +35,7 @@ def build_definitions(domain_file: str | Path) -> dg.Definitions:
             "teacher": TeacherResource(domain_file=domain_file),
             "research": ResearchResource(domain_file=domain_file),
             "student": StudentResource(domain_file=domain_file),
-            "warehouse_io": AlasIOManager(database=str(domain.database), schema=SCHEMA, lake_dir=str(domain.lake_dir)),
+            WAREHOUSE_IO: AlasIOManager(database=str(domain.database), schema=SCHEMA, lake_dir=str(domain.lake_dir)),
         },
     )
 

@@ -5,23 +5,14 @@ import json
 import dagster as dg
 import pandas as pd
 
+from alas_assets.assets.shapes import MODEL, inputs, per_iteration
 from alas_assets.partitions import Build
 from alas_assets.records import Deployment, to_frame
 from alas_assets.resources import DomainResource, StudentResource
-from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
-    @dg.asset(
-        key_prefix=b.prefix,
-        partitions_def=b.parts.iteration,
-        io_manager_key="warehouse_io",
-        pool=DUCKDB_POOL,
-        group_name="promote",
-        metadata={"partition_expr": "iteration"},
-        kinds={"duckdb", "pytorch"},
-        ins={"promotion": dg.AssetIn(b.key("promotion"))},
-    )
+    @per_iteration(b, "promote", kinds=MODEL, ins=inputs(b, "promotion"))
     def deployment(
         context: dg.AssetExecutionContext, domain: DomainResource, student: StudentResource, promotion: pd.DataFrame
     ) -> pd.DataFrame:

@@ -4,29 +4,17 @@
 import dagster as dg
 import pandas as pd
 
+from alas_assets.assets.shapes import inputs, per_cell
 from alas_assets.curation import keep_held_out
 from alas_assets.evaluation import evaluation_questions
 from alas_assets.metadata import markdown_table, teacher_usage
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build, cell
+from alas_assets.partitions import Build, cell
 from alas_assets.records import QAPair, SourceDoc, Topic, from_frame, to_frame
 from alas_assets.resources import DomainResource, TeacherResource
-from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
-    @dg.asset(
-        key_prefix=b.prefix,
-        partitions_def=b.parts.iteration_topic,
-        io_manager_key="warehouse_io",
-        pool=DUCKDB_POOL,
-        group_name="distil",
-        metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
-        kinds={"duckdb"},
-        ins={
-            "raw_sources": dg.AssetIn(b.key("raw_sources")),
-            "curriculum": dg.AssetIn(b.key("curriculum"), partition_mapping=ALL_TOPICS_OF_ITERATION),
-        },
-    )
+    @per_cell(b, "distil", ins=inputs(b, "raw_sources", by_iteration=["curriculum"]))
     def qa_pairs(
         context: dg.AssetExecutionContext,
         domain: DomainResource,

@@ -5,13 +5,13 @@ from dataclasses import replace
 import dagster as dg
 import pandas as pd
 
+from alas_assets.assets.shapes import inputs, per_cell, per_iteration
 from alas_assets.evaluation import INDEPENDENT, Question, accuracy, domain_independent_questions, general_probes, grade
 from alas_assets.metadata import markdown_table, teacher_usage
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build, cell
+from alas_assets.partitions import Build, cell
 from alas_assets.records import Judgement, ModelVersion, QAPair, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource, TeacherResource
 from alas_assets.storage.models import answerer, ensure_base_model, parent_model
-from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def _graded(
@@ -63,17 +63,7 @@ def _score(
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
-    per_topic = dict(
-        key_prefix=b.prefix,
-        partitions_def=b.parts.iteration_topic,
-        io_manager_key="warehouse_io",
-        pool=DUCKDB_POOL,
-        group_name="evaluate",
-        metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
-        kinds={"duckdb"},
-    )
-
-    @dg.asset(**per_topic, ins={"qa_pairs": dg.AssetIn(b.key("qa_pairs"))})
+    @per_cell(b, "evaluate", ins=inputs(b, "qa_pairs"))
     def baseline_scores(
         context: dg.AssetExecutionContext,
         domain: DomainResource,
@@ -87,13 +77,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         probes = [Question.of(p) for p in from_frame(qa_pairs, QAPair) if p.split == "probe"]
         return _score(context, domain, student, teacher, parent.model_id, probes, "baseline")
 
-    @dg.asset(
-        **per_topic,
-        ins={
-            "qa_pairs": dg.AssetIn(b.key("qa_pairs")),
-            "sft_model": dg.AssetIn(b.key("sft_model"), partition_mapping=ALL_TOPICS_OF_ITERATION),
-        },
-    )
+    @per_cell(b, "evaluate", ins=inputs(b, "qa_pairs", by_iteration=["sft_model"]))
     def judge_scores(
         context: dg.AssetExecutionContext,
         domain: DomainResource,
@@ -111,14 +95,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         expected = [q.reference if q.split == "train" else None for q in questions]
         return _score(context, domain, student, teacher, model_id, questions, "sft", expected)
 
-    @dg.asset(
-        **per_topic,
-        ins={
-            "qa_pairs": dg.AssetIn(b.key("qa_pairs")),
-            "judge_scores": dg.AssetIn(b.key("judge_scores")),
-            "dpo_model": dg.AssetIn(b.key("dpo_model"), partition_mapping=ALL_TOPICS_OF_ITERATION),
-        },
-    )
+    @per_cell(b, "evaluate", ins=inputs(b, "qa_pairs", "judge_scores", by_iteration=["dpo_model"]))
     def dpo_judge_scores(
         context: dg.AssetExecutionContext,
         domain: DomainResource,
@@ -138,16 +115,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         probes = [Question.of(p) for p in from_frame(qa_pairs, QAPair) if p.split == "probe"]
         return _score(context, domain, student, teacher, model_id, probes, "dpo")
 
-    @dg.asset(
-        key_prefix=b.prefix,
-        partitions_def=b.parts.iteration,
-        io_manager_key="warehouse_io",
-        pool=DUCKDB_POOL,
-        group_name="evaluate",
-        metadata={"partition_expr": "iteration"},
-        kinds={"duckdb"},
-        ins={"dpo_model": dg.AssetIn(b.key("dpo_model"))},
-    )
+    @per_iteration(b, "evaluate", ins=inputs(b, "dpo_model"))
     def retention_scores(
         context: dg.AssetExecutionContext,
         domain: DomainResource,

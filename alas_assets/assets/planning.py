@@ -6,15 +6,16 @@ import json
 import dagster as dg
 import pandas as pd
 
+from alas_assets.assets.shapes import inputs, per_iteration
 from alas_assets.evaluation import accuracy_by_topic, independent_overall, revise
 from alas_assets.metadata import markdown_table, teacher_usage
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build, iteration_key, iteration_number
+from alas_assets.partitions import Build, iteration_key, iteration_number
 from alas_assets.progress import COLUMNS as PROGRESS_COLUMNS, progress_metadata
 from alas_assets.records import Topic, TopicRevision, from_frame, to_frame
 from alas_assets.research.feed_store import feed_store
 from alas_assets.research.feed_topics import with_feed_topics
 from alas_assets.resources import DomainResource, TeacherResource
-from alas_assets.storage.warehouse import DUCKDB_POOL, SCHEMA
+from alas_assets.storage.warehouse import SCHEMA
 
 
 def _kept_model_independent(retention_scores: pd.DataFrame, promoted: bool) -> dict:
@@ -25,15 +26,7 @@ def _kept_model_independent(retention_scores: pd.DataFrame, promoted: bool) -> d
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
-    @dg.asset(
-        key_prefix=b.prefix,
-        partitions_def=b.parts.iteration,
-        io_manager_key="warehouse_io",
-        pool=DUCKDB_POOL,
-        group_name="plan",
-        metadata={"partition_expr": "iteration"},
-        kinds={"duckdb"},
-    )
+    @per_iteration(b, "plan")
     def curriculum(context: dg.AssetExecutionContext, domain: DomainResource, teacher: TeacherResource) -> pd.DataFrame:
         """Topics to study this iteration: weak topics of the last revision, then new material."""
         iteration = context.partition_key
@@ -76,21 +69,10 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         )
         return frame
 
-    @dg.asset(
-        key_prefix=b.prefix,
-        partitions_def=b.parts.iteration,
-        io_manager_key="warehouse_io",
-        pool=DUCKDB_POOL,
-        group_name="plan",
-        metadata={"partition_expr": "iteration"},
-        kinds={"duckdb"},
-        ins={
-            "curriculum": dg.AssetIn(b.key("curriculum")),
-            "promotion": dg.AssetIn(b.key("promotion")),
-            "baseline_scores": dg.AssetIn(b.key("baseline_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
-            "dpo_judge_scores": dg.AssetIn(b.key("dpo_judge_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
-            "retention_scores": dg.AssetIn(b.key("retention_scores")),
-        },
+    @per_iteration(
+        b,
+        "plan",
+        ins=inputs(b, "curriculum", "promotion", "retention_scores", by_iteration=["baseline_scores", "dpo_judge_scores"]),
     )
     def curriculum_revision(
         context: dg.AssetExecutionContext,

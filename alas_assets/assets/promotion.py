@@ -6,13 +6,13 @@ from dataclasses import asdict
 import dagster as dg
 import pandas as pd
 
+from alas_assets.assets.shapes import inputs, per_iteration
 from alas_assets.evaluation import accuracy_by_topic, independent_accuracy, independent_overall, promotion_gate, retention_suites
 from alas_assets.metadata import markdown_table
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build
+from alas_assets.partitions import Build
 from alas_assets.records import Promotion, to_frame
 from alas_assets.resources import DomainResource
 from alas_assets.storage.models import parent_model
-from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def _independent_metadata(retention_scores: pd.DataFrame) -> dict:
@@ -26,20 +26,10 @@ def _independent_metadata(retention_scores: pd.DataFrame) -> dict:
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
-    @dg.asset(
-        key_prefix=b.prefix,
-        partitions_def=b.parts.iteration,
-        io_manager_key="warehouse_io",
-        pool=DUCKDB_POOL,
-        group_name="promote",
-        metadata={"partition_expr": "iteration"},
-        kinds={"duckdb"},
-        ins={
-            "baseline_scores": dg.AssetIn(b.key("baseline_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
-            "judge_scores": dg.AssetIn(b.key("judge_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
-            "dpo_judge_scores": dg.AssetIn(b.key("dpo_judge_scores"), partition_mapping=ALL_TOPICS_OF_ITERATION),
-            "retention_scores": dg.AssetIn(b.key("retention_scores")),
-        },
+    @per_iteration(
+        b,
+        "promote",
+        ins=inputs(b, "retention_scores", by_iteration=["baseline_scores", "judge_scores", "dpo_judge_scores"]),
     )
     def promotion(
         context: dg.AssetExecutionContext,

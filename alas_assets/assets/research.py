@@ -4,24 +4,15 @@
 import dagster as dg
 import pandas as pd
 
+from alas_assets.assets.shapes import inputs, per_cell
 from alas_assets.metadata import markdown_table
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build, cell
+from alas_assets.partitions import Build, cell
 from alas_assets.records import SourceDoc, Topic, from_frame, to_frame
 from alas_assets.resources import ResearchResource
-from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
-    @dg.asset(
-        key_prefix=b.prefix,
-        partitions_def=b.parts.iteration_topic,
-        io_manager_key="warehouse_io",
-        pool=DUCKDB_POOL,
-        group_name="research",
-        metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
-        kinds={"duckdb"},
-        ins={"curriculum": dg.AssetIn(b.key("curriculum"), partition_mapping=ALL_TOPICS_OF_ITERATION)},
-    )
+    @per_cell(b, "research", ins=inputs(b, by_iteration=["curriculum"]))
     def raw_sources(context: dg.AssetExecutionContext, research: ResearchResource, curriculum: pd.DataFrame) -> pd.DataFrame:
         """The topic's sources: URL, title, publish date, text and content hash, de-duplicated."""
         iteration, slug = cell(context)

@@ -7,14 +7,14 @@ from datetime import datetime, timezone
 import dagster as dg
 import pandas as pd
 
+from alas_assets.assets.shapes import MODEL, inputs, per_cell, per_iteration
 from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, replayable, self_replay, sft_examples
 from alas_assets.evaluation import evaluation_questions
 from alas_assets.metadata import markdown_table
-from alas_assets.partitions import ALL_TOPICS_OF_ITERATION, Build
+from alas_assets.partitions import Build
 from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, content_hash, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource
 from alas_assets.storage.models import adapter_chain, answerer, ensure_base_model, parent_model
-from alas_assets.storage.warehouse import DUCKDB_POOL
 
 
 def _version(
@@ -69,17 +69,7 @@ def _resumed(context: dg.AssetExecutionContext, result) -> dict:
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
-    model_asset = dict(
-        key_prefix=b.prefix,
-        partitions_def=b.parts.iteration,
-        io_manager_key="warehouse_io",
-        pool=DUCKDB_POOL,
-        group_name="train",
-        metadata={"partition_expr": "iteration"},
-        kinds={"duckdb", "pytorch"},
-    )
-
-    @dg.asset(**model_asset, ins={"qa_pairs": dg.AssetIn(b.key("qa_pairs"), partition_mapping=ALL_TOPICS_OF_ITERATION)})
+    @per_iteration(b, "train", kinds=MODEL, ins=inputs(b, by_iteration=["qa_pairs"]))
     def sft_model(
         context: dg.AssetExecutionContext, domain: DomainResource, student: StudentResource, qa_pairs: pd.DataFrame
     ) -> pd.DataFrame:
@@ -148,16 +138,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         )
         return to_frame([version], ModelVersion)
 
-    @dg.asset(
-        key_prefix=b.prefix,
-        partitions_def=b.parts.iteration_topic,
-        io_manager_key="warehouse_io",
-        pool=DUCKDB_POOL,
-        group_name="train",
-        metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
-        kinds={"duckdb"},
-        ins={"judge_scores": dg.AssetIn(b.key("judge_scores")), "qa_pairs": dg.AssetIn(b.key("qa_pairs"))},
-    )
+    @per_cell(b, "train", ins=inputs(b, "judge_scores", "qa_pairs"))
     def dpo_pairs(context: dg.AssetExecutionContext, judge_scores: pd.DataFrame, qa_pairs: pd.DataFrame) -> pd.DataFrame:
         """Reference answer (preferred) vs the SFT model's wrong answer, on training questions only."""
         preferences, dropped = preference_pairs(from_frame(judge_scores, Judgement), from_frame(qa_pairs, QAPair))
@@ -173,13 +154,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         )
         return frame
 
-    @dg.asset(
-        **model_asset,
-        ins={
-            "dpo_pairs": dg.AssetIn(b.key("dpo_pairs"), partition_mapping=ALL_TOPICS_OF_ITERATION),
-            "sft_model": dg.AssetIn(b.key("sft_model")),
-        },
-    )
+    @per_iteration(b, "train", kinds=MODEL, ins=inputs(b, "sft_model", by_iteration=["dpo_pairs"]))
     def dpo_model(
         context: dg.AssetExecutionContext,
         domain: DomainResource,
