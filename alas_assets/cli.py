@@ -86,8 +86,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from alas_assets.storage.models import adapter_chain, ensure_base_model
     from alas_assets.resources import StudentResource
+    from alas_assets.storage.models import adapter_chain, ensure_base_model
     from alas_assets.storage.warehouse import Warehouse
 
     domain = load_domain(args.domain)
@@ -95,6 +95,12 @@ def _ask(args: argparse.Namespace) -> int:
     ensure_base_model(warehouse, domain)
     model = warehouse.promoted_model()
     assert model is not None
+    if model.stage == "base":  # say so: a state folder other than the one expected also looks like this
+        print(
+            f"alas ask: no model has been promoted yet for domain '{domain.name}' (state folder {domain.state_dir}): "
+            f"answering with the base model {domain.student.model}",
+            file=sys.stderr,
+        )
     student = StudentResource(domain_file=str(Path(args.domain).resolve())).backend()
     chain = adapter_chain(warehouse, model.model_id)
     if args.questions:
@@ -219,8 +225,8 @@ def _bench(args: argparse.Namespace) -> int:
 def _ui(args: argparse.Namespace) -> int:
     from alas_assets.loop import dagster_home
 
-    env = {**os.environ, "ALAS_DOMAIN": str(Path(args.domain).resolve()), "DAGSTER_HOME": str(dagster_home())}
-    load_domain(args.domain)
+    domain = load_domain(args.domain)
+    env = {**os.environ, "ALAS_DOMAIN": str(Path(args.domain).resolve()), "DAGSTER_HOME": str(dagster_home(domain))}
     command = ["dagster", "dev", "-w", "workspace.yaml", "--host", args.host, "--port", str(args.port)]
     return subprocess.call(command, env=env)
 

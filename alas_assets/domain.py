@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_DOMAIN_FILE = Path("data/domains/demo.toml")
+STATE_DIR_ENV = "ALAS_STATE_DIR"  # an explicit state root, for every domain
 
 
 class DomainError(ValueError):
@@ -182,9 +183,36 @@ class Domain(_Strict):
 
     @property
     def state_dir(self) -> Path:
-        """Generated state of this domain (DuckDB, Parquet lake, model artifacts), kept apart per domain."""
-        root = Path(os.environ.get("ALAS_STATE_DIR", "data/state"))
+        """Generated state of this domain (DuckDB, Parquet lake, model artifacts), kept apart per domain:
+        ``<root>/<slug>``, the root being
+
+        - ``ALAS_STATE_DIR`` when it is set (an explicit setting wins);
+        - else ``state/`` in the data folder of the domain file's project (see ``project_data_dir``):
+          ``<project>/data/state`` for ``<project>/data/domains/demo.toml``, from whatever folder
+          the command runs in;
+        - else, for a domain read from no file, ``data/state`` of the current folder.
+        """
+        explicit = os.environ.get(STATE_DIR_ENV)
+        if explicit:
+            root = Path(explicit)
+        elif self.path is not None:
+            root = project_data_dir(self.path) / "state"
+        else:
+            root = Path("data/state")
         return (root / self.slug).resolve()
+
+    @property
+    def dagster_home(self) -> Path:
+        """The Dagster instance the domain's runs go to: ``DAGSTER_HOME`` when it is set, else
+        ``dagster_home/`` in the data folder of the domain file's project (beside ``state/``), so that
+        the instance and the warehouse it describes are found together from any folder; for a domain
+        read from no file, ``data/dagster_home`` of the current folder. The domains of one project
+        share it (their partitions are named after them)."""
+        explicit = os.environ.get("DAGSTER_HOME")
+        if explicit:
+            return Path(explicit).resolve()
+        data = project_data_dir(self.path) if self.path is not None else Path("data")
+        return (data / "dagster_home").resolve()
 
     @property
     def database(self) -> Path:
@@ -205,6 +233,23 @@ class Domain(_Strict):
     @property
     def general_probes_file(self) -> Path:
         return self.general_probes or Path(__file__).resolve().parent.parent / "data" / "general_probes.jsonl"
+
+
+def project_data_dir(domain_file: Path) -> Path:
+    """The data folder of the project a domain file belongs to: where its state and Dagster home live.
+
+    Going up from the file's folder, the first folder that is named ``data`` is it, and the first that
+    holds ``pyproject.toml`` or ``.git`` is a project root whose ``data/`` is it, whichever comes first:
+    ``<project>/data/domains/demo.toml`` and ``<project>/domains/demo.toml`` (in a checkout) both give
+    ``<project>/data``. A file in no project keeps its state beside it: the data folder is the file's own
+    folder."""
+    here = domain_file.resolve().parent
+    for folder in (here, *here.parents):
+        if folder.name == "data":
+            return folder
+        if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
+            return folder / "data"
+    return here
 
 
 def slugify(text: str) -> str:

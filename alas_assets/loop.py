@@ -47,12 +47,14 @@ RUN_MONITORING = (
 )
 
 
-def dagster_home() -> Path:
-    """DAGSTER_HOME, or the project's own instance under data/, created with its dagster.yaml.
+def dagster_home(domain: Domain | None = None) -> Path:
+    """The domain's Dagster home (DAGSTER_HOME, or its project's data/dagster_home; without a domain,
+    DAGSTER_HOME or data/dagster_home of the current folder), created with its dagster.yaml, and set
+    as DAGSTER_HOME for the instance this process opens.
 
     A dagster.yaml that alas wrote before run monitoring was part of it gets that section added; one
     written by anyone else is left alone."""
-    home = Path(os.environ.get("DAGSTER_HOME") or Path("data/dagster_home").resolve())
+    home = domain.dagster_home if domain is not None else Path(os.environ.get("DAGSTER_HOME") or Path("data/dagster_home").resolve())
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -69,8 +71,8 @@ def dagster_home() -> Path:
     return home
 
 
-def persistent_instance() -> dg.DagsterInstance:
-    dagster_home()
+def persistent_instance(domain: Domain | None = None) -> dg.DagsterInstance:
+    dagster_home(domain)
     return dg.DagsterInstance.get()
 
 
@@ -217,7 +219,7 @@ def run_loop(
     logging.getLogger("dagster").setLevel(logging.WARNING)
     domain = load_domain(domain_file)
     defs = build_definitions(domain_file)
-    instance = instance or persistent_instance()
+    instance = instance or persistent_instance(domain)
     b = Build.for_domain(domain.slug)
     budget = iterations or domain.thresholds.max_iterations
     lock = lock or driver_lock(domain)

@@ -10,6 +10,7 @@ import pytest
 
 from alas_assets.cli import main
 from alas_assets.domain import load_domain
+from alas_assets_tests.conftest import write_corpus
 
 
 @pytest.fixture(autouse=True)
@@ -146,3 +147,74 @@ def test_ask_streams_a_questions_file_in_batches(tiny_domain, tmp_path, monkeypa
     answers = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [a["n"] for a in answers] == list(range(10)) and answers[3]["answer"] == "?3 noitseuq"
     assert "10 answers" in capsys.readouterr().err
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_demo_state_folder_is_the_projects_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("ALAS_STATE_DIR", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    demo = ROOT / "data" / "domains" / "demo.toml"
+    found = {}
+    for cwd in (ROOT, tmp_path):
+        monkeypatch.chdir(cwd)
+        domain = load_domain(demo)
+        found[cwd] = (domain.state_dir, domain.dagster_home)
+    assert found[ROOT] == found[tmp_path] == (ROOT / "data" / "state" / "demo", ROOT / "data" / "dagster_home")
+
+
+def test_alas_state_dir_wins_over_the_project(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALAS_STATE_DIR", str(tmp_path / "mine"))
+    assert load_domain(ROOT / "data" / "domains" / "demo.toml").state_dir == tmp_path / "mine" / "demo"
+
+
+def test_a_domain_file_outside_any_project_keeps_its_state_beside_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("ALAS_STATE_DIR", raising=False)
+    write_corpus(tmp_path / "loose" / "corpus")
+    path = tmp_path / "loose" / "loose.toml"
+    path.write_text('name = "loose"\ndescription = "d"\n[sources]\ncorpus = "corpus"\n', encoding="utf-8")
+    assert load_domain(path).state_dir == tmp_path / "loose" / "state" / "loose"
+
+
+def test_ask_from_another_folder_uses_the_projects_state_and_says_the_base_model_answers(
+    tmp_path, tiny_model_dir, monkeypatch, capsys
+):
+    monkeypatch.delenv("ALAS_STATE_DIR", raising=False)
+    project = tmp_path / "project"
+    write_corpus(project / "data" / "corpus")
+    domain = project / "data" / "domains" / "tiny.toml"
+    domain.parent.mkdir(parents=True)
+    domain.write_text(
+        f'name = "tiny"\ndescription = "d"\n[sources]\ncorpus = "../corpus"\n[student]\nmodel = "{tiny_model_dir}"\nmax_new_tokens = 4\n',
+        encoding="utf-8",
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    assert main(["ask", "--domain", str(domain), "When did the Orion Deep Survey launch?"]) == 0
+
+    err = capsys.readouterr().err
+    assert "no model has been promoted yet for domain 'tiny'" in err
+    assert f"answering with the base model {tiny_model_dir}" in err
+    assert (project / "data" / "state" / "tiny" / "alas.duckdb").is_file()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_ask_with_a_promoted_model_does_not_mention_the_base_model(tiny_domain, tmp_path, monkeypatch, capsys):
+    from alas_assets.storage.models import ensure_base_model
+    from alas_assets.storage.warehouse import Warehouse
+    from alas_assets.student.local import LocalStudent
+    from alas_assets_tests.trained_versions import register
+
+    domain = load_domain(tiny_domain)
+    warehouse = Warehouse(domain.database)
+    base = ensure_base_model(warehouse, domain)
+    register(warehouse, "tiny-it0001-sft", "it0001", base.model_id, tmp_path / "adapter", promoted=True)
+    monkeypatch.setattr(LocalStudent, "answer", lambda self, chain, questions, *a, **k: ["an answer" for _ in questions])
+
+    assert main(["ask", "--domain", str(tiny_domain), "Who led Zephyr 9.2?"]) == 0
+
+    err = capsys.readouterr().err
+    assert "-- tiny-it0001-sft" in err and "no model has been promoted" not in err

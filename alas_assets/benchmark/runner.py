@@ -55,7 +55,9 @@ def default_out_dir(domain: Domain) -> Path:
 
 
 def fresh_state(out_dir: Path) -> tuple[Path, Path]:
-    """The benchmark's own state folder and Dagster home under out_dir, emptied, and set in the environment."""
+    """The benchmark's own state folder and Dagster home under out_dir, emptied, and set in the environment:
+    the loop's Dagster resources and IO manager load the domain again from its file, and ALAS_STATE_DIR
+    is what reaches them (passing the folder instead would take a state setting in every resource)."""
     state, home = (out_dir / "state").resolve(), (out_dir / "dagster_home").resolve()
     for folder in (state, home, (out_dir / "work").resolve()):
         shutil.rmtree(folder, ignore_errors=True)
