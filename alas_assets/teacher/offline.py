@@ -155,6 +155,7 @@ class ExtractiveSynthesizer:
     def _pair(self, topic: Topic, source: SourceDoc, statement: Statement, split: str, asked: Asked) -> QAPair:
         # A row's answer is the whole row: its key and its value belong together.
         answer = statement.text if statement.kind == "row" else clause_of(statement.text, _located(statement.text, asked.span))[0]
+        answer = f"{_capitalised(asked.span.text)} — {answer}"  # the answer first, then the statement that gives it
         return QAPair(
             iteration=topic.iteration,
             topic=topic.topic,
@@ -172,6 +173,10 @@ class ExtractiveSynthesizer:
             quote=statement.quote,
             synthesizer=self.name,
         )
+
+
+def _capitalised(text: str) -> str:
+    return text[0].upper() + text[1:] if text[:1].islower() and not text.startswith("`") else text
 
 
 def _located(text: str, span: Span) -> Span:
