@@ -42,6 +42,9 @@ def test_a_paragraph_becomes_natural_questions_about_every_salient_fact():
         assert pair.question.endswith("?") and "___" not in pair.question
         assert pair.question.split()[0] in ("When", "Where", "Who", "Which", "What", "How", "Do", "Can", "I'd", "Could", "In")
         assert pair.quote not in pair.question and pair.answer_span.lower() not in pair.question.lower()
+        # the answer opens with the fact, then gives the statement it comes from
+        opening, _, statement = pair.answer.partition(" — ")
+        assert opening.lower() == pair.answer_span.lower() and pair.answer_span in statement
     answers = {p.answer_span for p in pairs}
     # Every salient fact is asked (or held out as a probe): the date, the module, the dunder method, the
     # argument, the person, the size.
