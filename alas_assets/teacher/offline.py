@@ -77,8 +77,10 @@ class ExtractiveSynthesizer:
 
     Every statement with an askable span (a date, number, version, name, identifier or the object of
     its verb) is a fact, and every fact is taught: ``questions_per_fact`` questions, spread over its
-    spans and over the forms of :mod:`alas_assets.teacher.questions`, each answered with the
-    statement's clause. Held-out probes ask a trained fact in the one form no training question
+    spans and over the forms of :mod:`alas_assets.teacher.questions`, each answered with its span
+    and then the statement's clause ("7 October 2025 — Python 3.14.0 was released on 7 October
+    2025."): an answer that opens with the fact cannot drift into restating the question and leave
+    the fact out. Held-out probes ask a trained fact in the one form no training question
     has (``cleft``: "What was the date on which ...?"), so a probe is answered by a model that
     learned the fact, not the wording. Every span of every fact is trained: holding a span out would
     withhold the very facts people ask for (a release's date, a function's name).
@@ -155,6 +157,7 @@ class ExtractiveSynthesizer:
     def _pair(self, topic: Topic, source: SourceDoc, statement: Statement, split: str, asked: Asked) -> QAPair:
         # A row's answer is the whole row: its key and its value belong together.
         answer = statement.text if statement.kind == "row" else clause_of(statement.text, _located(statement.text, asked.span))[0]
+        answer = f"{_capitalised(asked.span.text)} — {answer}"  # the answer first, then the statement that gives it
         return QAPair(
             iteration=topic.iteration,
             topic=topic.topic,
@@ -172,6 +175,10 @@ class ExtractiveSynthesizer:
             quote=statement.quote,
             synthesizer=self.name,
         )
+
+
+def _capitalised(text: str) -> str:
+    return text[0].upper() + text[1:] if text[:1].islower() and not text.startswith("`") else text
 
 
 def _located(text: str, span: Span) -> Span:

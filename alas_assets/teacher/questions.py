@@ -156,14 +156,31 @@ def main_verb(text: str) -> _Clause | None:
             continue
         if not word[0].islower():
             continue
-        if word in _AUX:
+        if word in _AUX and not _possessive_have(word, text[match.end() :]):
             return _Clause(match.start(), word, match.end(), True, word.lower())
+        if word in _AUX:  # 'All of them have a context window ...': 'have' as the main verb
+            return _Clause(match.start(), word, match.end(), False, "have")
         if re.match(r"\s+(?:%s)\b" % "|".join(_AUX), text[match.end() :]):
             continue  # 'crates can move': the word before an auxiliary is its subject
         lemma = _verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
         if lemma:
             return _Clause(match.start(), word, match.end(), False, lemma)
     return None
+
+
+def _possessive_have(word: str, after: str) -> bool:
+    """'has'/'have'/'had' as the main verb ('have a context window'), not an auxiliary before a
+    participle ('has been', 'had released', 'have now replaced')."""
+    if word.lower() not in ("has", "have", "had"):
+        return False
+    following = re.match(r"\s+(?:(?:now|also|already|not|never|since|long|just|recently)\s+)*([A-Za-z]+)", after)
+    if not following:
+        return False
+    participle = following.group(1).lower()
+    if participle == "been":
+        return False
+    lemma = _lemmas(participle).get("VERB")
+    return not (lemma and participle != lemma[0] and participle.endswith(("ed", "en", "wn", "ne", "ung", "ought", "ade", "ept", "elt", "ft", "ilt", "ost", "ut", "et", "ound", "eld", "ood")))
 
 
 def _is_person(text: str) -> bool:
@@ -200,8 +217,14 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     if span.kind == "date":
         return "when", start, end
     # a year: 'in 2019' is asked 'in which year'; a year is no count
+    if span.kind == "number" and re.fullmatch(r"(?:19|20)\d\d to (?:19|20)\d\d", span.text):
+        since = re.search(r"(?:^|(?<=\s))from\s$", before, re.I)  # 'from 2015 to 2023': a period
+        return "when", (since.start() if since else start), end
     if span.kind == "number" and re.fullmatch(r"(?:19|20)\d\d", span.text):
         return "in which year", (start - 3 if before.endswith("in ") else start), end
+    versions = re.search(r"\b(?:[A-Z][\w+-]*\s)?versions?\s$", before)
+    if span.kind in ("number", "version") and versions:  # 'supports Python versions 3.11 to 3.13'
+        return f"which {versions.group(0).strip()}", versions.start(), end
     if span.kind == "number":
         scale = re.match(r"\s+(?:million|billion|thousand)\b", text[end:])
         end = end + (scale.end() if scale else 0)
@@ -252,13 +275,18 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     return "what", (described.start() if described else start), end
 
 
+def _years(first: Span, second: Span) -> bool:
+    return all(re.fullmatch(r"(?:19|20)\d\d", s.text) for s in (first, second))
+
+
 def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
     """'Python 3.12, 3.13 and 3.14' is one answer, not three: adjacent spans joined by ', ', ' and '
     or ' or ' become one span."""
     merged: list[Span] = []
     for span in sorted(spans, key=lambda s: s.start):
         gap = text[merged[-1].end : span.start] if merged else ""
-        if merged and re.fullmatch(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", gap):
+        numbers = merged and {merged[-1].kind, span.kind} <= {"number", "version"}
+        if merged and (re.fullmatch(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", gap) or (numbers and gap == " to " and (_years(merged[-1], span) or not text[: merged[-1].start].lower().endswith("from ")))):
             first = merged.pop()
             merged.append(Span(text[first.start : span.end], first.kind if first.kind != "number" else span.kind, first.start, span.end))
         else:
@@ -274,9 +302,9 @@ _OWN_SUBJECT = re.compile(r"(?:he|she|it|they)\b", re.I)
 # An opening adverbial ('On 8 May 2025', 'From 2015 to 2023', 'For people who cannot move yet,') that
 # questions put last: 'When did the cardinals elect ...', not 'When did On ... the cardinals elect'.
 _OPENING_ADVERBIAL = re.compile(
-    r"^(?P<adverbial>(?:(?:On|In|From|Since|Until|By|At|During|After|Before|For)\s[^,]{1,60}?,\s)"
+    r"^(?P<adverbial>(?:(?:On|In)\s(?:\d{1,2}\s)?(?:%s)(?:\s\d{1,2},)?\s\d{4}\s(?!,))|(?:From\s\d{4}\sto\s\d{4}\s(?!,))"
     r"|(?:[A-Z][a-z]+\s(?:days|weeks|months|years)\s(?:after|before)\s[^,]{1,40},\s)"
-    r"|(?:(?:On|In)\s(?:\d{1,2}\s)?(?:%s)(?:\s\d{1,2},)?\s\d{4}\s)|(?:From\s\d{4}\sto\s\d{4}\s))" % MONTHS
+    r"|(?:(?:On|In|From|Since|Until|By|At|During|After|Before|For)\s[^,]{1,60}?,\s))" % MONTHS
 )
 
 
@@ -327,9 +355,27 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
             elif where >= 0:
                 clause = clause[: joined.start()]
             break
+    clause = _one_of_two_amounts(clause, span)
     clause = _without_opening_adverbial(clause[:1].upper() + clause[1:] + ".")
     where = clause.find(span.text)
     return clause, Span(span.text, span.kind, where, where + len(span.text))
+
+
+def _one_of_two_amounts(clause: str, span: Span) -> str:
+    """'cost 1.25 US dollars per million input tokens and 10 US dollars per million output tokens':
+    a question about one amount says only its own conjunct, so it does not give the other away."""
+    inner = main_verb(clause + ".")
+    numbers = [s for s in salient_spans(clause) if s.kind == "number"]
+    for join in re.finditer(r"\sand\s", clause):
+        first = [s for s in numbers if s.end <= join.start()]
+        second = [s for s in numbers if s.start == join.end()]
+        if not (inner and first and second) or first[-1].start < inner.verb_end or first[-1].start < clause.rfind(",", 0, join.start()):
+            continue
+        if span.text in clause[first[-1].start : join.start()]:
+            return clause[: join.start()]
+        if span.text in clause[join.end() :]:
+            return clause[: first[-1].start] + clause[join.end() :]
+    return clause
 
 
 # Subjects too general to be an answer: 'What supports ...?' -> 'The release'.
@@ -404,7 +450,7 @@ def askable_spans(text: str) -> list[Span]:
         phrases = []
         if not clause.aux:  # the verb's object: 'retains optimizer statistics'
             phrase = re.match(r"\s+((?:[\w'-]+\s+){0,6}?[\w'-]+)(?=\s+(?:to|for|with|in|on|by|from|as|into|through|so|because|and)\b|[,.;:]|$)", part[clause.verb_end :])
-            if phrase and phrase.group(1).split()[0].lower() not in _PREPOSITIONS:
+            if phrase and phrase.group(1).split()[0].lower() not in _PREPOSITIONS | {"no", "nothing", "none"}:
                 phrases.append((clause.verb_end + phrase.start(1), phrase.group(1)))
         subject = part[: clause.subject_end].strip()  # a described subject: 'A real-time router'
         while subject.split()[-1:] and subject.split()[-1] in _BASE_FORM_AFTER:
@@ -423,6 +469,7 @@ def _question(text: str) -> str:
     text = " ".join(text.split()).strip().rstrip(".,;:") + "?"
     text = re.sub(r"\s+([,?])", r"\1", text)
     text = re.sub(r",+", ",", text).replace(",?", "?")
+    text = re.sub(r"\b(on|in|at|for|to|of|from|by|with) \1\b", r"\1", text)  # 'on on 8 May': one preposition
     return text[0].upper() + text[1:]
 
 
@@ -529,6 +576,8 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
         if form == "fronted":
             return _question(inverted)
         if form == "embedded":
+            if declarative == wh:  # nothing left to ask about
+                return None
             return _question(f"{_LEADS[lead % len(_LEADS)]} {declarative}")
         if subject and subject.lower() not in text.lower():
             return _question(f"In {subject}, {inverted}")

@@ -155,7 +155,24 @@ _THEY = re.compile(r"^(?:They|The three|The two|Both)(?=\s)")
 _PEOPLE = re.compile(r"(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+(?:,\s(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+)*,?\s(?:and|or)\s(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+")
 
 
+# Definite descriptions that open a statement and stand for a name said before: 'The company' for
+# the organisation that opened the statement before, 'The operating system' for the document's subject.
+_ORGANISATION = re.compile(r"^The (?:company|firm|organi[sz]ation|startup|lab|laboratory|vendor)(?=\s)")
+_THING = re.compile(
+    r"^The (?:operating system|software|product|model|language|framework|database|distribution|project|browser|kernel|engine)(?=\s)"
+)
+_OBJECT_IT = re.compile(r"^(?P<head>[A-Z][\w.-]*(?:\s[A-Z0-9][\w.-]*){0,3}\s(?:[a-z]+ly\s)?[a-z]+s)\sit(?=\s(?:as|to|for|with|in|on)\b)")
+
+
+def _opening_name(previous: str) -> str:
+    """The name that opens the statement before ('OpenAI released ...' -> 'OpenAI'), or ''."""
+    verb = _FINITE.search(previous)
+    head = previous[: verb.start()].strip() if verb else ""
+    return head if re.fullmatch(r"[A-Z][\w.-]*(?:\s[A-Z0-9][\w.-]*){0,3}", head) else ""
+
+
 def _resolve(text: str, subject: str, person: str, previous: str) -> str:
+    text = _descriptions(text, subject, previous)
     lead = _LEAD.match(text)
     if lead:  # the pronoun after an opening adverbial, resolved as if it opened the statement
         tail = text[lead.start("pronoun") :]
@@ -175,6 +192,20 @@ def _resolve(text: str, subject: str, person: str, previous: str) -> str:
             return _THEY.sub(people.group(0), text, count=1)
     if person and not text.startswith(person):
         text = re.sub(r"(?<=\s)(?:him|her)(?=[\s,.])", person, text, count=1)
+    return text
+
+
+def _descriptions(text: str, subject: str, previous: str) -> str:
+    """'The company describes it ...' after 'OpenAI released GPT-5 ...' -> 'OpenAI describes GPT-5 ...';
+    'The operating system had been released ...' in a document about Windows 10 -> 'Windows 10 had ...'."""
+    organisation = _opening_name(previous)
+    if organisation and _ORGANISATION.match(text):
+        text = _ORGANISATION.sub(organisation, text, count=1)
+    elif _THING.match(text) and subject and re.search(r"[A-Z0-9]", subject):
+        text = _THING.sub(subject, text, count=1)
+    it = _OBJECT_IT.match(text)
+    if it and subject and not it.group("head").startswith(subject):  # the object 'it' is the document's subject
+        text = f"{it.group('head')} {subject}{text[it.end():]}"
     return text
 
 
@@ -219,7 +250,7 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
                 continue
             if kind == "item" and intro and number == 0:  # "Consumers can enrol in one of several ways: buy ..."
                 text = _item_with_intro(intro, text)
-            text = text[0].upper() + text[1:] + "."
+            text = _counted_list(text[0].upper() + text[1:]) + "."
             resolved = _resolve(text, subject, person, previous)
             result.append(Statement(text=resolved, quote=_raw_quote(clause), section=section))
             person = _person(resolved, person)
@@ -246,6 +277,23 @@ def _item_with_intro(intro: str, item: str) -> str:
     if modal and is_base_verb(first):
         return f"{modal.group('subject')} {first}{item[len(first):]}"
     return f"{intro}: {item[0].lower() + item[1:]}"
+
+
+_COUNTED_LIST = re.compile(
+    r"^(?P<head>.+\s)(?P<count>(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+)\s[a-z]+s):\s(?P<items>.+)$"
+)
+
+
+def _counted_list(text: str) -> str:
+    """'The API offers three sizes: A, B and C' -> 'The API offers the three sizes A, B and C': the
+    items read as part of the clause, so that a question about them keeps its verb."""
+    match = _COUNTED_LIST.match(text)
+    if not match:
+        return text
+    items = re.split(r",\s(?:and\s|or\s)?|\s(?:and|or)\s", match.group("items"))
+    if not 2 <= len(items) <= 8 or any(len(item.split()) > 4 for item in items):
+        return text
+    return f"{match.group('head')}the {match.group('count')} {match.group('items')}"
 
 
 def _raw_quote(clause: str) -> str:

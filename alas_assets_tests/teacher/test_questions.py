@@ -42,6 +42,9 @@ def test_a_paragraph_becomes_natural_questions_about_every_salient_fact():
         assert pair.question.endswith("?") and "___" not in pair.question
         assert pair.question.split()[0] in ("When", "Where", "Who", "Which", "What", "How", "Do", "Can", "I'd", "Could", "In")
         assert pair.quote not in pair.question and pair.answer_span.lower() not in pair.question.lower()
+        # the answer opens with the fact, then gives the statement it comes from
+        opening, _, statement = pair.answer.partition(" — ")
+        assert opening.lower() == pair.answer_span.lower() and pair.answer_span in statement
     answers = {p.answer_span for p in pairs}
     # Every salient fact is asked (or held out as a probe): the date, the module, the dunder method, the
     # argument, the person, the size.
@@ -120,3 +123,38 @@ def test_list_items_labels_pronouns_and_table_rows_become_statements_questions_c
     assert asked["Which release in Zephyr Toolkit 9.2 has the date 1 April 2026?"] == "Zephyr 9.2.1"
     assert asked["Which release in Zephyr Toolkit 9.2 has the notes Fixes the cache leak?"] == "Zephyr 9.2.1"
     assert "PEP 9001" in _asked("Streaming is specified in PEP 9001.").values()
+
+
+def test_descriptions_object_pronouns_and_counted_lists_name_what_they_stand_for():
+    body = (
+        "Quillsoft released Vellum 3 on 2 May 2026. The company describes it as its fastest editor yet. "
+        "The editor ships in two editions: `vellum` and `vellum-lite`. All of them have a plugin limit of 64 plugins.\n\n"
+        "The software had been announced on 1 January 2026."
+    )
+    texts = [s.text for s in statements("Introducing Vellum 3", body)]
+    assert "Quillsoft describes Vellum 3 as its fastest editor yet." in texts
+    assert "The editor ships in the two editions `vellum` and `vellum-lite`." in texts
+    assert "Vellum 3 had been announced on 1 January 2026." in texts
+    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3")}
+    assert asked["What does the editor ship in?"] == "`vellum` and `vellum-lite`"
+    # 'have' with an object is the main verb (do-support), 'had been' an auxiliary
+    assert asked["How many plugins do all of them have a plugin limit of?"] == "64"
+    assert asked["When had Vellum 3 been announced?"] == "1 January 2026"
+    assert not any(q.startswith("Do you know what?") for q in asked)
+
+
+def test_each_of_two_amounts_and_a_version_range_is_asked_on_its_own():
+    amounts = "At launch, the full `vellum` plan cost 5 US dollars per month for one seat and 40 US dollars per month for ten seats."
+    asked = {a.question: a.span.text for a in questions_for(amounts)}
+    assert asked["How much did the full `vellum` plan cost per month for one seat at launch?"] == "5"
+    assert asked["How much did the full `vellum` plan cost per month for ten seats at launch?"] == "40"
+    assert not any("40" in q or "5 US" in q for q in asked)
+    ranged = {a.question: a.span.text for a in questions_for("Vellum 3 supports Python versions 3.11 to 3.13.")}
+    assert ranged["Which Python versions does Vellum 3 support?"] == "3.11 to 3.13"
+
+
+def test_an_opening_period_is_asked_with_when_and_the_rest_of_the_sentence_stays_askable():
+    asked = {a.question: a.span.text for a in questions_for("From 2019 to 2022 Anna Nowak served as mayor of Tarnow, a city in the south.")}
+    assert asked["When did Anna Nowak serve as mayor of Tarnow, a city in the south?"] == "2019 to 2022"
+    assert any(span == "Tarnow" for span in asked.values())
+    assert not any(" to?" in q or "from to" in q for q in asked)
