@@ -65,7 +65,9 @@ def synthesizer(domain: Domain) -> Synthesizer:
         from alas_assets.teacher.openai_teacher import LLMSynthesizer
 
         return LLMSynthesizer(
-            chat_client(domain), domain.teacher.model_for("synthesizer"), questions_per_fact=domain.teacher.questions_per_fact
+            chat_client(domain),
+            domain.teacher.model_for("synthesizer"),
+            questions_per_fact=domain.teacher.questions_per_fact,
         )
     from alas_assets.teacher.offline import ExtractiveSynthesizer
 

@@ -62,7 +62,11 @@ def _run(args: argparse.Namespace) -> int:
     with StopSignals() as signals:
         try:
             run_loop(
-                args.domain, args.iterations, on_step=on_step, on_plan=on_plan, on_iteration=on_iteration,
+                args.domain,
+                args.iterations,
+                on_step=on_step,
+                on_plan=on_plan,
+                on_iteration=on_iteration,
                 stop=lambda: signals.received() and signals.name(),
             )
         except DomainBusy as exc:  # one driver per domain
@@ -170,7 +174,9 @@ def _ask_file(args: argparse.Namespace, student, chain: list[str], model_id: str
         with tqdm(total=total, desc="answering", unit="question", dynamic_ncols=True, disable=total == 0) as bar:
             for batch in question_batches(Path(args.questions), ASK_BATCH):
                 answers = student.answer(chain, [item["question"] for item in batch])
-                sink.writelines(json.dumps({**item, "answer": a}, ensure_ascii=False) + "\n" for item, a in zip(batch, answers))
+                sink.writelines(
+                    json.dumps({**item, "answer": a}, ensure_ascii=False) + "\n" for item, a in zip(batch, answers)
+                )
                 written += len(batch)
                 bar.update(len(batch))
         if staging:
@@ -201,7 +207,9 @@ def _report(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60):
         print(f"# {domain.name}: held-out probe accuracy per iteration and topic\n")
         print(accuracy_report(warehouse).to_string(index=False))
-        print("\n# per iteration: accuracy, retention (accuracy as a fraction of the base's on general probes, of the parent's on earlier ones), promotion\n")
+        print(
+            "\n# per iteration: accuracy, retention (accuracy as a fraction of the base's on general probes, of the parent's on earlier ones), promotion\n"
+        )
         print(iterations.to_string(index=False))
         independent = independent_report(warehouse)
         if len(independent):
@@ -246,25 +254,32 @@ def parser() -> argparse.ArgumentParser:
 
     ask = with_domain("ask", "answer with the domain's promoted model")
     ask.add_argument("question", nargs="?")
-    ask.add_argument("--questions", help="JSONL file of {\"question\": ...} lines")
+    ask.add_argument("--questions", help='JSONL file of {"question": ...} lines')
     ask.add_argument("--out", help="where to write the JSONL answers (default: stdout)")
     ask.set_defaults(handler=_ask)
 
     report = with_domain("report", "probe accuracy before/after per iteration and topic, and retention")
     report.set_defaults(handler=_report)
 
-    export = with_domain("export", "export the promoted model (or --model ID): merged HF folder, PEFT adapters, or GGUF + Ollama Modelfile")
+    export = with_domain(
+        "export",
+        "export the promoted model (or --model ID): merged HF folder, PEFT adapters, or GGUF + Ollama Modelfile",
+    )
     export.add_argument("--model", default=None, help="model version ID (default: the promoted one)")
     export.add_argument("--format", required=True, choices=["hf", "peft", "gguf"])
     export.add_argument("--out", required=True, help="output folder (created; an earlier export there is replaced)")
-    export.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"], help="hf: weight type")
+    export.add_argument(
+        "--dtype", default="float32", choices=["float32", "bfloat16", "float16"], help="hf: weight type"
+    )
     export.add_argument("--gguf-type", default="f16", choices=["f32", "f16", "bf16", "q8_0"], help="gguf: tensor type")
     export.set_defaults(handler=_export)
 
     serve = with_domain("serve", "serve the promoted model on an OpenAI-compatible endpoint; follows new promotions")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--poll-seconds", type=float, default=5.0, help="how often the registry is checked for a new promoted model")
+    serve.add_argument(
+        "--poll-seconds", type=float, default=5.0, help="how often the registry is checked for a new promoted model"
+    )
     serve.add_argument("--max-batch", type=int, default=8, help="requests generated together")
     serve.add_argument("--max-tokens", type=int, default=512, help="the most tokens one request may generate")
     serve.set_defaults(handler=_serve)

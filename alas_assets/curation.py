@@ -6,8 +6,8 @@ import itertools
 import json
 import random
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from alas_assets.records import Judgement, PreferencePair, QAPair, SourceDoc
 from alas_assets.teacher.spans import contains_span, normalise
@@ -78,7 +78,9 @@ def keep_held_out(
     return kept, dropped
 
 
-def rehearsal_sample(earlier: Sequence[QAPair], new: Sequence[QAPair], fraction: float, probes: Sequence[str], seed: int) -> list[QAPair]:
+def rehearsal_sample(
+    earlier: Sequence[QAPair], new: Sequence[QAPair], fraction: float, probes: Sequence[str], seed: int
+) -> list[QAPair]:
     """A deterministic sample of earlier training pairs, replayed against forgetting; never a probe look-alike.
 
     ``fraction`` pairs per new pair, spread over facts: every earlier fact that the new pairs do not
@@ -153,8 +155,10 @@ def preference_pairs(judgements: Sequence[Judgement], pairs: Sequence[QAPair]) -
 
 
 def is_degenerate(pair: PreferencePair) -> bool:
-    return not pair.rejected.strip() or normalise(pair.chosen) == normalise(pair.rejected) or bool(
-        re.fullmatch(r"\W*", pair.rejected)
+    return (
+        not pair.rejected.strip()
+        or normalise(pair.chosen) == normalise(pair.rejected)
+        or bool(re.fullmatch(r"\W*", pair.rejected))
     )
 
 
@@ -170,7 +174,6 @@ def self_replay(
     leaking = near_duplicates(probes, questions)
     kept = [q for q in questions if q not in leaking]
     return [(q, a) for q, a in zip(kept, answer(kept)) if a.strip()]
-
 
 
 def read_questions(path: Path) -> list[str]:

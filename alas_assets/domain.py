@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Literal
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_DOMAIN_FILE = Path("data/domains/demo.toml")
@@ -31,7 +31,9 @@ class WebSearch(_Strict):
 
     engine: str = Field("google", description="SerpAPI engine")
     results_per_query: int = Field(5, ge=1, le=100)
-    recency: Literal["any", "hour", "day", "week", "month", "year"] = Field("any", description="only results this recent")
+    recency: Literal["any", "hour", "day", "week", "month", "year"] = Field(
+        "any", description="only results this recent"
+    )
     base_url: str = Field("https://serpapi.com", description="SerpAPI endpoint (a proxy or a test server)")
     api_key_env: str = Field("SERPAPI_API_KEY", description="environment variable holding the SerpAPI key")
     max_page_bytes: int = Field(2_000_000, ge=1_000, le=100_000_000, description="a page is cut off after this")
@@ -77,7 +79,10 @@ class Student(_Strict):
         "costs a full retraining)",
     )
     rehearsal_fraction: float = Field(
-        0.5, ge=0, le=5, description="earlier pairs replayed per new pair, spread over the facts not studied again (sft_start = 'promoted')"
+        0.5,
+        ge=0,
+        le=5,
+        description="earlier pairs replayed per new pair, spread over the facts not studied again (sft_start = 'promoted')",
     )
     skip_learned: bool = Field(
         False,
@@ -94,7 +99,9 @@ class Student(_Strict):
     @model_validator(mode="after")
     def _openai_model(self) -> Student:
         if self.backend == "openai" and self.model == "smollm2-135m-instruct":
-            raise ValueError("with backend = 'openai', set model to a model OpenAI can fine-tune, e.g. 'gpt-4.1-mini-2025-04-14'")
+            raise ValueError(
+                "with backend = 'openai', set model to a model OpenAI can fine-tune, e.g. 'gpt-4.1-mini-2025-04-14'"
+            )
         return self
 
 
@@ -140,8 +147,15 @@ class Thresholds(_Strict):
     probes_per_topic: int = Field(4, ge=1, le=200, description="held-out probes per topic")
     max_topics: int = Field(12, ge=1, le=1000)
     dpo_beta: float = Field(0.1, ge=0.1, le=0.5)
-    retention_floor: float = Field(0.95, ge=0, le=1, description="general-probe accuracy, as a fraction of the base model's")
-    earlier_topics_floor: float = Field(0.90, ge=0, le=1, description="earlier probe accuracy of the topics the iteration left alone, as a fraction of the parent's")
+    retention_floor: float = Field(
+        0.95, ge=0, le=1, description="general-probe accuracy, as a fraction of the base model's"
+    )
+    earlier_topics_floor: float = Field(
+        0.90,
+        ge=0,
+        le=1,
+        description="earlier probe accuracy of the topics the iteration left alone, as a fraction of the parent's",
+    )
 
 
 class Evaluation(_Strict):
@@ -286,7 +300,9 @@ def load_domain(path: str | Path) -> Domain:
     if domain.evaluation.questions is not None:
         domain.evaluation.questions = (base / domain.evaluation.questions).resolve()
         if not domain.evaluation.questions.is_file():
-            raise DomainError(f"domain file {path}: evaluation.questions file {domain.evaluation.questions} does not exist")
+            raise DomainError(
+                f"domain file {path}: evaluation.questions file {domain.evaluation.questions} does not exist"
+            )
         from alas_assets.evaluation import EvaluationSetError, independent_questions
 
         try:

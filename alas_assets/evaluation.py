@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Collection, Sequence
 
 import pandas as pd
 
@@ -245,7 +245,12 @@ def retention_suites(
 
     general_base = suite("base", "general")
     general_reference = general_base if len(general_base) else suite("parent", "general")
-    return general_reference, suite("candidate", "general"), left_alone(suite("parent", "earlier")), left_alone(suite("candidate", "earlier"))
+    return (
+        general_reference,
+        suite("candidate", "general"),
+        left_alone(suite("parent", "earlier")),
+        left_alone(suite("candidate", "earlier")),
+    )
 
 
 def promotion_gate(

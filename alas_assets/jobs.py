@@ -6,8 +6,8 @@ partitions: per-iteration jobs with the iteration key, per-topic jobs with each 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import dagster as dg
 
@@ -36,7 +36,12 @@ STAGES: tuple[Stage, ...] = (
     Stage("grade", ("judge_scores", "dpo_pairs"), True, "grade the SFT model, collect its mistakes"),
     Stage("correct", ("dpo_model", "retention_scores"), False, "DPO on the mistakes; retention probes"),
     Stage("regrade", ("dpo_judge_scores",), True, "grade the candidate on held-out probes"),
-    Stage("promote", ("promotion", "curriculum_revision", "deployment"), False, "the promotion gate, the revision, the export of the promoted model"),
+    Stage(
+        "promote",
+        ("promotion", "curriculum_revision", "deployment"),
+        False,
+        "the promotion gate, the revision, the export of the promoted model",
+    ),
 )
 
 

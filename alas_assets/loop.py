@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import dagster as dg
 import pandas as pd
@@ -54,7 +54,11 @@ def dagster_home(domain: Domain | None = None) -> Path:
 
     A dagster.yaml that alas wrote before run monitoring was part of it gets that section added; one
     written by anyone else is left alone."""
-    home = domain.dagster_home if domain is not None else Path(os.environ.get("DAGSTER_HOME") or Path("data/dagster_home").resolve())
+    home = (
+        domain.dagster_home
+        if domain is not None
+        else Path(os.environ.get("DAGSTER_HOME") or Path("data/dagster_home").resolve())
+    )
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -130,18 +134,29 @@ def run_iteration(
             tags_of_run = {**(tags or {}), "alas/iteration": key, "alas/stage": stage.job}
             try:
                 result = job.execute_in_process(
-                    partition_key=partition, instance=instance, run_config=QUIET, raise_on_error=False, run_id=run_id, tags=tags_of_run
+                    partition_key=partition,
+                    instance=instance,
+                    run_config=QUIET,
+                    raise_on_error=False,
+                    run_id=run_id,
+                    tags=tags_of_run,
                 )
             except KeyboardInterrupt as exc:
                 why = stop()  # first: acknowledges the signal
                 _cancel(instance, run_id, why or str(exc) or "an interrupt")
-                raise LoopInterrupted(f"interrupted during stage '{stage.job}' for partition {partition}; run {run_id} marked canceled") from None
+                raise LoopInterrupted(
+                    f"interrupted during stage '{stage.job}' for partition {partition}; run {run_id} marked canceled"
+                ) from None
             why = stop()
             if not result.success and (why or _interrupted(result)):
                 _cancel(instance, run_id, why or "an interrupt")
-                raise LoopInterrupted(f"{why or 'interrupted'} during stage '{stage.job}' for partition {partition}; run {run_id} marked canceled")
+                raise LoopInterrupted(
+                    f"{why or 'interrupted'} during stage '{stage.job}' for partition {partition}; run {run_id} marked canceled"
+                )
             if why:
-                raise LoopInterrupted(f"{why}: stopped after stage '{stage.job}' for partition {partition} (run {run_id} finished)")
+                raise LoopInterrupted(
+                    f"{why}: stopped after stage '{stage.job}' for partition {partition} (run {run_id} finished)"
+                )
             if not result.success:
                 failure = next((e for e in result.all_events if e.is_step_failure), None)
                 error = failure.step_failure_data.error if failure else None
@@ -150,11 +165,21 @@ def run_iteration(
                 detail = error.message.strip() if error else ""
                 raise LoopError(f"stage '{stage.job}' failed for partition {partition} (run {result.run_id}): {detail}")
         if stage.job == "plan":
-            plan = warehouse.query(f"select topic from {SCHEMA}.curriculum where iteration = ? order by \"order\"", [key], tables=(f"{SCHEMA}.curriculum",))
+            plan = warehouse.query(
+                f'select topic from {SCHEMA}.curriculum where iteration = ? order by "order"',
+                [key],
+                tables=(f"{SCHEMA}.curriculum",),
+            )
             topics = list(plan["topic"])
             on_plan(steps_per_iteration(len(topics)))
-    promotion = warehouse.query(f"select * from {SCHEMA}.promotion where iteration = ?", [key], tables=(f"{SCHEMA}.promotion",)).iloc[0]
-    revision = warehouse.query(f"select * from {SCHEMA}.curriculum_revision where iteration = ?", [key], tables=(f"{SCHEMA}.curriculum_revision",))
+    promotion = warehouse.query(
+        f"select * from {SCHEMA}.promotion where iteration = ?", [key], tables=(f"{SCHEMA}.promotion",)
+    ).iloc[0]
+    revision = warehouse.query(
+        f"select * from {SCHEMA}.curriculum_revision where iteration = ?",
+        [key],
+        tables=(f"{SCHEMA}.curriculum_revision",),
+    )
     general = promotion["general_retention"]
     return IterationOutcome(
         iteration=key,
@@ -180,7 +205,9 @@ def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
             return True
         if event.is_run_failure and isinstance(event.event_specific_data, JobFailureData):
             data = event.event_specific_data
-            if data.failure_reason == RunFailureReason.UNEXPECTED_TERMINATION or (data.error and data.error.cls_name in interrupts):
+            if data.failure_reason == RunFailureReason.UNEXPECTED_TERMINATION or (
+                data.error and data.error.cls_name in interrupts
+            ):
                 return True
     return False
 

@@ -11,7 +11,8 @@ import logging
 import os
 import random
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,9 @@ def make_client(base_url: str | None, key: str, timeout: float):
     """An `openai.OpenAI` client that does not retry by itself: `with_retries` does, with logging."""
     from openai import OpenAI
 
-    return OpenAI(api_key=key, base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None, timeout=timeout, max_retries=0)
+    return OpenAI(
+        api_key=key, base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None, timeout=timeout, max_retries=0
+    )
 
 
 def redact(text: str, *secrets: str) -> str:
@@ -102,7 +105,9 @@ def with_retries(
             if delay is None:
                 delay = backoff_seconds * 2**attempt * (1 + random.random() / 4)
             delay = min(delay, max_backoff_seconds)
-            reason = "rate limited (HTTP 429)" if status == 429 else f"transient failure ({status or type(exc).__name__})"
+            reason = (
+                "rate limited (HTTP 429)" if status == 429 else f"transient failure ({status or type(exc).__name__})"
+            )
             log.warning("%s: %s; retry %d/%d in %.1fs", what, reason, attempt + 1, max_retries, delay)
             on_retry()
             sleep(delay)

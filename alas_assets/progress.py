@@ -45,8 +45,12 @@ def accuracy_plot(revisions: pd.DataFrame, mastery: float) -> bytes:
         points = row.dropna()
         axes.plot(list(points.index), list(points.values), marker="o", linewidth=1, alpha=0.6, label=str(topic)[:28])
     means = per_iteration(revisions)
-    axes.plot(list(means.index), list(means["accuracy_after"]), color="black", linewidth=2.5, marker="s", label="mean after")
-    axes.plot(list(means.index), list(means["accuracy_before"]), color="grey", linestyle="--", marker="s", label="mean before")
+    axes.plot(
+        list(means.index), list(means["accuracy_after"]), color="black", linewidth=2.5, marker="s", label="mean after"
+    )
+    axes.plot(
+        list(means.index), list(means["accuracy_before"]), color="grey", linestyle="--", marker="s", label="mean before"
+    )
     axes.axhline(mastery, color="green", linestyle=":", label=f"mastery {mastery:.2f}")
     axes.set_ylim(-0.02, 1.02)
     axes.set_xlabel("iteration")

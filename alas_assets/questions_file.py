@@ -9,8 +9,8 @@ of more than MAX_QUESTIONS questions are refused the same way.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 MAX_QUESTIONS = 100_000
 MAX_LINE_BYTES = 100_000
@@ -36,7 +36,9 @@ def _items(path: Path, max_questions: int) -> Iterator[dict]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise QuestionsFileError(f"{path}:{number}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+                raise QuestionsFileError(
+                    f"{path}:{number}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                ) from None
             if not line.strip():
                 continue
             try:

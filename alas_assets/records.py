@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Iterable, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -126,8 +127,12 @@ class Promotion(BaseModel):
     reason: str
     accuracy_before: float
     accuracy_after: float
-    general_retention: float | None = Field(description="accuracy on the general probes as a fraction of the base model's")
-    earlier_retention: float | None = Field(description="accuracy on earlier iterations' probes as a fraction of the parent's; none in iteration 1")
+    general_retention: float | None = Field(
+        description="accuracy on the general probes as a fraction of the base model's"
+    )
+    earlier_retention: float | None = Field(
+        description="accuracy on earlier iterations' probes as a fraction of the parent's; none in iteration 1"
+    )
     per_topic: str = Field(description="JSON: accuracy before / after SFT / after DPO per topic")
     run_id: str = ""
 
@@ -152,7 +157,11 @@ _DTYPES = {bool: "boolean", int: "Int64", float: "Float64"}
 
 def _base_type(annotation: object) -> object:
     args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
-    return args[0] if len(args) == 1 and getattr(annotation, "__origin__", None) is None and args[0] in _DTYPES else annotation
+    return (
+        args[0]
+        if len(args) == 1 and getattr(annotation, "__origin__", None) is None and args[0] in _DTYPES
+        else annotation
+    )
 
 
 def from_frame(frame: pd.DataFrame, model: type[Row]) -> list[Row]:

@@ -38,7 +38,7 @@ class StopSignals:
         self._old_fd = -1
         self._watchdog: threading.Thread | None = None
 
-    def __enter__(self) -> "StopSignals":
+    def __enter__(self) -> StopSignals:
         if threading.current_thread() is not threading.main_thread():
             return self
         self._read, self._write = os.pipe()

@@ -40,8 +40,16 @@ DOCS = {
 # the hygiene that keeps it out of training is exercised.
 INDEPENDENT_QUESTIONS = [
     {"question": "When was Zephyr Toolkit 9.2 released?", "accept": ["4 March 2026"], "topic": "zephyr-release"},
-    {"question": "Who was in charge of the 9.2 release of Zephyr?", "accept": ["Marta Kowalczyk"], "topic": "zephyr-release"},
-    {"question": "How big is the Orion telescope's mirror?", "accept": ["4.2 metres", "4.2 m"], "topic": "orion-mission"},
+    {
+        "question": "Who was in charge of the 9.2 release of Zephyr?",
+        "accept": ["Marta Kowalczyk"],
+        "topic": "zephyr-release",
+    },
+    {
+        "question": "How big is the Orion telescope's mirror?",
+        "accept": ["4.2 metres", "4.2 m"],
+        "topic": "orion-mission",
+    },
 ]
 
 
@@ -156,8 +164,8 @@ def learned_adapters(sharp_model_dir, tmp_path_factory):
 @pytest.fixture
 def trained_domain(tmp_path, sharp_model_dir, learned_adapters, state_dir) -> Path:
     """A domain file whose registry has the base and version 1 (it0001, promoted) of the sharp model."""
-    from alas_assets.storage.models import ensure_base_model
     from alas_assets.domain import load_domain
+    from alas_assets.storage.models import ensure_base_model
     from alas_assets.storage.warehouse import Warehouse
     from alas_assets_tests.trained_versions import register, write_domain
 

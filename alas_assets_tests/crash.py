@@ -23,7 +23,7 @@ def small_domain(domain_file: Path, epochs: int = 2) -> Path:
         lines = (REPO / "data" / source).read_text(encoding="utf-8").splitlines()[:4]
         (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     text = domain_file.read_text(encoding="utf-8")
-    text = text.replace('[sources]', 'general_probes = "probes.jsonl"\ngeneral_replay = "replay.jsonl"\n[sources]', 1)
+    text = text.replace("[sources]", 'general_probes = "probes.jsonl"\ngeneral_replay = "replay.jsonl"\n[sources]', 1)
     text = text.replace("sft_epochs = 1", f"sft_epochs = {epochs}")
     domain_file.write_text(text, encoding="utf-8")
     return domain_file
@@ -43,7 +43,9 @@ class AlasProcess:
     log: Path
 
     @classmethod
-    def start(cls, folder: Path, point: str | None, args: list[str], mode: str = "sleep", env: dict | None = None) -> "AlasProcess":
+    def start(
+        cls, folder: Path, point: str | None, args: list[str], mode: str = "sleep", env: dict | None = None
+    ) -> AlasProcess:
         name = (point or "no-fault").replace(":", "-")
         marker, log = folder / f"{name}-{time.monotonic_ns()}.json", folder / f"{name}-{time.monotonic_ns()}.log"
         command = (
@@ -52,7 +54,9 @@ class AlasProcess:
             else [sys.executable, "-m", "alas_assets.cli", *args]
         )
         with open(log, "wb") as out:
-            process = subprocess.Popen(command, cwd=REPO, env=env or environment(), stdout=out, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                command, cwd=REPO, env=env or environment(), stdout=out, stderr=subprocess.STDOUT
+            )
         return cls(process, marker, log)
 
     @property
@@ -67,7 +71,9 @@ class AlasProcess:
         deadline = time.monotonic() + timeout
         while not self.marker.exists():
             if self.process.poll() is not None:
-                raise AssertionError(f"alas ended (rc {self.process.returncode}) before {self.marker.stem}:\n{self.output()[-4000:]}")
+                raise AssertionError(
+                    f"alas ended (rc {self.process.returncode}) before {self.marker.stem}:\n{self.output()[-4000:]}"
+                )
             if time.monotonic() > deadline:
                 self.process.kill()
                 raise AssertionError(f"{self.marker.stem} not reached in {timeout}s:\n{self.output()[-4000:]}")

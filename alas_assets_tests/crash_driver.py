@@ -68,7 +68,9 @@ def install(point: str, marker: Path, mode: str) -> None:
 
         state = {"after_epoch": None, "resumed_from": 0}
         real_save, real_restore, real_loss = (
-            checkpoint.EpochCheckpoint.save, checkpoint.EpochCheckpoint.restore, fast_sft.completion_loss
+            checkpoint.EpochCheckpoint.save,
+            checkpoint.EpochCheckpoint.restore,
+            fast_sft.completion_loss,
         )
 
         def save(self, done, *args, **kwargs):

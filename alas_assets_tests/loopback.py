@@ -13,10 +13,10 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -89,8 +89,12 @@ class LoopbackServer:
             scripted = self.replies.popleft() if self.replies else None
         reply = scripted if isinstance(scripted, Reply) else (scripted or self.responder or self._student)(body)
         if reply.status != 200:
-            error = {"message": reply.error or f"HTTP {reply.status}", "type": "requests", "param": None,
-                     "code": "rate_limit_exceeded" if reply.status == 429 else "server_error"}
+            error = {
+                "message": reply.error or f"HTTP {reply.status}",
+                "type": "requests",
+                "param": None,
+                "code": "rate_limit_exceeded" if reply.status == 429 else "server_error",
+            }
             return reply.status, reply.headers, {"error": error}
         prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
         completion = {
@@ -142,7 +146,9 @@ class LoopbackServer:
             "status_details": None,
         }
 
-    def _event(self, job_id: str, message: str, type_: str = "message", data: dict | None = None, level: str = "info") -> None:
+    def _event(
+        self, job_id: str, message: str, type_: str = "message", data: dict | None = None, level: str = "info"
+    ) -> None:
         self.events[job_id].append(
             {
                 "id": f"ftevent-{next(self._ids)}",
@@ -157,8 +163,14 @@ class LoopbackServer:
 
     def _create_job(self, body: dict) -> tuple[int, dict]:
         if body.get("training_file") not in self.files:
-            return 400, {"error": {"message": f"invalid training_file: {body.get('training_file')}", "type": "invalid_request_error",
-                                   "param": "training_file", "code": None}}
+            return 400, {
+                "error": {
+                    "message": f"invalid training_file: {body.get('training_file')}",
+                    "type": "invalid_request_error",
+                    "param": "training_file",
+                    "code": None,
+                }
+            }
         job_id = f"ftjob-{next(self._ids)}"
         method = body.get("method") or {"type": "supervised"}
         hyper = (method.get(method["type"]) or {}).get("hyperparameters", {})
@@ -169,7 +181,11 @@ class LoopbackServer:
             "error": None,
             "fine_tuned_model": None,
             "finished_at": None,
-            "hyperparameters": {"n_epochs": hyper.get("n_epochs", "auto"), "batch_size": "auto", "learning_rate_multiplier": "auto"},
+            "hyperparameters": {
+                "n_epochs": hyper.get("n_epochs", "auto"),
+                "batch_size": "auto",
+                "learning_rate_multiplier": "auto",
+            },
             "model": body["model"],
             "organization_id": "org-loopback",
             "result_files": [],
@@ -197,7 +213,9 @@ class LoopbackServer:
         job["status"] = following[job["status"]]
         if job["status"] == "running":
             self._event(job_id, "Fine-tuning job started")
-            self._event(job_id, "Step 1/1: training loss=0.42", "metrics", {"step": 1, "train_loss": 0.42, "total_steps": 1})
+            self._event(
+                job_id, "Step 1/1: training loss=0.42", "metrics", {"step": 1, "train_loss": 0.42, "total_steps": 1}
+            )
         elif job["status"] == "succeeded":
             model = f"ft:{job['model']}:loopback:{job['user_provided_suffix']}:{job_id[-4:]}"
             data = [json.loads(line) for line in self.files[job["training_file"]].decode().splitlines() if line.strip()]
@@ -208,12 +226,22 @@ class LoopbackServer:
                 else:
                     learned.append((row["input"]["messages"][-1]["content"], row["preferred_output"][-1]["content"]))
             self.trained[model] = learned
-            job.update(fine_tuned_model=model, finished_at=int(time.time()), trained_tokens=sum(len(json.dumps(r).split()) for r in data))
+            job.update(
+                fine_tuned_model=model,
+                finished_at=int(time.time()),
+                trained_tokens=sum(len(json.dumps(r).split()) for r in data),
+            )
             self._event(job_id, f"New fine-tuned model created: {model}")
             self._event(job_id, "The job has successfully completed")
         elif job["status"] == "failed":
-            job.update(error={"code": "invalid_training_file", "message": "The training file has too few examples.", "param": "training_file"},
-                       finished_at=int(time.time()))
+            job.update(
+                error={
+                    "code": "invalid_training_file",
+                    "message": "The training file has too few examples.",
+                    "param": "training_file",
+                },
+                finished_at=int(time.time()),
+            )
             self._event(job_id, "The job failed: the training file has too few examples.", level="error")
         return job
 
@@ -226,7 +254,10 @@ class LoopbackServer:
         q = query.get("q", [""])[0]
         body = self.search_results.get(q)
         if body is None:
-            return 200, {"search_metadata": {"status": "Success"}, "error": "Google hasn't returned any results for this query."}
+            return 200, {
+                "search_metadata": {"status": "Success"},
+                "error": "Google hasn't returned any results for this query.",
+            }
         return 200, body
 
     # --- HTTP plumbing ------------------------------------------------------------------------
@@ -239,7 +270,9 @@ class LoopbackServer:
             def log_message(self, *args):  # quiet
                 pass
 
-            def _send(self, status: int, body: dict | bytes, headers: dict | None = None, content_type="application/json"):
+            def _send(
+                self, status: int, body: dict | bytes, headers: dict | None = None, content_type="application/json"
+            ):
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
@@ -254,8 +287,13 @@ class LoopbackServer:
                     parsed = json.loads(raw) if raw and "json" in self.headers.get("content-type", "") else None
                 except ValueError:
                     parsed = None
-                entry = {"method": self.command, "path": urlsplit(self.path).path, "query": parse_qs(urlsplit(self.path).query),
-                         "headers": {k.lower(): v for k, v in self.headers.items()}, "json": parsed}
+                entry = {
+                    "method": self.command,
+                    "path": urlsplit(self.path).path,
+                    "query": parse_qs(urlsplit(self.path).query),
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "json": parsed,
+                }
                 server.requests.append(entry)
                 return entry
 
@@ -271,7 +309,17 @@ class LoopbackServer:
                 elif path == "/v1/fine_tuning/jobs":
                     self._send(*server._create_job(entry["json"]))
                 else:
-                    self._send(404, {"error": {"message": f"no route {path}", "type": "invalid_request_error", "param": None, "code": None}})
+                    self._send(
+                        404,
+                        {
+                            "error": {
+                                "message": f"no route {path}",
+                                "type": "invalid_request_error",
+                                "param": None,
+                                "code": None,
+                            }
+                        },
+                    )
 
             def do_GET(self):
                 entry = self._record(b"")

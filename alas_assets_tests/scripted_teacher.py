@@ -70,7 +70,10 @@ def study(user: str) -> dict:
                         "quote": sentence,
                         "training": [{"question": f"Complete the sentence: {cloze}", **asked}],
                         "probe": (
-                            {"question": f"Answer briefly: which {span.kind} does the report that opens with '{opening}' give?", **asked}
+                            {
+                                "question": f"Answer briefly: which {span.kind} does the report that opens with '{opening}' give?",
+                                **asked,
+                            }
                             if len([f for f in facts if f["probe"]]) < n_probes
                             else None
                         ),

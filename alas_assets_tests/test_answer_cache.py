@@ -27,7 +27,9 @@ def test_a_model_is_not_asked_the_same_question_twice(tiny_domain):
     student = CountingStudent()
 
     first = answerer(domain, warehouse, student, base.model_id)(["What is 2+2?", "Name a colour."])
-    again = answerer(domain, warehouse, student, base.model_id)(["Name a colour.", "What is 2+2?", "Who wrote it?"], ["Ada", None, "Ada"])
+    again = answerer(domain, warehouse, student, base.model_id)(
+        ["Name a colour.", "What is 2+2?", "Who wrote it?"], ["Ada", None, "Ada"]
+    )
 
     assert student.asked == ["What is 2+2?", "Name a colour.", "Who wrote it?"]
     assert again[:2] == [first[1], first[0]]  # the same answers, in the order asked

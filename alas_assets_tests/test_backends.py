@@ -44,7 +44,10 @@ def test_the_offline_synthesizer_asks_each_fact_in_as_many_questions_as_the_doma
 
 def test_an_openai_teacher_uses_a_model_per_role(tmp_path, monkeypatch, state_dir):
     monkeypatch.setenv("MY_TEACHER_KEY", "sk-x")
-    d = load_domain(domain(tmp_path, """
+    d = load_domain(
+        domain(
+            tmp_path,
+            """
         [sources]
         corpus = "corpus"
         web_queries = ["zephyr toolkit"]
@@ -54,7 +57,9 @@ def test_an_openai_teacher_uses_a_model_per_role(tmp_path, monkeypatch, state_di
         api_key_env = "MY_TEACHER_KEY"
         model = "qwen2.5:7b"
         judge_model = "llama3.1:8b"
-        """))
+        """,
+        )
+    )
     planner = backends.planner(d)
     assert isinstance(planner, LLMPlanner) and planner.model == "qwen2.5:7b"
     assert planner.web_search and [e.ref for e in planner.catalogue] == ["orion-mission.md", "zephyr-release.md"]
@@ -67,21 +72,28 @@ def test_an_openai_teacher_uses_a_model_per_role(tmp_path, monkeypatch, state_di
 def test_the_openai_teacher_without_a_key_names_the_variable(tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    d = load_domain(domain(tmp_path, '[sources]\ncorpus = "corpus"\n[teacher]\nbackend = "openai"\nmodel = "gpt-4o-mini"\n'))
+    d = load_domain(
+        domain(tmp_path, '[sources]\ncorpus = "corpus"\n[teacher]\nbackend = "openai"\nmodel = "gpt-4o-mini"\n')
+    )
     with pytest.raises(APIError, match="OPENAI_API_KEY is not set"):
         backends.judge(d)
 
 
 def test_a_local_server_needs_no_key(tmp_path, monkeypatch, state_dir):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    d = load_domain(domain(tmp_path, """
+    d = load_domain(
+        domain(
+            tmp_path,
+            """
         [sources]
         corpus = "corpus"
         [teacher]
         backend = "openai"
         base_url = "http://127.0.0.1:11434/v1"
         model = "llama3.1"
-        """))
+        """,
+        )
+    )
     assert isinstance(backends.judge(d), LLMJudge)
 
 
@@ -109,7 +121,9 @@ def test_web_research_needs_the_serpapi_key(tmp_path, monkeypatch):
 
 def test_web_queries_with_a_corpus_route_search_refs_to_the_web(tmp_path, monkeypatch):
     monkeypatch.setenv("SERPAPI_API_KEY", "serp-x")
-    path = domain(tmp_path, """
+    path = domain(
+        tmp_path,
+        """
         [sources]
         corpus = "corpus"
         web_queries = ["zephyr"]
@@ -117,7 +131,8 @@ def test_web_queries_with_a_corpus_route_search_refs_to_the_web(tmp_path, monkey
         base_url = "http://127.0.0.1:9"
         recency = "month"
         results_per_query = 3
-        """)
+        """,
+    )
     researcher = ResearchResource(domain_file=str(path)).researcher()
     assert isinstance(researcher, RoutedResearcher)
     web = researcher.routes["search:"]
@@ -135,35 +150,50 @@ def test_web_only_domains_plan_one_topic_per_query_offline(tmp_path):
         ("zephyr-toolkit-9-2", ["search:Zephyr Toolkit 9.2"]),
         ("orion-deep-survey", ["search:Orion Deep Survey"]),
     ]
-    weak = TopicRevision(iteration="it0001", topic="orion-deep-survey", name="Orion Deep Survey", accuracy_before=0,
-                         accuracy_after=0.2, probes=2, status="remediate", next_action="again", continue_loop=True)
+    weak = TopicRevision(
+        iteration="it0001",
+        topic="orion-deep-survey",
+        name="Orion Deep Survey",
+        accuracy_before=0,
+        accuracy_after=0.2,
+        probes=2,
+        status="remediate",
+        next_action="again",
+        continue_loop=True,
+    )
     second = planner.plan("it0002", [weak], {"zephyr-toolkit-9-2", "orion-deep-survey"})
     assert [(t.topic, t.status) for t in second] == [("orion-deep-survey", "remediate")]
 
 
 def test_an_openai_student_is_built_from_the_domain(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
-    path = domain(tmp_path, """
+    path = domain(
+        tmp_path,
+        """
         [sources]
         corpus = "corpus"
         [student]
         backend = "openai"
         model = "gpt-4.1-mini-2025-04-14"
         base_url = "http://127.0.0.1:9/v1"
-        """)
+        """,
+    )
     backend = StudentResource(domain_file=str(path)).backend()
     assert isinstance(backend, OpenAIStudent) and backend.kind == "openai"
     assert backend.model_for([]) == "gpt-4.1-mini-2025-04-14"
 
 
 def test_the_lora_student_takes_its_training_settings_from_the_domain(tmp_path):
-    path = domain(tmp_path, """
+    path = domain(
+        tmp_path,
+        """
         [sources]
         corpus = "corpus"
         [student]
         lora_rank = 8
         lora_layers = 12
         batch_size = 2
-        """)
+        """,
+    )
     backend = StudentResource(domain_file=str(path)).backend()
     assert backend.kind == "lora" and (backend.lora_rank, backend.lora_layers, backend.batch_size) == (8, 12, 2)

@@ -36,7 +36,9 @@ def write_lines(path: Path, lines: list[str]) -> Path:
     ids=["not-json", "not-an-object", "no-question", "question-not-a-string"],
 )
 def test_ask_rejects_a_malformed_line_and_writes_nothing(tiny_domain, tmp_path, capsys, bad_line, expected):
-    questions = write_lines(tmp_path / "in.jsonl", ['{"question": "When did the Orion Deep Survey launch?"}', "", bad_line])
+    questions = write_lines(
+        tmp_path / "in.jsonl", ['{"question": "When did the Orion Deep Survey launch?"}', "", bad_line]
+    )
     out = tmp_path / "out.jsonl"
 
     code = main(["ask", "--domain", str(tiny_domain), "--questions", str(questions), "--out", str(out)])
@@ -52,7 +54,11 @@ def test_ask_rejects_a_malformed_line_and_writes_nothing(tiny_domain, tmp_path, 
 def test_ask_answers_every_question_into_the_out_file(tiny_domain, tmp_path, capsys):
     questions = write_lines(
         tmp_path / "in.jsonl",
-        ['{"question": "When did the Orion Deep Survey launch?", "id": 1}', "", '{"question": "Who led Zephyr 9.2?", "id": 2}'],
+        [
+            '{"question": "When did the Orion Deep Survey launch?", "id": 1}',
+            "",
+            '{"question": "Who led Zephyr 9.2?", "id": 2}',
+        ],
     )
     out = tmp_path / "out.jsonl"
 
@@ -94,7 +100,9 @@ def test_a_malformed_domain_file_exits_2_with_a_message(state_dir, tmp_path, cap
     line, expected = BROKEN[problem]
     (tmp_path / "corpus").mkdir()
     domain = tmp_path / "broken.toml"
-    domain.write_text(f'name = "x"\ndescription = "y"\n[sources]\ncorpus = "corpus"\n[thresholds]\n{line}\n', encoding="utf-8")
+    domain.write_text(
+        f'name = "x"\ndescription = "y"\n[sources]\ncorpus = "corpus"\n[thresholds]\n{line}\n', encoding="utf-8"
+    )
 
     code = main([command[0], "--domain", str(domain), *command[1:]])
 
@@ -137,8 +145,14 @@ def test_ask_streams_a_questions_file_in_batches(tiny_domain, tmp_path, monkeypa
 
     monkeypatch.setattr(cli, "ASK_BATCH", 4)
     batches: list[int] = []
-    monkeypatch.setattr(LocalStudent, "answer", lambda self, chain, questions, *a, **k: batches.append(len(questions)) or [q[::-1] for q in questions])
-    questions = write_lines(tmp_path / "in.jsonl", [json.dumps({"question": f"question {i}?", "n": i}) for i in range(10)])
+    monkeypatch.setattr(
+        LocalStudent,
+        "answer",
+        lambda self, chain, questions, *a, **k: batches.append(len(questions)) or [q[::-1] for q in questions],
+    )
+    questions = write_lines(
+        tmp_path / "in.jsonl", [json.dumps({"question": f"question {i}?", "n": i}) for i in range(10)]
+    )
     out = tmp_path / "out.jsonl"
 
     assert main(["ask", "--domain", str(tiny_domain), "--questions", str(questions), "--out", str(out)]) == 0
@@ -212,7 +226,9 @@ def test_ask_with_a_promoted_model_does_not_mention_the_base_model(tiny_domain, 
     warehouse = Warehouse(domain.database)
     base = ensure_base_model(warehouse, domain)
     register(warehouse, "tiny-it0001-sft", "it0001", base.model_id, tmp_path / "adapter", promoted=True)
-    monkeypatch.setattr(LocalStudent, "answer", lambda self, chain, questions, *a, **k: ["an answer" for _ in questions])
+    monkeypatch.setattr(
+        LocalStudent, "answer", lambda self, chain, questions, *a, **k: ["an answer" for _ in questions]
+    )
 
     assert main(["ask", "--domain", str(tiny_domain), "Who led Zephyr 9.2?"]) == 0
 

@@ -12,13 +12,11 @@ refused, naming it.
 
 from __future__ import annotations
 
-import json
 import signal
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-import pytest
 
 from alas_assets.automation.state import IN_FLIGHT, busy, runs_in_flight
 from alas_assets.cli import main
@@ -41,8 +39,12 @@ def partition_rows(domain) -> list[tuple[str, str, int, int]]:
         table = part.relative_to(domain.lake_dir).parts[0]
         keys = dict(p.split("=", 1) for p in part.relative_to(domain.lake_dir).parts[1:-1])
         where = " and ".join(f"{k} = ?" for k in keys) or "true"
-        stored = Warehouse(domain.database).query(f"select count(*) as n from {SCHEMA}.{table} where {where}", list(keys.values()))
-        found.append((table, "/".join(f"{k}={v}" for k, v in keys.items()), len(pd.read_parquet(part)), int(stored["n"].iloc[0])))
+        stored = Warehouse(domain.database).query(
+            f"select count(*) as n from {SCHEMA}.{table} where {where}", list(keys.values())
+        )
+        found.append(
+            (table, "/".join(f"{k}={v}" for k, v in keys.items()), len(pd.read_parquet(part)), int(stored["n"].iloc[0]))
+        )
     return found
 
 
@@ -51,7 +53,9 @@ def assert_consistent(domain, where: str) -> None:
     every registered model complete on disk, the promoted model a registered, loadable one."""
     warehouse = Warehouse(domain.database)
     for table, partition, in_parquet, in_duckdb in partition_rows(domain):
-        assert in_parquet == in_duckdb, f"after {where}: {table} {partition} has {in_duckdb} rows in DuckDB, {in_parquet} in Parquet"
+        assert in_parquet == in_duckdb, (
+            f"after {where}: {table} {partition} has {in_duckdb} rows in DuckDB, {in_parquet} in Parquet"
+        )
     pairs = warehouse.query(f"select pair_id from {SCHEMA}.qa_pairs", tables=(f"{SCHEMA}.qa_pairs",))
     assert not pairs.empty and pairs["pair_id"].is_unique, f"after {where}: duplicate qa_pairs rows"
     models = warehouse.models()
@@ -63,7 +67,9 @@ def assert_consistent(domain, where: str) -> None:
                 f"after {where}: {model.model_id} is registered but its adapter is incomplete"
             )
     promoted = warehouse.promoted_model()
-    assert promoted is not None and all(Path(p, "adapter_config.json").is_file() for p in adapter_chain(warehouse, promoted.model_id))
+    assert promoted is not None and all(
+        Path(p, "adapter_config.json").is_file() for p in adapter_chain(warehouse, promoted.model_id)
+    )
 
 
 def dead(process: AlasProcess, signo: int = signal.SIGKILL) -> tuple[int, float]:
@@ -95,7 +101,9 @@ def test_alas_run_survives_kills_at_every_named_point(tiny_domain, tmp_path, mon
     dead(first)
     faults.append("kill -9 during the DuckDB write of qa_pairs")
     stored = Warehouse(domain.database).query(f"select distinct topic from {SCHEMA}.qa_pairs")
-    assert writing["partition"].split("|")[1] not in set(stored["topic"]) and len(stored) == 1  # the first partition, whole
+    assert (
+        writing["partition"].split("|")[1] not in set(stored["topic"]) and len(stored) == 1
+    )  # the first partition, whole
     assert_consistent(domain, faults[-1])
     [study] = [r for r in runs_in_flight(instance, B) if r.job_name == "tiny__study"]  # dead, still STARTED
     killed_runs.append(study.run_id)
@@ -129,7 +137,9 @@ def test_alas_run_survives_kills_at_every_named_point(tiny_domain, tmp_path, mon
     adapter = fourth.reached()
     dead(fourth)
     faults.append("kill -9 while an adapter is written")
-    assert not Path(adapter["out_dir"]).exists() and Path(adapter["staging"]).is_dir()  # half an adapter, never in place
+    assert (
+        not Path(adapter["out_dir"]).exists() and Path(adapter["staging"]).is_dir()
+    )  # half an adapter, never in place
     assert str(adapter["out_dir"]) not in set(m.artifact_path for m in Warehouse(domain.database).models())
     assert_consistent(domain, faults[-1])
     killed_runs += [r.run_id for r in runs_in_flight(instance, B)]
@@ -156,16 +166,22 @@ def test_alas_run_survives_kills_at_every_named_point(tiny_domain, tmp_path, mon
     statuses = runs_by_status(instance)
     assert sorted(r.run_id for r in statuses["FAILURE"]) == sorted(killed_runs) and len(killed_runs) == 4
     for run_id in killed_runs:  # each failed with the reason: its process died
-        assert any("died without ending it; marked failed on recovery" in m for m in run_messages(instance, run_id)), run_id
+        assert any("died without ending it; marked failed on recovery" in m for m in run_messages(instance, run_id)), (
+            run_id
+        )
     assert [r.job_name for r in statuses["CANCELED"]] == ["tiny__fine_tune"]
     promotion = warehouse.query(f"select candidate_id, promoted from {SCHEMA}.promotion").iloc[0]
     assert promotion["candidate_id"] == promoting["model_id"]
-    assert warehouse.model(promotion["candidate_id"]).promoted == bool(promotion["promoted"])  # the flag agrees with the verdict
+    assert warehouse.model(promotion["candidate_id"]).promoted == bool(
+        promotion["promoted"]
+    )  # the flag agrees with the verdict
     assert warehouse.table_exists(f"{SCHEMA}.curriculum_revision")
     sft = instance.get_latest_materialization_event(B.key("sft_model")).asset_materialization.metadata
     assert sft["resumed_from_epoch"].value == 2  # the adapter written after the kill came from the last checkpoint
     assert not list(domain.models_dir.glob(".*"))  # no checkpoint or staging folder left behind
-    print(f"\nfaults injected and survived: {len(faults)} ({'; '.join(faults)}); SIGTERM stopped alas run in {stop_seconds:.1f}s")
+    print(
+        f"\nfaults injected and survived: {len(faults)} ({'; '.join(faults)}); SIGTERM stopped alas run in {stop_seconds:.1f}s"
+    )
 
 
 def test_ctrl_c_stops_alas_run_within_seconds_and_cancels_its_run(tiny_domain, tmp_path):

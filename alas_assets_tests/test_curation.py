@@ -27,18 +27,39 @@ Hugo van Kemenade served as the release manager for Python 3.14.
 PEP 784 added Zstandard compression to Python 3.14 as the `compression.zstd` module."""
 
 SOURCE = SourceDoc(
-    iteration="it0001", topic="python", source_id="src-1", url="https://docs.python.org/3.14/whatsnew/3.14.html",
-    title="What's new in Python 3.14", text=TEXT, content_hash=content_hash(TEXT), origin="corpus",
+    iteration="it0001",
+    topic="python",
+    source_id="src-1",
+    url="https://docs.python.org/3.14/whatsnew/3.14.html",
+    title="What's new in Python 3.14",
+    text=TEXT,
+    content_hash=content_hash(TEXT),
+    origin="corpus",
     fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
 )
 
 
-def pair(question: str, split: str = "train", quote: str = "Python 3.14.0 was released on 7 October 2025.",
-         span: str = "7 October 2025", answer: str | None = None, source_id: str = "src-1", iteration: str = "it0001") -> QAPair:
+def pair(
+    question: str,
+    split: str = "train",
+    quote: str = "Python 3.14.0 was released on 7 October 2025.",
+    span: str = "7 October 2025",
+    answer: str | None = None,
+    source_id: str = "src-1",
+    iteration: str = "it0001",
+) -> QAPair:
     return QAPair(
-        iteration=iteration, topic="python", pair_id=content_hash(iteration, split, question), split=split,
-        question=question, answer=answer or f"{span}. {quote}", answer_span=span, fact_id=content_hash(quote),
-        source_id=source_id, source_url=SOURCE.url, quote=quote,
+        iteration=iteration,
+        topic="python",
+        pair_id=content_hash(iteration, split, question),
+        split=split,
+        question=question,
+        answer=answer or f"{span}. {quote}",
+        answer_span=span,
+        fact_id=content_hash(quote),
+        source_id=source_id,
+        source_url=SOURCE.url,
+        quote=quote,
     )
 
 
@@ -83,8 +104,11 @@ def test_keep_held_out_drops_training_pairs_that_leak_a_probe():
     leak = pair(PROBE.question + " Be brief.")
     assert similarity(leak.question, PROBE.question) >= NEAR_DUPLICATE
     same = pair(PROBE.question)
-    fine = pair("Fill in the blank: ___ served as the release manager for Python 3.14.",
-                quote="Hugo van Kemenade served as the release manager for Python 3.14.", span="Hugo van Kemenade")
+    fine = pair(
+        "Fill in the blank: ___ served as the release manager for Python 3.14.",
+        quote="Hugo van Kemenade served as the release manager for Python 3.14.",
+        span="Hugo van Kemenade",
+    )
     kept, dropped = keep_held_out([leak, same, fine, PROBE], [SOURCE])
     assert kept == [fine, PROBE]
     assert len(dropped) == 2 and all(d.startswith("near-duplicate of a probe") for d in dropped)
@@ -101,7 +125,11 @@ def test_keep_held_out_drops_a_probe_seen_in_earlier_training():
 
 def earlier_pairs(n: int = 30, facts: int = 10) -> list[QAPair]:
     return [
-        pair(f"Earlier question number {i} about a different topic {i * 7}?", quote=f"Earlier fact {i % facts} was stated.", iteration="it0001")
+        pair(
+            f"Earlier question number {i} about a different topic {i * 7}?",
+            quote=f"Earlier fact {i % facts} was stated.",
+            iteration="it0001",
+        )
         for i in range(n)
     ]
 
@@ -134,8 +162,10 @@ def test_rehearsal_replays_every_earlier_fact_once_before_any_twice():
 
 def test_rehearsal_leaves_out_the_facts_the_new_pairs_study_again():
     earlier = earlier_pairs(30, facts=10)
-    studied = [pair("The same fact, asked anew?", quote="Earlier fact 3 was stated.", iteration="it0002"),
-               pair("Another fact, asked anew?", quote="Earlier fact 7 was stated.", iteration="it0002")]
+    studied = [
+        pair("The same fact, asked anew?", quote="Earlier fact 3 was stated.", iteration="it0002"),
+        pair("Another fact, asked anew?", quote="Earlier fact 7 was stated.", iteration="it0002"),
+    ]
     sample = rehearsal_sample(earlier, studied + new_pairs(100), fraction=1.0, probes=[], seed=0)
     assert {p.fact_id for p in sample} == {p.fact_id for p in earlier} - {p.fact_id for p in studied}
     assert len(sample) == 24  # the other eight facts' pairs, all of them
@@ -186,8 +216,17 @@ def test_retraining_from_the_base_replays_every_earlier_training_pair_but_no_pro
 
 def judgement(of: QAPair, answer: str, correct: bool = False, model_id: str = "m-sft") -> Judgement:
     return Judgement(
-        iteration=of.iteration, topic=of.topic, stage="sft", pair_id=of.pair_id, split=of.split, question=of.question,
-        reference=of.answer, answer=answer, correct=correct, score=1.0 if correct else 0.0, reasoning="",
+        iteration=of.iteration,
+        topic=of.topic,
+        stage="sft",
+        pair_id=of.pair_id,
+        split=of.split,
+        question=of.question,
+        reference=of.answer,
+        answer=answer,
+        correct=correct,
+        score=1.0 if correct else 0.0,
+        reasoning="",
         model_id=model_id,
     )
 
@@ -236,8 +275,11 @@ def test_degenerate_rejected_answers_are_dropped(answer):
 
 
 def test_preference_pairs_are_never_duplicated_to_reach_a_count():
-    judgements = [judgement(TRAIN, "In 2024.", model_id="a"), judgement(TRAIN, "In 2024.", model_id="b"),
-                  judgement(TRAIN, " In 2024. ", model_id="c")]
+    judgements = [
+        judgement(TRAIN, "In 2024.", model_id="a"),
+        judgement(TRAIN, "In 2024.", model_id="b"),
+        judgement(TRAIN, " In 2024. ", model_id="c"),
+    ]
     result, dropped = preference_pairs(judgements, [TRAIN])
     assert len(result) == 1 and dropped == 2
     # Two different wrong answers are two pairs.
@@ -247,8 +289,9 @@ def test_preference_pairs_are_never_duplicated_to_reach_a_count():
 
 @pytest.mark.parametrize(("rejected", "degenerate"), [("", True), ("...", True), ("same", True), ("other", False)])
 def test_is_degenerate(rejected, degenerate):
-    preference = PreferencePair(iteration="it0001", topic="t", pair_id="p", prompt="q", chosen="Same",
-                                rejected=rejected, model_id="m")
+    preference = PreferencePair(
+        iteration="it0001", topic="t", pair_id="p", prompt="q", chosen="Same", rejected=rejected, model_id="m"
+    )
     assert is_degenerate(preference) is degenerate
 
 
@@ -281,21 +324,43 @@ def test_read_questions_names_a_broken_line(tmp_path):
 
 
 def test_a_pair_that_repeats_an_evaluation_question_is_never_kept():
-    from alas_assets.curation import keep_held_out
-    from alas_assets.records import QAPair, SourceDoc
     from datetime import datetime, timezone
 
-    source = SourceDoc(iteration="it0001", topic="t", source_id="s1", url="https://example.org", title="Zephyr",
-                       text="Zephyr Toolkit 9.2 was released on 4 March 2026.", content_hash="h", origin="corpus",
-                       fetched_at=datetime.now(timezone.utc))
+    from alas_assets.curation import keep_held_out
+    from alas_assets.records import QAPair, SourceDoc
+
+    source = SourceDoc(
+        iteration="it0001",
+        topic="t",
+        source_id="s1",
+        url="https://example.org",
+        title="Zephyr",
+        text="Zephyr Toolkit 9.2 was released on 4 March 2026.",
+        content_hash="h",
+        origin="corpus",
+        fetched_at=datetime.now(timezone.utc),
+    )
 
     def pair(question: str, split: str = "train") -> QAPair:
-        return QAPair(iteration="it0001", topic="t", pair_id=question, split=split, question=question, answer="4 March 2026",
-                      answer_span="4 March 2026", fact_id="f", source_id="s1", source_url="https://example.org",
-                      quote="Zephyr Toolkit 9.2 was released on 4 March 2026.")
+        return QAPair(
+            iteration="it0001",
+            topic="t",
+            pair_id=question,
+            split=split,
+            question=question,
+            answer="4 March 2026",
+            answer_span="4 March 2026",
+            fact_id="f",
+            source_id="s1",
+            source_url="https://example.org",
+            quote="Zephyr Toolkit 9.2 was released on 4 March 2026.",
+        )
 
-    pairs = [pair("When was Zephyr Toolkit 9.2 released?"), pair("Do you know when Zephyr Toolkit 9.2 came out?"),
-             pair("Which Zephyr Toolkit version was released on 4 March 2026?", "probe")]
+    pairs = [
+        pair("When was Zephyr Toolkit 9.2 released?"),
+        pair("Do you know when Zephyr Toolkit 9.2 came out?"),
+        pair("Which Zephyr Toolkit version was released on 4 March 2026?", "probe"),
+    ]
     evaluation = ["When was Zephyr Toolkit 9.2 released?", "which zephyr toolkit version was released on 4 March 2026"]
     kept, dropped = keep_held_out(pairs, [source], evaluation=evaluation)
     assert [p.question for p in kept] == ["Do you know when Zephyr Toolkit 9.2 came out?"]

@@ -66,7 +66,10 @@ def _asset(assets_def: dg.AssetsDefinition, spec: dg.AssetSpec) -> dict:
         "pool": assets_def.op.pool,
         "io_manager_key": assets_def.get_io_manager_key_for_asset_key(spec.key),
         "ins": dict(sorted(inputs.items())),
-        "deps": {_key(dep.asset_key): _mapping(dep.partition_mapping) for dep in sorted(spec.deps, key=lambda d: _key(d.asset_key))},
+        "deps": {
+            _key(dep.asset_key): _mapping(dep.partition_mapping)
+            for dep in sorted(spec.deps, key=lambda d: _key(d.asset_key))
+        },
         "resources": sorted(assets_def.required_resource_keys),
         "description": spec.description,
         "metadata": _value(dict(spec.metadata)),
@@ -150,7 +153,9 @@ def test_the_snapshot_sees_what_is_missing_and_a_changed_group(state_dir):
     defs = build_definitions(DEMO)
     full = snapshot(defs)
     assets, checks, jobs = list(defs.assets or []), list(defs.asset_checks or []), list(defs.jobs or [])
-    fewer = snapshot(dg.Definitions(assets=assets[:-1], asset_checks=checks[1:], jobs=jobs[1:-2], resources=defs.resources))
+    fewer = snapshot(
+        dg.Definitions(assets=assets[:-1], asset_checks=checks[1:], jobs=jobs[1:-2], resources=defs.resources)
+    )
     for section in ("assets", "asset_checks", "jobs", "schedules", "sensors"):
         assert set(fewer[section]) < set(full[section])
     regrouped_assets = dg.map_asset_specs(lambda spec: spec.replace_attributes(group_name="other"), assets)

@@ -45,7 +45,9 @@ def test_minimal_domain_loads_with_offline_defaults(tmp_path):
 
 
 def test_corpus_path_is_resolved_against_the_domain_file_not_the_working_directory(tmp_path, monkeypatch):
-    path = write_domain(tmp_path / "domains", MINIMAL.replace('"corpus"', '"../corpus/space"'), corpus="../corpus/space")
+    path = write_domain(
+        tmp_path / "domains", MINIMAL.replace('"corpus"', '"../corpus/space"'), corpus="../corpus/space"
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -87,19 +89,24 @@ def test_shipped_demo_domain_loads():
         pytest.param(MINIMAL + "[thresholds]\nmastry = 0.8\n", ["thresholds.mastry"], id="misspelt-threshold"),
         pytest.param(MINIMAL + "[thresholds]\nmastery = 'high'\n", ["thresholds.mastery", "number"], id="wrong-type"),
         pytest.param(MINIMAL + "[thresholds]\nmastery = 1.5\n", ["thresholds.mastery"], id="mastery-above-one"),
-        pytest.param(MINIMAL + "[thresholds]\ndpo_beta = 0.9\n", ["thresholds.dpo_beta", "0.5"], id="dpo-beta-too-high"),
-        pytest.param(MINIMAL + "[thresholds]\ndpo_beta = 0.01\n", ["thresholds.dpo_beta", "0.1"], id="dpo-beta-too-low"),
+        pytest.param(
+            MINIMAL + "[thresholds]\ndpo_beta = 0.9\n", ["thresholds.dpo_beta", "0.5"], id="dpo-beta-too-high"
+        ),
+        pytest.param(
+            MINIMAL + "[thresholds]\ndpo_beta = 0.01\n", ["thresholds.dpo_beta", "0.1"], id="dpo-beta-too-low"
+        ),
         pytest.param(MINIMAL + "[student]\nbackend = 'gpu'\n", ["student.backend"], id="unknown-backend"),
         pytest.param(MINIMAL + "[student]\nlora_rank = 0\n", ["student.lora_rank"], id="rank-zero"),
         pytest.param(MINIMAL + "[student]\nlora_layers = 0\n", ["student.lora_layers"], id="no-adapter-layers"),
         pytest.param(MINIMAL.replace('name = "Space Missions"\n', ""), ["name: Field required"], id="missing-name"),
-        pytest.param(MINIMAL.replace('"Space Missions"', '"!!!"'), ["name:", "letters or digits"], id="name-without-slug"),
-        pytest.param(MINIMAL.replace('"Space Missions"', '""'), ["name:"], id="empty-name"),
         pytest.param(
-            'name = "x"\ndescription = "y"\n', ["sources: Field required"], id="no-sources-table"
+            MINIMAL.replace('"Space Missions"', '"!!!"'), ["name:", "letters or digits"], id="name-without-slug"
         ),
+        pytest.param(MINIMAL.replace('"Space Missions"', '""'), ["name:"], id="empty-name"),
+        pytest.param('name = "x"\ndescription = "y"\n', ["sources: Field required"], id="no-sources-table"),
         pytest.param(
-            'name = "x"\ndescription = "y"\n[sources]\n', ["sources:", "at least one of corpus, feeds or web_queries"],
+            'name = "x"\ndescription = "y"\n[sources]\n',
+            ["sources:", "at least one of corpus, feeds or web_queries"],
             id="empty-sources-table",
         ),
         pytest.param(MINIMAL + "[thresholds\nmastery = 0.8\n", ["not valid TOML"], id="invalid-toml"),
@@ -151,22 +158,28 @@ def test_slug_is_a_safe_partition_key(text, slug):
 
 def test_a_domain_names_its_independent_questions_and_a_malformed_file_is_refused(tmp_path):
     (tmp_path / "corpus").mkdir()
-    (tmp_path / "q.jsonl").write_text('{"question": "Who?", "accept": ["Marta"]}\n{"question": "When?"}\n', encoding="utf-8")
+    (tmp_path / "q.jsonl").write_text(
+        '{"question": "Who?", "accept": ["Marta"]}\n{"question": "When?"}\n', encoding="utf-8"
+    )
     path = tmp_path / "d.toml"
-    path.write_text('name = "d"\ndescription = "x"\n[sources]\ncorpus = "corpus"\n[evaluation]\nquestions = "q.jsonl"\n')
+    path.write_text(
+        'name = "d"\ndescription = "x"\n[sources]\ncorpus = "corpus"\n[evaluation]\nquestions = "q.jsonl"\n'
+    )
     with pytest.raises(DomainError, match=r"q\.jsonl:2: 'accept'"):
         load_domain(path)
     (tmp_path / "q.jsonl").write_text('{"question": "Who?", "accept": ["Marta"]}\n', encoding="utf-8")
     assert load_domain(path).evaluation.questions == (tmp_path / "q.jsonl").resolve()
-    path.write_text('name = "d"\ndescription = "x"\n[sources]\ncorpus = "corpus"\n[evaluation]\nquestions = "none.jsonl"\n')
+    path.write_text(
+        'name = "d"\ndescription = "x"\n[sources]\ncorpus = "corpus"\n[evaluation]\nquestions = "none.jsonl"\n'
+    )
     with pytest.raises(DomainError, match="evaluation.questions"):
         load_domain(path)
 
 
 def test_the_shipped_domains_name_independent_questions_that_cover_every_document():
     from alas_assets.evaluation import independent_questions
-    from alas_assets.teacher.offline import topic_slug
     from alas_assets.research.corpus import load_corpus
+    from alas_assets.teacher.offline import topic_slug
 
     for name in ("demo", "wrenlog"):
         domain = load_domain(Path(__file__).resolve().parent.parent / "data" / "domains" / f"{name}.toml")

@@ -105,7 +105,11 @@ def test_the_gate_holds_general_knowledge_to_the_base_not_the_parent():
     candidate = scores([True] * 10 + [False] * 10, split="general", prefix="g")  # the base's 10: 0.71 of the parent's
     earlier = scores([True] * 4, split="earlier", prefix="e")
     stored = pd.concat(
-        [stage(base, "base"), stage(pd.concat([parent, earlier]), "parent"), stage(pd.concat([candidate, earlier]), "candidate")],
+        [
+            stage(base, "base"),
+            stage(pd.concat([parent, earlier]), "parent"),
+            stage(pd.concat([candidate, earlier]), "candidate"),
+        ],
         ignore_index=True,
     )
     reference, general_candidate, earlier_parent, earlier_candidate = retention_suites(stored, studied_topics=())
@@ -121,16 +125,23 @@ def test_the_gate_holds_general_knowledge_to_the_base_not_the_parent():
 
 def test_earlier_topics_are_those_the_iteration_left_alone():
     """A gain on a topic studied again does not hide what the topics left alone forgot."""
+
     def earlier(topic: str, correct: list[bool]) -> pd.DataFrame:
         return scores(correct, split="earlier", prefix=topic, topic=topic)
 
     parent = pd.concat([earlier("left-alone", [True] * 8), earlier("restudied", [False] * 4)])
     candidate = pd.concat([earlier("left-alone", [True] * 6 + [False] * 2), earlier("restudied", [True] * 4)])
     stored = pd.concat(
-        [stage(KNOWS_20, "base"), stage(pd.concat([KNOWS_20, parent]), "parent"), stage(pd.concat([KNOWS_20, candidate]), "candidate")],
+        [
+            stage(KNOWS_20, "base"),
+            stage(pd.concat([KNOWS_20, parent]), "parent"),
+            stage(pd.concat([KNOWS_20, candidate]), "candidate"),
+        ],
         ignore_index=True,
     )
-    assert promotion_gate(BEFORE, AFTER, *retention_suites(stored, studied_topics=()), THRESHOLDS).promoted  # 10 right vs 8, counted together
+    assert promotion_gate(
+        BEFORE, AFTER, *retention_suites(stored, studied_topics=()), THRESHOLDS
+    ).promoted  # 10 right vs 8, counted together
 
     suites = retention_suites(stored, studied_topics={"restudied"})
     assert set(suites[2]["topic"]) == set(suites[3]["topic"]) == {"left-alone"}
@@ -174,7 +185,11 @@ def test_retention_is_net_accuracy_against_the_parent():
 
 def test_accuracy_counts_one_split():
     frame = pd.concat(
-        [scores([True, False], topic="a"), scores([True, True], topic="b", prefix="q"), scores([False] * 4, "train", "x")],
+        [
+            scores([True, False], topic="a"),
+            scores([True, True], topic="b", prefix="q"),
+            scores([False] * 4, "train", "x"),
+        ],
         ignore_index=True,
     )
     assert accuracy(frame) == 0.75
@@ -189,7 +204,9 @@ def test_accuracy_counts_one_split():
 
 def test_grade_asks_every_question_and_judges_each_answer():
     questions = [
-        Question("it0001", "py", "p1", "probe", "When was Python 3.14.0 released?", "7 October 2025.", "7 October 2025"),
+        Question(
+            "it0001", "py", "p1", "probe", "When was Python 3.14.0 released?", "7 October 2025.", "7 October 2025"
+        ),
         Question("it0001", "py", "p2", "probe", "Who managed it?", "Hugo van Kemenade.", "Hugo van Kemenade"),
     ]
     asked: list[list[str]] = []
@@ -198,7 +215,9 @@ def test_grade_asks_every_question_and_judges_each_answer():
         asked.append(list(qs))
         return ["On October 7, 2025.", "Guido van Rossum."]
 
-    judgements = grade(model, ReferenceJudge(), questions, stage="baseline", model_id="m0", run_id="r", iteration="it0002")
+    judgements = grade(
+        model, ReferenceJudge(), questions, stage="baseline", model_id="m0", run_id="r", iteration="it0002"
+    )
     assert asked == [[q.question for q in questions]]
     assert [j.correct for j in judgements] == [True, False]
     assert [j.pair_id for j in judgements] == ["p1", "p2"]
@@ -227,7 +246,9 @@ def topics(*slugs: str) -> list[Topic]:
 
 
 def test_revision_marks_mastered_and_remediated_topics_and_goes_on():
-    revisions = revise(topics("a", "b"), {"a": 0.0, "b": 0.0}, {"a": 0.90, "b": 0.5}, {"a": 4, "b": 4}, THRESHOLDS, 1, promoted=True)
+    revisions = revise(
+        topics("a", "b"), {"a": 0.0, "b": 0.0}, {"a": 0.90, "b": 0.5}, {"a": 4, "b": 4}, THRESHOLDS, 1, promoted=True
+    )
     by_topic = {r.topic: r for r in revisions}
     assert by_topic["a"].status == "mastered"  # exactly at tau
     assert by_topic["b"].status == "remediate"
@@ -307,15 +328,32 @@ def test_independent_questions_are_read_with_their_accepted_answers(tmp_path):
     ],
 )
 def test_a_malformed_independent_question_is_refused_with_file_and_line(tmp_path, line, problem):
-    path = _questions_file(tmp_path, ['{"question": "When did Zephyr 9.2 come out?", "accept": ["4 March 2026"]}', line])
+    path = _questions_file(
+        tmp_path, ['{"question": "When did Zephyr 9.2 come out?", "accept": ["4 March 2026"]}', line]
+    )
     with pytest.raises(EvaluationSetError, match=problem) as error:
         independent_questions(path)
     assert f"{path}:2" in str(error.value)
 
 
 def test_an_independent_question_is_right_when_the_answer_gives_any_accepted_answer():
-    question = Question("", "t", "i1", "independent", "Who led Zephyr 9.2?", "Marta Kowalczyk", "Marta Kowalczyk", ("Marta Kowalczyk", "Kowalczyk"))
-    judged = grade(lambda qs: ["It was led by Kowalczyk.", "Nobody"][: len(qs)], ReferenceJudge(), [question], stage="s", model_id="m")
+    question = Question(
+        "",
+        "t",
+        "i1",
+        "independent",
+        "Who led Zephyr 9.2?",
+        "Marta Kowalczyk",
+        "Marta Kowalczyk",
+        ("Marta Kowalczyk", "Kowalczyk"),
+    )
+    judged = grade(
+        lambda qs: ["It was led by Kowalczyk.", "Nobody"][: len(qs)],
+        ReferenceJudge(),
+        [question],
+        stage="s",
+        model_id="m",
+    )
     assert judged[0].correct
     wrong = grade(lambda qs: ["Nobody knows."], ReferenceJudge(), [question], stage="s", model_id="m")
     assert not wrong[0].correct
@@ -324,7 +362,13 @@ def test_an_independent_question_is_right_when_the_answer_gives_any_accepted_ans
 def test_independent_accuracy_is_reported_per_model_and_topic():
     rows = pd.DataFrame(
         {
-            "stage": ["retention:base", "retention:base", "retention:candidate", "retention:candidate", "retention:candidate"],
+            "stage": [
+                "retention:base",
+                "retention:base",
+                "retention:candidate",
+                "retention:candidate",
+                "retention:candidate",
+            ],
             "split": ["independent", "independent", "independent", "independent", "general"],
             "topic": ["a", "b", "a", "b", "general"],
             "correct": [False, False, True, False, True],

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -26,7 +25,9 @@ from alas_assets.research.feeds import FeedError, read_feed
 from alas_assets.teacher.chat import ChatClient, TeacherError, Usage
 from alas_assets.teacher.schemas import Grade, StudyMaterial
 
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 SLOWEST_SECONDS = 5.0  # any one input taking longer counts as a hang
 TRIED: dict[str, int] = {}
 
@@ -51,13 +52,44 @@ def timed(call):
 
 # --- corpus documents ---------------------------------------------------------------------------
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
-yaml_value = st.one_of(text, st.integers(), st.dates().map(str), st.just("2025-13-45"), st.just("[a, b]"), st.just("{x: 1}"),
-                       st.just("!!python/object:os.system"), st.just("&a [*a]"), st.just("'unclosed"), st.just("[" * 300))
-front_line = st.tuples(st.sampled_from(["title", "url", "published", "tags", "", "title:", "- x"]), yaml_value).map(lambda kv: f"{kv[0]}: {kv[1]}")
-markdown_line = st.one_of(text, st.sampled_from(["# Heading", "**bold** and __under__", "> quote", "```", "---", "| a | b |", "* item",
-                                                 "<script>alert(1)</script>", "[link](http://x)", "    code", "\t", "\x00"]))
+yaml_value = st.one_of(
+    text,
+    st.integers(),
+    st.dates().map(str),
+    st.just("2025-13-45"),
+    st.just("[a, b]"),
+    st.just("{x: 1}"),
+    st.just("!!python/object:os.system"),
+    st.just("&a [*a]"),
+    st.just("'unclosed"),
+    st.just("[" * 300),
+)
+front_line = st.tuples(st.sampled_from(["title", "url", "published", "tags", "", "title:", "- x"]), yaml_value).map(
+    lambda kv: f"{kv[0]}: {kv[1]}"
+)
+markdown_line = st.one_of(
+    text,
+    st.sampled_from(
+        [
+            "# Heading",
+            "**bold** and __under__",
+            "> quote",
+            "```",
+            "---",
+            "| a | b |",
+            "* item",
+            "<script>alert(1)</script>",
+            "[link](http://x)",
+            "    code",
+            "\t",
+            "\x00",
+        ]
+    ),
+)
 document = st.builds(
-    lambda front, lines, closed, huge: ("---\n" + "\n".join(front) + ("\n---\n" if closed else "\n")) + "\n".join(lines) + huge,
+    lambda front, lines, closed, huge: (
+        ("---\n" + "\n".join(front) + ("\n---\n" if closed else "\n")) + "\n".join(lines) + huge
+    ),
     st.lists(front_line, max_size=5),
     st.lists(markdown_line, max_size=20),
     st.booleans(),
@@ -84,8 +116,13 @@ def test_the_corpus_reader_parses_or_names_the_file(tmp_path, sample):
 
 def test_the_corpus_caps_name_the_file_and_the_limit(tmp_path):
     many = tmp_path / "many.md"
-    many.write_text("---\ntitle: t\nurl: u\n---\n" + "A sentence. " * (MAX_SENTENCES_PER_DOCUMENT + 1), encoding="utf-8")
-    with pytest.raises(CorpusError, match=f"{many} has {MAX_SENTENCES_PER_DOCUMENT + 1} sentences, more than {MAX_SENTENCES_PER_DOCUMENT}"):
+    many.write_text(
+        "---\ntitle: t\nurl: u\n---\n" + "A sentence. " * (MAX_SENTENCES_PER_DOCUMENT + 1), encoding="utf-8"
+    )
+    with pytest.raises(
+        CorpusError,
+        match=f"{many} has {MAX_SENTENCES_PER_DOCUMENT + 1} sentences, more than {MAX_SENTENCES_PER_DOCUMENT}",
+    ):
         parse_document(many)
     big = tmp_path / "big.md"
     big.write_bytes(b"---\ntitle: t\nurl: u\n---\n" + b"x" * 2_000_001)
@@ -94,18 +131,40 @@ def test_the_corpus_caps_name_the_file_and_the_limit(tmp_path):
 
 
 # --- feeds --------------------------------------------------------------------------------------
-field = st.one_of(text, st.sampled_from(["<b>bold</b>", "&amp;&lt;", "&bogus;", "<![CDATA[x]]>", "Tue, 99 Foo 2025", "2025-02-30T25:00:00Z", ""]))
+field = st.one_of(
+    text,
+    st.sampled_from(
+        ["<b>bold</b>", "&amp;&lt;", "&bogus;", "<![CDATA[x]]>", "Tue, 99 Foo 2025", "2025-02-30T25:00:00Z", ""]
+    ),
+)
 rss_item = st.builds(
-    lambda t, l, g, d, p: f"<item><title>{t}</title><link>{l}</link><guid>{g}</guid><description>{d}</description><pubDate>{p}</pubDate></item>",
-    field, field, field, field, field,
+    lambda t, l, g, d, p: (
+        f"<item><title>{t}</title><link>{l}</link><guid>{g}</guid><description>{d}</description><pubDate>{p}</pubDate></item>"
+    ),
+    field,
+    field,
+    field,
+    field,
+    field,
 )
 atom_entry = st.builds(
-    lambda t, i, c, u: f"<entry><title>{t}</title><id>{i}</id><content type='html'>{c}</content><updated>{u}</updated></entry>",
-    field, field, field, field,
+    lambda t, i, c, u: (
+        f"<entry><title>{t}</title><id>{i}</id><content type='html'>{c}</content><updated>{u}</updated></entry>"
+    ),
+    field,
+    field,
+    field,
+    field,
 )
 feed_document = st.one_of(
-    st.lists(rss_item, max_size=8).map(lambda items: f"<?xml version='1.0'?><rss version='2.0'><channel><title>f</title>{''.join(items)}</channel></rss>"),
-    st.lists(atom_entry, max_size=8).map(lambda items: f"<feed xmlns='http://www.w3.org/2005/Atom'><title>f</title>{''.join(items)}</feed>"),
+    st.lists(rss_item, max_size=8).map(
+        lambda items: (
+            f"<?xml version='1.0'?><rss version='2.0'><channel><title>f</title>{''.join(items)}</channel></rss>"
+        )
+    ),
+    st.lists(atom_entry, max_size=8).map(
+        lambda items: f"<feed xmlns='http://www.w3.org/2005/Atom'><title>f</title>{''.join(items)}</feed>"
+    ),
     st.lists(rss_item, max_size=8).map(lambda items: f"<rss><channel>{''.join(items)}"),  # truncated
     text,
 )
@@ -132,8 +191,19 @@ json_value = st.recursive(
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(text, inner, max_size=4)),
     max_leaves=20,
 )
-study_like = st.fixed_dictionaries({"facts": st.lists(st.dictionaries(st.sampled_from(["statement", "quote", "source_url", "questions", "x"]), json_value, max_size=5), max_size=3)})
-grade_like = st.dictionaries(st.sampled_from(["correct", "factual", "complete", "clear", "reasoning", "score"]), json_value, max_size=6)
+study_like = st.fixed_dictionaries(
+    {
+        "facts": st.lists(
+            st.dictionaries(
+                st.sampled_from(["statement", "quote", "source_url", "questions", "x"]), json_value, max_size=5
+            ),
+            max_size=3,
+        )
+    }
+)
+grade_like = st.dictionaries(
+    st.sampled_from(["correct", "factual", "complete", "clear", "reasoning", "score"]), json_value, max_size=6
+)
 reply = st.one_of(
     text,
     json_value.map(json.dumps),
@@ -151,8 +221,13 @@ class ScriptedClient:
 
     def __init__(self, content, finish):
         message = SimpleNamespace(content=content)
-        self.chat = SimpleNamespace(completions=SimpleNamespace(create=lambda **request: SimpleNamespace(
-            choices=[SimpleNamespace(message=message, finish_reason=finish)], usage=None)))
+        self.chat = SimpleNamespace(
+            completions=SimpleNamespace(
+                create=lambda **request: SimpleNamespace(
+                    choices=[SimpleNamespace(message=message, finish_reason=finish)], usage=None
+                )
+            )
+        )
 
 
 @FUZZ
@@ -161,7 +236,11 @@ def test_the_teacher_reply_parser_validates_or_names_role_and_model(content, sch
     client = ChatClient(ScriptedClient(content, finish), base_url="http://127.0.0.1:9/v1", attempts=2)
     tried("teacher replies")
     try:
-        parsed = timed(lambda: client.structured(role="judge", model="m-1", messages=[{"role": "user", "content": "x"}], schema=schema, usage=Usage()))
+        parsed = timed(
+            lambda: client.structured(
+                role="judge", model="m-1", messages=[{"role": "user", "content": "x"}], schema=schema, usage=Usage()
+            )
+        )
     except TeacherError as exc:
         assert "judge model 'm-1'" in str(exc) and schema.__name__ in str(exc)
         return
@@ -170,7 +249,9 @@ def test_the_teacher_reply_parser_validates_or_names_role_and_model(content, sch
 
 # --- `alas ask` questions files -------------------------------------------------------------------
 question_line = st.one_of(
-    st.builds(lambda q, extra: json.dumps({"question": q, **extra}), text, st.dictionaries(text, json_value, max_size=2)),
+    st.builds(
+        lambda q, extra: json.dumps({"question": q, **extra}), text, st.dictionaries(text, json_value, max_size=2)
+    ),
     json_value.map(json.dumps),
     text,
     st.just('{"question": "unterminated'),
@@ -181,7 +262,11 @@ question_line = st.one_of(
 
 
 @FUZZ
-@given(st.one_of(st.lists(question_line, max_size=12).map(lambda lines: "\n".join(lines).encode()), st.binary(max_size=1000)))
+@given(
+    st.one_of(
+        st.lists(question_line, max_size=12).map(lambda lines: "\n".join(lines).encode()), st.binary(max_size=1000)
+    )
+)
 def test_the_questions_reader_parses_or_names_file_and_line(tmp_path, content):
     path = tmp_path / "in.jsonl"
     path.write_bytes(content)

@@ -25,8 +25,18 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
 
     def two_lessons(judgements, pairs):  # the tiny model's answers are too degenerate to be DPO lessons
         train = [p for p in pairs if p.split == "train"][:2]
-        return [PreferencePair(iteration=p.iteration, topic=p.topic, pair_id=p.pair_id, prompt=p.question, chosen=p.answer,
-                               rejected="I do not know.", model_id="sft") for p in train], 0
+        return [
+            PreferencePair(
+                iteration=p.iteration,
+                topic=p.topic,
+                pair_id=p.pair_id,
+                prompt=p.question,
+                chosen=p.answer,
+                rejected="I do not know.",
+                model_id="sft",
+            )
+            for p in train
+        ], 0
 
     monkeypatch.setattr(training_assets, "preference_pairs", two_lessons)
     studied = []  # the topics the gate was told this iteration studied (left out of "earlier topics")
@@ -46,7 +56,9 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
 
     monkeypatch.setattr(LocalStudent, "answer", answer)
     instance = dg.DagsterInstance.ephemeral()
-    outcomes = run_loop(tiny_domain, iterations=1, instance=instance, on_step=lambda job, partition: stage.__setitem__(0, job))
+    outcomes = run_loop(
+        tiny_domain, iterations=1, instance=instance, on_step=lambda job, partition: stage.__setitem__(0, job)
+    )
 
     assert [o.iteration for o in outcomes] == ["it0001"]
     domain = load_domain(tiny_domain)
@@ -54,8 +66,20 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
     parts = DomainPartitions.for_domain(domain.slug)
     assert sorted(instance.get_dynamic_partitions(parts.topic.name)) == ["orion-mission", "zephyr-release"]
     assert studied == [{"orion-mission", "zephyr-release"}]
-    for table in ("curriculum", "raw_sources", "qa_pairs", "baseline_scores", "sft_model", "judge_scores",
-                  "dpo_pairs", "dpo_model", "dpo_judge_scores", "retention_scores", "promotion", "curriculum_revision"):
+    for table in (
+        "curriculum",
+        "raw_sources",
+        "qa_pairs",
+        "baseline_scores",
+        "sft_model",
+        "judge_scores",
+        "dpo_pairs",
+        "dpo_model",
+        "dpo_judge_scores",
+        "retention_scores",
+        "promotion",
+        "curriculum_revision",
+    ):
         assert warehouse.table_exists(f"{SCHEMA}.{table}"), table
     probes = warehouse.query(f"select * from {SCHEMA}.qa_pairs where split = 'probe'")
     assert len(probes) == 4
@@ -67,7 +91,9 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
     retention = warehouse.query(f"select stage, split, model_id from {SCHEMA}.retention_scores")
     assert set(retention["stage"]) == {"retention:base", "retention:parent", "retention:candidate"}
     base_rows = retention[retention["stage"] == "retention:base"]
-    assert set(base_rows["split"]) == {"general", "independent"} and set(base_rows["model_id"]) == {f"{domain.slug}-base"}
+    assert set(base_rows["split"]) == {"general", "independent"} and set(base_rows["model_id"]) == {
+        f"{domain.slug}-base"
+    }
     # The independent questions are graded for base, parent and candidate, reported, and never trained on.
     independent = warehouse.query(f"select stage, question from {SCHEMA}.retention_scores where split = 'independent'")
     assert len(independent) == 3 * len(INDEPENDENT_QUESTIONS)
@@ -79,14 +105,19 @@ def test_one_full_iteration_materialises_every_stage(tiny_domain, monkeypatch):
     assert near_duplicates(asked, trained + corrected) == set()
     # The candidate answered its probes with the retention probes, in large batches: regrading found them kept.
     candidate = warehouse.query(f"select distinct model_id from {SCHEMA}.dpo_judge_scores")["model_id"]
-    assert list(candidate) == list(warehouse.query(f"select model_id from {SCHEMA}.dpo_model where stage = 'dpo'")["model_id"])
+    assert list(candidate) == list(
+        warehouse.query(f"select model_id from {SCHEMA}.dpo_model where stage = 'dpo'")["model_id"]
+    )
     assert not [q for s, q in generated if s == "regrade"]
     assert len([q for s, q in generated if s == "correct"]) >= 4
     # What is deployed: the model the iteration left promoted, exported as a merged folder with its hash.
     deployed = warehouse.query(f"select * from {SCHEMA}.deployment")
     promoted = warehouse.promoted_model()
     assert list(deployed["model_id"]) == [promoted.model_id] and deployed["format"].iloc[0] == "hf"
-    assert json.loads((Path(deployed["path"].iloc[0]) / "alas_export.json").read_text())["sha256"] == deployed["sha256"].iloc[0]
+    assert (
+        json.loads((Path(deployed["path"].iloc[0]) / "alas_export.json").read_text())["sha256"]
+        == deployed["sha256"].iloc[0]
+    )
 
 
 def test_a_failed_iteration_resumes_at_the_step_that_failed(tiny_domain, monkeypatch):
@@ -109,7 +140,9 @@ def test_a_failed_iteration_resumes_at_the_step_that_failed(tiny_domain, monkeyp
 
     monkeypatch.setattr(promotion_module, "promotion_gate", real_gate)
     steps: list[str] = []
-    outcomes = run_loop(tiny_domain, iterations=1, instance=instance, on_step=lambda stage, partition: steps.append(stage))
+    outcomes = run_loop(
+        tiny_domain, iterations=1, instance=instance, on_step=lambda stage, partition: steps.append(stage)
+    )
 
     assert [o.iteration for o in outcomes] == ["it0001"]  # the same iteration, finished
     assert set(warehouse.query(f"select run_id from {SCHEMA}.sft_model")["run_id"]) == trained  # not trained again
@@ -138,8 +171,12 @@ def test_when_dpo_is_skipped_the_candidate_is_not_graded_twice(tiny_domain, monk
     run_loop(tiny_domain, iterations=1, instance=dg.DagsterInstance.ephemeral())
 
     warehouse = Warehouse(load_domain(tiny_domain).database)
-    sft = warehouse.query(f"select pair_id, answer, correct, model_id from {SCHEMA}.judge_scores where split = 'probe' order by pair_id")
-    dpo = warehouse.query(f"select pair_id, answer, correct, model_id, stage from {SCHEMA}.dpo_judge_scores order by pair_id")
+    sft = warehouse.query(
+        f"select pair_id, answer, correct, model_id from {SCHEMA}.judge_scores where split = 'probe' order by pair_id"
+    )
+    dpo = warehouse.query(
+        f"select pair_id, answer, correct, model_id, stage from {SCHEMA}.dpo_judge_scores order by pair_id"
+    )
     assert "dpo" not in graded_stages and "sft" in graded_stages
     # Only training answers may be checked by teacher forcing instead of generated; probes always are.
     assert {split for split, by_reference in checked if by_reference} == {"train"}
@@ -149,7 +186,9 @@ def test_when_dpo_is_skipped_the_candidate_is_not_graded_twice(tiny_domain, monk
 
 
 @pytest.mark.parametrize("sft_start", ["promoted", "base"])
-def test_iteration_two_trains_on_the_promoted_model_or_retrains_the_base_on_every_pair(tiny_domain, monkeypatch, sft_start):
+def test_iteration_two_trains_on_the_promoted_model_or_retrains_the_base_on_every_pair(
+    tiny_domain, monkeypatch, sft_start
+):
     from dataclasses import replace
 
     from alas_assets.assets import promotion as promotion_module
@@ -173,7 +212,9 @@ def test_iteration_two_trains_on_the_promoted_model_or_retrains_the_base_on_ever
         run_loop(tiny_domain, iterations=1, instance=instance)
 
     warehouse = Warehouse(load_domain(tiny_domain).database)
-    promotions = warehouse.query(f"select iteration, candidate_id, parent_id from {SCHEMA}.promotion order by iteration")
+    promotions = warehouse.query(
+        f"select iteration, candidate_id, parent_id from {SCHEMA}.promotion order by iteration"
+    )
     assert list(promotions["iteration"]) == ["it0001", "it0002"]
     first, second = promotions["candidate_id"]
     assert promotions["parent_id"].iloc[1] == first  # the gate compares with the promoted model either way
@@ -181,7 +222,9 @@ def test_iteration_two_trains_on_the_promoted_model_or_retrains_the_base_on_ever
     earlier = {(p.question, p.answer) for p in warehouse.pairs_of("it0001", "train")}
     (chain, examples) = trained[-1]
     if sft_start == "promoted":
-        assert chain == adapter_chain(warehouse, first) and len(chain) == 2  # on top of iteration 1's SFT and DPO adapters
+        assert (
+            chain == adapter_chain(warehouse, first) and len(chain) == 2
+        )  # on top of iteration 1's SFT and DPO adapters
         assert list(sft["parent_id"]) == [first]
         assert len(adapter_chain(warehouse, second)) == 4
     else:

@@ -77,14 +77,18 @@ def metadata(instance: dg.DagsterInstance, name: str) -> dict:
 
 
 def test_an_iteration_with_the_teacher_on_an_openai_compatible_server(tmp_path, server, tiny_model_dir, state_dir):
-    path = domain_file(tmp_path, server, f"""
+    path = domain_file(
+        tmp_path,
+        server,
+        f"""
         [student]
         model = "{tiny_model_dir}"
         sft_epochs = 1
         dpo_epochs = 1
         max_new_tokens = 8
         batch_size = 8
-        """)
+        """,
+    )
     instance = dg.DagsterInstance.ephemeral()
     [outcome] = run_loop(path, iterations=1, instance=instance)
 
@@ -115,7 +119,9 @@ def test_an_iteration_with_the_teacher_on_an_openai_compatible_server(tmp_path, 
     assert result.success and len(server.chat_requests()) == before
     assert metadata(instance, "curriculum")["teacher_cached_replies"] == 1
     # The key went in the Authorization header only, never into the warehouse.
-    assert "sk-loopback-0123456789" not in json.dumps(warehouse.query(f"select * from {TABLE}").astype(str).values.tolist())
+    assert "sk-loopback-0123456789" not in json.dumps(
+        warehouse.query(f"select * from {TABLE}").astype(str).values.tolist()
+    )
     print(f"\nteacher on loopback: {outcome}; {len(server.chat_requests())} chat requests; {len(pairs)} pairs")
 
 

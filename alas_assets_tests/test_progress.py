@@ -42,7 +42,7 @@ def test_metadata_embeds_the_plot_and_reports_the_latest_iteration():
     markdown = metadata["accuracy_plot"].value
     prefix = "![held-out accuracy per iteration](data:image/png;base64,"
     assert markdown.startswith(prefix)
-    assert base64.b64decode(markdown[len(prefix):-1]).startswith(b"\x89PNG")
+    assert base64.b64decode(markdown[len(prefix) : -1]).startswith(b"\x89PNG")
     table = metadata["accuracy_by_iteration"].value
     assert table.splitlines()[0] == "| topic | it0001 | it0002 |"
     assert "| orion | 0.5 | 0.75 |" in table and "| zephyr | 1.0 |  |" in table

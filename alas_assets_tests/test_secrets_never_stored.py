@@ -44,8 +44,16 @@ class EchoServer:
                 if length:
                     self.rfile.read(length)
                 seen = f"{self.command} {self.path} " + " ".join(f"{k}: {v}" for k, v in self.headers.items())
-                body = json.dumps({"error": {"message": f"Unauthorized. You sent: {seen}", "type": "invalid_request_error",
-                                             "param": None, "code": "invalid_api_key"}}).encode()
+                body = json.dumps(
+                    {
+                        "error": {
+                            "message": f"Unauthorized. You sent: {seen}",
+                            "type": "invalid_request_error",
+                            "param": None,
+                            "code": "invalid_api_key",
+                        }
+                    }
+                ).encode()
                 self.send_response(401)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -76,7 +84,9 @@ def hits_in(root: Path) -> list[str]:
         text = ""
         if path.suffix == ".duckdb":
             with duckdb.connect(str(path), read_only=True) as con:
-                for schema, table in con.execute("select table_schema, table_name from information_schema.tables").fetchall():
+                for schema, table in con.execute(
+                    "select table_schema, table_name from information_schema.tables"
+                ).fetchall():
                     text += con.execute(f'select * from "{schema}"."{table}"').df().astype(str).to_csv()
         elif path.suffix == ".parquet":
             text = pd.read_parquet(path).astype(str).to_csv()
@@ -98,7 +108,8 @@ def servers():
 def write_domain(tmp_path: Path, tiny_model_dir, teacher_url: str, search_url: str, step: int) -> Path:
     # One file per step, all of domain "tiny" (one state): the resources cache a domain file's settings per process.
     path = tmp_path / f"tiny-{step}.toml"
-    path.write_text(textwrap.dedent(f"""
+    path.write_text(
+        textwrap.dedent(f"""
         name = "tiny"
         description = "A tiny invented domain for tests: a software release and a space survey."
         [sources]
@@ -121,11 +132,15 @@ def write_domain(tmp_path: Path, tiny_model_dir, teacher_url: str, search_url: s
         qa_pairs_per_topic = 4
         probes_per_topic = 2
         max_iterations = 1
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     return small_domain(path, epochs=1)
 
 
-def test_canary_keys_appear_nowhere_after_a_run_with_401_servers_echoing_them(tmp_path, servers, tiny_model_dir, state_dir, monkeypatch, capfd):
+def test_canary_keys_appear_nowhere_after_a_run_with_401_servers_echoing_them(
+    tmp_path, servers, tiny_model_dir, state_dir, monkeypatch, capfd
+):
     loopback, echo = servers
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_CANARY)
     monkeypatch.setenv("SERPAPI_API_KEY", SERPAPI_CANARY)
@@ -169,7 +184,11 @@ def test_canary_keys_appear_nowhere_after_a_run_with_401_servers_echoing_them(tm
     assert any(r["headers"].get("authorization") == f"Bearer {OPENAI_CANARY}" for r in loopback.requests)
     assert any(r["query"].get("api_key") == [SERPAPI_CANARY] for r in loopback.requests)
     state = load_domain(domain).state_dir
-    assert (state / "alas.duckdb").is_file() and list((state / "lake").rglob("*.parquet")) and list((state / "models").iterdir())
+    assert (
+        (state / "alas.duckdb").is_file()
+        and list((state / "lake").rglob("*.parquet"))
+        and list((state / "models").iterdir())
+    )
     dagster_home = Path(tmp_path / "dagster_home")
     assert list(dagster_home.rglob("*.db"))
     # ... and nothing kept them.
@@ -177,5 +196,7 @@ def test_canary_keys_appear_nowhere_after_a_run_with_401_servers_echoing_them(tm
     for number, captured in enumerate(outputs, start=1):
         hits += [f"output of command {number}" for needle in NEEDLES if needle in captured.out + captured.err]
     assert hits == [], hits
-    print(f"\ncanary hits: {len(hits)} in {sum(1 for _ in state.rglob('*'))} state and "
-          f"{sum(1 for _ in dagster_home.rglob('*'))} instance files and {len(outputs)} commands' output")
+    print(
+        f"\ncanary hits: {len(hits)} in {sum(1 for _ in state.rglob('*'))} state and "
+        f"{sum(1 for _ in dagster_home.rglob('*'))} instance files and {len(outputs)} commands' output"
+    )

@@ -15,8 +15,14 @@ from alas_assets.records import ModelVersion
 QUESTION = "What is the Zephyr codename?"
 LEARNED = [(QUESTION, "Quillfeather."), ("Who maintains Zephyr?", "Ada Brightwater.")]
 RELEARNED = [(QUESTION, "Nightingale."), ("Who maintains Zephyr?", "Ada Brightwater.")]
-METRICS = {"promoted": True, "reason": "gained 0.50 on new probes", "accuracy_before": 0.0, "accuracy_after": 0.5,
-           "general_retention": 1.0, "earlier_retention": None}
+METRICS = {
+    "promoted": True,
+    "reason": "gained 0.50 on new probes",
+    "accuracy_before": 0.0,
+    "accuracy_after": 0.5,
+    "general_retention": 1.0,
+    "earlier_retention": None,
+}
 
 
 def train_adapters(model_dir: Path, folder: Path) -> tuple[Path, Path]:
@@ -51,9 +57,18 @@ def write_domain(folder: Path, model_dir: Path) -> Path:
 
 def register(warehouse, model_id: str, iteration: str, parent: str, adapter: Path, promoted: bool) -> ModelVersion:
     version = ModelVersion(
-        model_id=model_id, iteration=iteration, stage="sft", parent_id=parent, base_model="sharp",
-        artifact_path=str(adapter), data_hash=f"hash-{model_id}", hyperparameters=json.dumps({"epochs": 30}),
-        train_examples=2, train_tokens=100, created_at=datetime.now(timezone.utc), promoted=promoted,
+        model_id=model_id,
+        iteration=iteration,
+        stage="sft",
+        parent_id=parent,
+        base_model="sharp",
+        artifact_path=str(adapter),
+        data_hash=f"hash-{model_id}",
+        hyperparameters=json.dumps({"epochs": 30}),
+        train_examples=2,
+        train_tokens=100,
+        created_at=datetime.now(timezone.utc),
+        promoted=promoted,
         metrics=json.dumps(METRICS) if promoted else "{}",
     )
     warehouse.register(version)

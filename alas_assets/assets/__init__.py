@@ -1,6 +1,5 @@
 """Every ALAS stage as a Dagster asset; each module builds one stage group for a domain."""
 
-
 import dagster as dg
 
 from alas_assets.assets import deployment, distillation, evaluation, planning, promotion, research, training

@@ -28,14 +28,31 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         if domain.domain.student.backend != "local":
             version = warehouse.model(model_id)
             served = json.loads(version.hyperparameters).get("served_model", "") if version else ""
-            record = Deployment(iteration=context.partition_key, model_id=model_id, promoted_this_iteration=promoted_now,
-                                format="remote", path="", sha256="", exported_at=now(), run_id=context.run_id)
-            context.add_output_metadata({"model_id": model_id, "served_model": served or "(the base model)", "exported": False})
+            record = Deployment(
+                iteration=context.partition_key,
+                model_id=model_id,
+                promoted_this_iteration=promoted_now,
+                format="remote",
+                path="",
+                sha256="",
+                exported_at=now(),
+                run_id=context.run_id,
+            )
+            context.add_output_metadata(
+                {"model_id": model_id, "served_model": served or "(the base model)", "exported": False}
+            )
             return to_frame([record], Deployment)
         deployed = deploy(domain.domain, warehouse, student.backend(), model_id)
         record = Deployment(
-            iteration=context.partition_key, model_id=model_id, promoted_this_iteration=promoted_now, format="hf",
-            path=str(deployed.path), sha256=deployed.sha256, size_bytes=deployed.size_bytes, exported_at=now(), run_id=context.run_id,
+            iteration=context.partition_key,
+            model_id=model_id,
+            promoted_this_iteration=promoted_now,
+            format="hf",
+            path=str(deployed.path),
+            sha256=deployed.sha256,
+            size_bytes=deployed.size_bytes,
+            exported_at=now(),
+            run_id=context.run_id,
         )
         context.add_output_metadata(
             {

@@ -1,6 +1,5 @@
 """Distil a topic's sources into cited question/answer pairs: training pairs and held-out probes."""
 
-
 import dagster as dg
 import pandas as pd
 
@@ -31,8 +30,12 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         study_round = 1 + len({p.iteration for p in earlier})
         thresholds = domain.domain.thresholds
         synthesizer = teacher.synthesizer()
-        pairs = synthesizer.synthesize(topic, sources, thresholds.qa_pairs_per_topic, thresholds.probes_per_topic, study_round)
-        kept, dropped = keep_held_out(pairs, sources, [p.question for p in earlier], evaluation_questions(domain.domain))
+        pairs = synthesizer.synthesize(
+            topic, sources, thresholds.qa_pairs_per_topic, thresholds.probes_per_topic, study_round
+        )
+        kept, dropped = keep_held_out(
+            pairs, sources, [p.question for p in earlier], evaluation_questions(domain.domain)
+        )
         for reason in dropped:
             context.log.warning(f"dropped pair: {reason}")
         if not any(p.split == "train" for p in kept):

@@ -28,7 +28,15 @@ def _graded(
     """The model's answers to the questions, graded by the judge. ``expected`` (aligned with the
     questions) lets the backend skip generating an answer it can show greedy decoding would give."""
     answer = answerer(domain.domain, domain.warehouse(), student.backend(), model_id)
-    judgements = grade(lambda qs: answer(qs, expected), judge, questions, stage=stage, model_id=model_id, run_id=run_id, iteration=iteration)
+    judgements = grade(
+        lambda qs: answer(qs, expected),
+        judge,
+        questions,
+        stage=stage,
+        model_id=model_id,
+        run_id=run_id,
+        iteration=iteration,
+    )
     return to_frame(judgements, Judgement)
 
 
@@ -59,7 +67,9 @@ def _score(
     expected: list[str | None] | None = None,
 ) -> pd.DataFrame:
     judge = teacher.judge()
-    return _scored(context, judge, _graded(domain, student, judge, model_id, questions, stage, context.run_id, expected=expected))
+    return _scored(
+        context, judge, _graded(domain, student, judge, model_id, questions, stage, context.run_id, expected=expected)
+    )
 
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
@@ -133,14 +143,20 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         base = ensure_base_model(warehouse, domain.domain)
         candidate = from_frame(dpo_model, ModelVersion)[0]
         general = general_probes(domain.domain.general_probes_file) + domain_independent_questions(domain.domain)
-        questions = general + [replace(Question.of(p), split="earlier") for p in warehouse.pairs_before(iteration, "probe")]
+        questions = general + [
+            replace(Question.of(p), split="earlier") for p in warehouse.pairs_before(iteration, "probe")
+        ]
         # The candidate answers this iteration's probes in the same batches: dpo_judge_scores, four probes
         # per topic, then finds its answers in the answer registry instead of generating in small batches.
         own_probes = [p.question for p in warehouse.pairs_of(iteration, "probe")]
-        answerer(domain.domain, warehouse, student.backend(), candidate.model_id)([q.question for q in questions] + own_probes)
+        answerer(domain.domain, warehouse, student.backend(), candidate.model_id)(
+            [q.question for q in questions] + own_probes
+        )
         judge = teacher.judge()
         graded = {
-            role: _graded(domain, student, judge, model.model_id, questions, f"retention:{role}", context.run_id, iteration)
+            role: _graded(
+                domain, student, judge, model.model_id, questions, f"retention:{role}", context.run_id, iteration
+            )
             for role, model in (("parent", parent), ("candidate", candidate))
         }
         # The general reference is the base. In iteration 1 it is the parent too: its rows, not a second judging.
@@ -148,7 +164,9 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             parent_general = graded["parent"][graded["parent"]["split"].isin(["general", INDEPENDENT])]
             graded["base"] = parent_general.assign(stage="retention:base")
         else:  # its answers come from the answer registry after its first iteration
-            graded["base"] = _graded(domain, student, judge, base.model_id, general, "retention:base", context.run_id, iteration)
+            graded["base"] = _graded(
+                domain, student, judge, base.model_id, general, "retention:base", context.run_id, iteration
+            )
         frame = pd.concat([graded[role] for role in ("base", "parent", "candidate")], ignore_index=True)
         summary = frame.groupby(["stage", "split"])["correct"].mean().reset_index()
         context.add_output_metadata(
@@ -166,4 +184,3 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         return frame
 
     return [baseline_scores, judge_scores, dpo_judge_scores, retention_scores]
-

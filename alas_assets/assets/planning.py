@@ -1,6 +1,5 @@
 """Plan the curriculum of an iteration, and revise it once the iteration is judged."""
 
-
 import json
 
 import dagster as dg
@@ -10,7 +9,8 @@ from alas_assets.assets.shapes import inputs, per_iteration
 from alas_assets.evaluation import accuracy_by_topic, independent_overall, revise
 from alas_assets.metadata import markdown_table, teacher_usage
 from alas_assets.partitions import Build, iteration_key, iteration_number
-from alas_assets.progress import COLUMNS as PROGRESS_COLUMNS, progress_metadata
+from alas_assets.progress import COLUMNS as PROGRESS_COLUMNS
+from alas_assets.progress import progress_metadata
 from alas_assets.records import Topic, TopicRevision, from_frame, to_frame
 from alas_assets.research.feed_store import feed_store
 from alas_assets.research.feed_topics import with_feed_topics
@@ -41,7 +41,9 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             TopicRevision,
         )
         earlier = warehouse.query(
-            f"select topic, name, source_refs from {SCHEMA}.curriculum where iteration < ?", [iteration], tables=(f"{SCHEMA}.curriculum",)
+            f"select topic, name, source_refs from {SCHEMA}.curriculum where iteration < ?",
+            [iteration],
+            tables=(f"{SCHEMA}.curriculum",),
         )
         planner = teacher.planner()
         topics = planner.plan(iteration, previous, set(earlier["topic"]) if len(earlier) else set())
@@ -72,7 +74,9 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
     @per_iteration(
         b,
         "plan",
-        ins=inputs(b, "curriculum", "promotion", "retention_scores", by_iteration=["baseline_scores", "dpo_judge_scores"]),
+        ins=inputs(
+            b, "curriculum", "promotion", "retention_scores", by_iteration=["baseline_scores", "dpo_judge_scores"]
+        ),
     )
     def curriculum_revision(
         context: dg.AssetExecutionContext,

@@ -1,13 +1,18 @@
 """The gate: promote the candidate only if it gained on the new topics and kept what it knew."""
 
-
 from dataclasses import asdict
 
 import dagster as dg
 import pandas as pd
 
 from alas_assets.assets.shapes import inputs, per_iteration
-from alas_assets.evaluation import accuracy_by_topic, independent_accuracy, independent_overall, promotion_gate, retention_suites
+from alas_assets.evaluation import (
+    accuracy_by_topic,
+    independent_accuracy,
+    independent_overall,
+    promotion_gate,
+    retention_suites,
+)
 from alas_assets.metadata import markdown_table
 from alas_assets.partitions import Build
 from alas_assets.records import Promotion, to_frame
@@ -71,8 +76,12 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "parent_id": parent.model_id,
                 "accuracy_before": decision.accuracy_before,
                 "accuracy_after": decision.accuracy_after,
-                "general_retention": decision.general_retention if decision.general_retention is not None else float("nan"),
-                "earlier_retention": decision.earlier_retention if decision.earlier_retention is not None else float("nan"),
+                "general_retention": decision.general_retention
+                if decision.general_retention is not None
+                else float("nan"),
+                "earlier_retention": decision.earlier_retention
+                if decision.earlier_retention is not None
+                else float("nan"),
                 "accuracy_per_topic": markdown_table(per_topic),
                 **_independent_metadata(retention_scores),
             }

@@ -1,6 +1,5 @@
 """Research each topic of an iteration: fetch and keep its sources."""
 
-
 import dagster as dg
 import pandas as pd
 
@@ -13,7 +12,9 @@ from alas_assets.resources import ResearchResource
 
 def build(b: Build) -> list[dg.AssetsDefinition]:
     @per_cell(b, "research", ins=inputs(b, by_iteration=["curriculum"]))
-    def raw_sources(context: dg.AssetExecutionContext, research: ResearchResource, curriculum: pd.DataFrame) -> pd.DataFrame:
+    def raw_sources(
+        context: dg.AssetExecutionContext, research: ResearchResource, curriculum: pd.DataFrame
+    ) -> pd.DataFrame:
         """The topic's sources: URL, title, publish date, text and content hash, de-duplicated."""
         iteration, slug = cell(context)
         rows = curriculum[curriculum["topic"] == slug]

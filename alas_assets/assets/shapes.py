@@ -8,7 +8,7 @@ trains or exports a model, and its inputs.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Train the student: LoRA SFT (on the new pairs plus rehearsal, or from the base on every pair), then DPO on its mistakes."""
 
-
 import json
 from datetime import datetime, timezone
 
@@ -8,7 +7,14 @@ import dagster as dg
 import pandas as pd
 
 from alas_assets.assets.shapes import MODEL, inputs, per_cell, per_iteration
-from alas_assets.curation import preference_pairs, read_questions, rehearsal_sample, replayable, self_replay, sft_examples
+from alas_assets.curation import (
+    preference_pairs,
+    read_questions,
+    rehearsal_sample,
+    replayable,
+    self_replay,
+    sft_examples,
+)
 from alas_assets.evaluation import evaluation_questions
 from alas_assets.metadata import markdown_table
 from alas_assets.partitions import Build
@@ -18,7 +24,14 @@ from alas_assets.storage.models import adapter_chain, answerer, ensure_base_mode
 
 
 def _version(
-    context: dg.AssetExecutionContext, stage: str, parent: ModelVersion, domain, model_id: str, data_hash: str, hyper: dict, result
+    context: dg.AssetExecutionContext,
+    stage: str,
+    parent: ModelVersion,
+    domain,
+    model_id: str,
+    data_hash: str,
+    hyper: dict,
+    result,
 ) -> ModelVersion:
     return ModelVersion(
         model_id=model_id,
@@ -64,7 +77,9 @@ def _resumed(context: dg.AssetExecutionContext, result) -> dict:
     """Metadata (and a log line) when training resumed from a checkpoint of a run that was killed."""
     if not result.resumed_from_epoch:
         return {}
-    context.log.info(f"training resumed after epoch {result.resumed_from_epoch} (the checkpoint of an earlier, interrupted run)")
+    context.log.info(
+        f"training resumed after epoch {result.resumed_from_epoch} (the checkpoint of an earlier, interrupted run)"
+    )
     return {"resumed_from_epoch": result.resumed_from_epoch}
 
 
@@ -89,7 +104,10 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             replayed, replay_kind = replayable(earlier, probes), "earlier"
         else:
             start = parent_model(warehouse, domain.domain, iteration)
-            replayed, replay_kind = rehearsal_sample(earlier, new, settings.rehearsal_fraction, probes, settings.seed), "rehearsal"
+            replayed, replay_kind = (
+                rehearsal_sample(earlier, new, settings.rehearsal_fraction, probes, settings.seed),
+                "rehearsal",
+            )
         backend = student.backend()
         anchors = self_replay(
             read_questions(domain.domain.general_replay_file),
@@ -139,7 +157,9 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         return to_frame([version], ModelVersion)
 
     @per_cell(b, "train", ins=inputs(b, "judge_scores", "qa_pairs"))
-    def dpo_pairs(context: dg.AssetExecutionContext, judge_scores: pd.DataFrame, qa_pairs: pd.DataFrame) -> pd.DataFrame:
+    def dpo_pairs(
+        context: dg.AssetExecutionContext, judge_scores: pd.DataFrame, qa_pairs: pd.DataFrame
+    ) -> pd.DataFrame:
         """Reference answer (preferred) vs the SFT model's wrong answer, on training questions only."""
         preferences, dropped = preference_pairs(from_frame(judge_scores, Judgement), from_frame(qa_pairs, QAPair))
         for preference in preferences:
@@ -196,7 +216,9 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         )
         version = _version(context, "dpo", sft, domain.domain, model_id, data_hash, hyper, result)
         warehouse.register(version)
-        context.add_output_metadata({**_model_metadata(version), "preference_pairs": len(triples), "beta": beta, **_resumed(context, result)})
+        context.add_output_metadata(
+            {**_model_metadata(version), "preference_pairs": len(triples), "beta": beta, **_resumed(context, result)}
+        )
         return to_frame([version], ModelVersion)
 
     return [sft_model, dpo_pairs, dpo_model]

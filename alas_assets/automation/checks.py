@@ -7,9 +7,8 @@
 The checks run in the same runs as their assets (jobs select them with the asset) and in the DuckDB pool.
 """
 
-
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import dagster as dg
 import pandas as pd
@@ -80,27 +79,40 @@ def build_checks(b: Build) -> list[dg.AssetChecksDefinition]:
 def _checks(b: Build) -> list[dg.AssetChecksDefinition]:
     per_cell = dict(partitions_def=b.parts.iteration_topic, pool=DUCKDB_POOL, blocking=False)
 
-    @dg.asset_check(asset=b.key("qa_pairs"), name="citations_point_at_fetched_sources", additional_ins={"raw_sources": dg.AssetIn(b.key("raw_sources"))}, **per_cell)
+    @dg.asset_check(
+        asset=b.key("qa_pairs"),
+        name="citations_point_at_fetched_sources",
+        additional_ins={"raw_sources": dg.AssetIn(b.key("raw_sources"))},
+        **per_cell,
+    )
     def citations(qa_pairs: pd.DataFrame, raw_sources: pd.DataFrame) -> dg.AssetCheckResult:
         """Every pair cites a source of raw_sources (same partition) and quotes it verbatim."""
         pairs = from_frame(qa_pairs, QAPair)
-        return _result(citation_problems(pairs, from_frame(raw_sources, SourceDoc)), len(pairs), "pairs cite a fetched source")
+        return _result(
+            citation_problems(pairs, from_frame(raw_sources, SourceDoc)), len(pairs), "pairs cite a fetched source"
+        )
 
     @dg.asset_check(asset=b.key("qa_pairs"), name="probes_disjoint_from_training", **per_cell)
-    def probes_held_out(context: dg.AssetCheckExecutionContext, domain: DomainResource, qa_pairs: pd.DataFrame) -> dg.AssetCheckResult:
+    def probes_held_out(
+        context: dg.AssetCheckExecutionContext, domain: DomainResource, qa_pairs: pd.DataFrame
+    ) -> dg.AssetCheckResult:
         """No training question of the topic, in this iteration or an earlier one, is a (near) duplicate of a probe."""
         iteration, topic = cell(context)
         earlier = domain.warehouse().pairs_before(iteration, "train", topic=topic)
         pairs = from_frame(qa_pairs, QAPair)
         leaks = leaking_probes(pairs, [p.question for p in earlier])
-        return _result([f"probe trained on: {q[:80]}" for q in leaks], sum(p.split == "probe" for p in pairs), "probes held out")
+        return _result(
+            [f"probe trained on: {q[:80]}" for q in leaks], sum(p.split == "probe" for p in pairs), "probes held out"
+        )
 
     @dg.asset_check(asset=b.key("qa_pairs"), name="evaluation_questions_never_trained", **per_cell)
     def evaluation_held_out(domain: DomainResource, qa_pairs: pd.DataFrame) -> dg.AssetCheckResult:
         """No pair repeats or nearly repeats an independent question or a general-knowledge probe."""
         pairs = from_frame(qa_pairs, QAPair)
         leaks = evaluated_pairs(pairs, evaluation_questions(domain.domain))
-        return _result([f"evaluation question in the data: {q[:80]}" for q in leaks], len(pairs), "evaluation questions held out")
+        return _result(
+            [f"evaluation question in the data: {q[:80]}" for q in leaks], len(pairs), "evaluation questions held out"
+        )
 
     @dg.asset_check(asset=b.key("qa_pairs"), name="no_duplicate_pairs", **per_cell)
     def qa_unique(qa_pairs: pd.DataFrame) -> dg.AssetCheckResult:

@@ -54,7 +54,9 @@ def recover_dead_runs(instance: dg.DagsterInstance, b: Build, lock: DriverLock) 
         if run.tags.get(TRIGGER_TAG) == CLI_TRIGGER:
             driver = run.tags.get(DRIVER_TAG, "alas run")
             why = f"the process that executed this run, {driver}, died without ending it"
-        elif run.status in (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED) and (pid := gone_pid(instance, run)):
+        elif run.status in (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED) and (
+            pid := gone_pid(instance, run)
+        ):
             why = f"the process that executed this run (pid {pid}) is gone without ending it"
         else:
             continue
@@ -111,10 +113,14 @@ def daemon_driver(instance: dg.DagsterInstance, b: Build) -> str | None:
     for state in states:  # an ephemeral instance has no schedule storage (and no sensor running)
         if state.instigator_name == name and state.status == InstigatorStatus.RUNNING:
             return f"the loop sensor {name} (turned on: turn it off under Automation in the UI, or let it drive)"
-    running = [run for run in runs_in_flight(instance, b, with_refresh=True) if run.tags.get(TRIGGER_TAG) != CLI_TRIGGER]
+    running = [
+        run for run in runs_in_flight(instance, b, with_refresh=True) if run.tags.get(TRIGGER_TAG) != CLI_TRIGGER
+    ]
     if running:
         run = running[0]
-        trigger = run.tags.get(TRIGGER_TAG) or ("the refresh" if run.tags.get("alas/refresh") else "the UI or the daemon")
+        trigger = run.tags.get(TRIGGER_TAG) or (
+            "the refresh" if run.tags.get("alas/refresh") else "the UI or the daemon"
+        )
         return f"run {run.run_id} of job {run.job_name} ({run.status.value}, started by {trigger})"
     return None
 

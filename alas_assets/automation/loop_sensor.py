@@ -9,8 +9,7 @@ Each tick looks at the latest iteration only (so two iterations of a domain neve
   else stop until a refresh or new feed entries open one.
 """
 
-
-from typing import Callable
+from collections.abc import Callable
 
 import dagster as dg
 
@@ -42,11 +41,16 @@ def _request(b: Build, stage: Stage, partition: str, run_key: str) -> dg.RunRequ
 
 def _refresh_after(instance: dg.DagsterInstance, b: Build, run: dg.DagsterRun) -> str | None:
     """The id of a successful refresh run created after the given run, if any."""
-    refreshes = instance.get_runs(dg.RunsFilter(job_name=refresh_job_name(b), statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
+    refreshes = instance.get_runs(
+        dg.RunsFilter(job_name=refresh_job_name(b), statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1
+    )
     if not refreshes:
         return None
     refresh = refreshes[0].run_id
-    created = {r.dagster_run.run_id: r.create_timestamp for r in instance.get_run_records(dg.RunsFilter(run_ids=[refresh, run.run_id]))}
+    created = {
+        r.dagster_run.run_id: r.create_timestamp
+        for r in instance.get_run_records(dg.RunsFilter(run_ids=[refresh, run.run_id]))
+    }
     if refresh not in created or run.run_id not in created:
         return None
     return refresh if created[refresh] > created[run.run_id] else None
@@ -65,7 +69,9 @@ def advance(instance: dg.DagsterInstance, b: Build, lock: DriverLock | None = No
     if lock is not None:
         driver = cli_driver(lock)
         if driver:
-            return dg.SkipReason(f"the domain is driven by {driver}: the loop sensor waits until it ends (one driver per domain)")
+            return dg.SkipReason(
+                f"the domain is driven by {driver}: the loop sensor waits until it ends (one driver per domain)"
+            )
         # Runs whose process died (a dead `alas run`'s) are marked failed: the loop must not wait for them for ever.
         recover_dead_runs(instance, b, lock)
     keys = iterations(instance, b)
@@ -74,16 +80,22 @@ def advance(instance: dg.DagsterInstance, b: Build, lock: DriverLock | None = No
     state = iteration_state(instance, b, keys[-1])
     if state.revised:
         if not state.continue_loop:
-            return dg.SkipReason(f"{state.key} is revised and the loop stopped ({state.stop_reason}); a refresh or new feed entries open the next iteration")
+            return dg.SkipReason(
+                f"{state.key} is revised and the loop stopped ({state.stop_reason}); a refresh or new feed entries open the next iteration"
+            )
         if runs_in_flight(instance, b):
-            return dg.SkipReason(f"{state.key} is revised; waiting for the loop's runs to finish before opening the next iteration")
+            return dg.SkipReason(
+                f"{state.key} is revised; waiting for the loop's runs to finish before opening the next iteration"
+            )
         following = iteration_key(iteration_number(state.key) + 1)
         return dg.SensorResult(
             run_requests=[_request(b, STAGES[0], following, f"{STAGES[0].job}:{following}")],
             dynamic_partitions_requests=[b.parts.iteration.build_add_request([following])],
         )
     if state.planned and state.topics is None:
-        return dg.SkipReason(f"{state.key}: its curriculum records no topic_keys (an older materialisation); materialise curriculum for {state.key} again")
+        return dg.SkipReason(
+            f"{state.key}: its curriculum records no topic_keys (an older materialisation); materialise curriculum for {state.key} again"
+        )
     found = next_stage(instance, b, state)
     if found is None:
         return dg.SkipReason(f"{state.key}: every stage is materialised; waiting for its revision")
@@ -102,7 +114,9 @@ def advance(instance: dg.DagsterInstance, b: Build, lock: DriverLock | None = No
     if requests:
         return dg.SensorResult(run_requests=requests)
     if failed:
-        return dg.SkipReason(f"{state.key}: stage '{stage.job}' did not materialise for {', '.join(failed)}; re-execute it from the UI to go on")
+        return dg.SkipReason(
+            f"{state.key}: stage '{stage.job}' did not materialise for {', '.join(failed)}; re-execute it from the UI to go on"
+        )
     return dg.SkipReason(f"{state.key}: waiting for stage '{stage.job}' ({len(waiting)} run(s) in flight)")
 
 

@@ -6,9 +6,8 @@ The loop sensor then plans that iteration and drives it stage by stage; with the
 the refresh only opens the iteration.
 """
 
-
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Callable
 
 import dagster as dg
 
@@ -37,7 +36,11 @@ def build_refresh_job(b: Build, lock: Callable[[], DriverLock] | None = None) ->
         context.log.info(f"{'opened' if new else 'reopened unplanned'} iteration {key}; the loop sensor plans it")
         yield dg.Output(key, metadata={"iteration": key, "new_partition": new})
 
-    @dg.job(name=refresh_job_name(b), description="open the next iteration (the nightly refresh)", tags={"alas/refresh": "true"})
+    @dg.job(
+        name=refresh_job_name(b),
+        description="open the next iteration (the nightly refresh)",
+        tags={"alas/refresh": "true"},
+    )
     def refresh():
         open_iteration()
 

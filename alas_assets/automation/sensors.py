@@ -7,7 +7,6 @@ and requests its plan run, with one ``run_key`` per batch so that nothing runs t
 arrive while an iteration runs wait in the cursor's ``pending`` list for the next tick.
 """
 
-
 import json
 from dataclasses import dataclass, field
 
@@ -89,10 +88,15 @@ def build_feed_sensor(b: Build, domain_file: str) -> dg.SensorDefinition:
         cursor.pending += [e.key for e in batch]
         note = f"; broken feeds: {' | '.join(broken)}" if broken else ""
         if not cursor.pending:
-            return dg.SensorResult(skip_reason=f"no new entries in {len(domain.sources.feeds) - len(broken)} feed(s){note}", cursor=cursor.dump())
+            return dg.SensorResult(
+                skip_reason=f"no new entries in {len(domain.sources.feeds) - len(broken)} feed(s){note}",
+                cursor=cursor.dump(),
+            )
         reason = busy(context.instance, b, driver_lock(domain))
         if reason:
-            return dg.SensorResult(skip_reason=f"{len(cursor.pending)} new entries wait: {reason}{note}", cursor=cursor.dump())
+            return dg.SensorResult(
+                skip_reason=f"{len(cursor.pending)} new entries wait: {reason}{note}", cursor=cursor.dump()
+            )
         key, new = iteration_to_open(context.instance, b)
         request = dg.RunRequest(
             run_key=f"feed:{content_hash(sorted(cursor.pending))}",

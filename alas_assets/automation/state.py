@@ -6,8 +6,8 @@ locked by a writing run, and the instance is what the UI shows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import dagster as dg
 
@@ -39,7 +39,9 @@ def iterations(instance: dg.DagsterInstance, b: Build) -> list[str]:
 
 def latest_metadata(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str) -> dict | None:
     """The metadata of the latest materialisation of one partition, as plain values; None if never."""
-    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition]), limit=1).records
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition]), limit=1
+    ).records
     if not records or records[0].asset_materialization is None:
         return None
     return {name: value.value for name, value in records[0].asset_materialization.metadata.items()}
@@ -86,7 +88,9 @@ def busy(instance: dg.DagsterInstance, b: Build, lock=None) -> str | None:
         recover_dead_runs(instance, b, lock)
     running = runs_in_flight(instance, b)
     if running:
-        return f"{len(running)} run(s) of the loop are queued or running ({running[0].job_name}, {running[0].run_id[:8]})"
+        return (
+            f"{len(running)} run(s) of the loop are queued or running ({running[0].job_name}, {running[0].run_id[:8]})"
+        )
     keys = iterations(instance, b)
     if keys:
         state = iteration_state(instance, b, keys[-1])

@@ -26,7 +26,9 @@ class Automation:
 
 def build_automation(b: Build, domain: Domain, stage_jobs: list) -> Automation:
     if not is_valid_cron_string(domain.schedule):
-        raise DomainError(f"domain file {domain.path}: schedule {domain.schedule!r} is not a cron string like '0 2 * * *'")
+        raise DomainError(
+            f"domain file {domain.path}: schedule {domain.schedule!r} is not a cron string like '0 2 * * *'"
+        )
     # Resolved when evaluated (the state folder may come from the environment): the domain's driver lock.
     lock = lambda: driver_lock(domain)  # noqa: E731
     refresh = build_refresh_job(b, lock)

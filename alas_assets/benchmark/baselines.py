@@ -3,8 +3,8 @@ model with BM25-retrieved passages in its prompt, and the base model fine-tuned 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import pandas as pd
 
@@ -28,7 +28,9 @@ def raw_document_examples(documents: Sequence[tuple[str, str]], sentences_per_ch
     return examples
 
 
-def _scored(name: str, judge: Judge, probes: Sequence[Question], answer: Callable[[Sequence[str]], list[str]], **extra) -> dict:
+def _scored(
+    name: str, judge: Judge, probes: Sequence[Question], answer: Callable[[Sequence[str]], list[str]], **extra
+) -> dict:
     return _row(name, to_frame(grade(answer, judge, probes, stage=f"bench:{name}", model_id=name), Judgement), **extra)
 
 

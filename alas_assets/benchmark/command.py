@@ -24,7 +24,13 @@ def bench(args: argparse.Namespace) -> int:
         bar.update(1)
 
     try:
-        figures = run_benchmark(args.domain, args.iterations, out, log=lambda m: tqdm.write(f"[bench] {m}", file=sys.stderr), on_step=on_step)
+        figures = run_benchmark(
+            args.domain,
+            args.iterations,
+            out,
+            log=lambda m: tqdm.write(f"[bench] {m}", file=sys.stderr),
+            on_step=on_step,
+        )
     except (BenchError, LoopError) as exc:
         bar.close()
         print(f"alas bench: {exc}", file=sys.stderr)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 STAGE_LABELS = {"before": "before", "after_sft": "after SFT", "after_dpo": "after DPO (candidate)"}
 
@@ -46,11 +47,17 @@ def _independent_section(figures: dict) -> list[str]:
             [[r["iteration"], r.get("base"), r.get("parent"), r.get("candidate")] for r in figures["per_iteration"]],
         ),
         "",
-        table(["topic", "questions", "right", "final model"], [[t["topic"], t["questions"], t["correct"], t["accuracy"]] for t in figures["per_topic"]]),
+        table(
+            ["topic", "questions", "right", "final model"],
+            [[t["topic"], t["questions"], t["correct"], t["accuracy"]] for t in figures["per_topic"]],
+        ),
         "",
         "Missed by the final model:",
         "",
-        table(["topic", "question", "accepted", "answer"], [[m["topic"], m["question"], m["accepted"], m["answer"][:120]] for m in figures["missed"]]),
+        table(
+            ["topic", "question", "accepted", "answer"],
+            [[m["topic"], m["question"], m["accepted"], m["answer"][:120]] for m in figures["missed"]],
+        ),
         "",
     ]
 
@@ -76,7 +83,17 @@ def render_markdown(figures: dict) -> str:
         "",
         table(
             ["iteration", "probes", "before", "after SFT", "after DPO (candidate)", "promoted"],
-            [[r["iteration"], r["probes"], r.get("before"), r.get("after_sft"), r.get("after_dpo"), r.get("promoted")] for r in acc["iterations"]],
+            [
+                [
+                    r["iteration"],
+                    r["probes"],
+                    r.get("before"),
+                    r.get("after_sft"),
+                    r.get("after_dpo"),
+                    r.get("promoted"),
+                ]
+                for r in acc["iterations"]
+            ],
         ),
         "",
         "### Per topic",
@@ -93,11 +110,14 @@ def render_markdown(figures: dict) -> str:
         "### Retention of general knowledge",
         "",
         "Of the general-knowledge probes the base model answers correctly, the fraction a model still answers correctly "
-        "(\"kept vs base\"); \"retention vs base\" is the promotion gate's figure: the model's accuracy as a fraction of the base model's.",
+        '("kept vs base"); "retention vs base" is the promotion gate\'s figure: the model\'s accuracy as a fraction of the base model\'s.',
         "",
         table(
             ["model", "general probes", "accuracy", "kept vs base", "retention vs base"],
-            [[r["model"], r["probes"], r["accuracy"], r.get("kept_vs_base"), r.get("retention_vs_base")] for r in acc["retention"]],
+            [
+                [r["model"], r["probes"], r["accuracy"], r.get("kept_vs_base"), r.get("retention_vs_base")]
+                for r in acc["retention"]
+            ],
         ),
         "",
         "### Forgetting: earlier iterations' probes",
@@ -105,7 +125,13 @@ def render_markdown(figures: dict) -> str:
         table(
             ["probe set", "probes", "right after its iteration (model kept)", "final model", "change"],
             [
-                [r["iteration"], r["probes"], r.get("after_own_iteration"), r.get("final_model"), _delta(r.get("after_own_iteration"), r.get("final_model"))]
+                [
+                    r["iteration"],
+                    r["probes"],
+                    r.get("after_own_iteration"),
+                    r.get("final_model"),
+                    _delta(r.get("after_own_iteration"), r.get("final_model")),
+                ]
                 for r in acc["final"]["per_iteration"]
             ],
         ),
@@ -118,8 +144,23 @@ def render_markdown(figures: dict) -> str:
         out += [
             "",
             table(
-                ["iteration", "earlier probes (topics not studied again)", "parent accuracy", "candidate accuracy", "retention vs parent"],
-                [[r["iteration"], r["earlier_probes"], r.get("earlier_parent"), r.get("earlier_candidate"), r.get("earlier_retention_vs_parent")] for r in earlier],
+                [
+                    "iteration",
+                    "earlier probes (topics not studied again)",
+                    "parent accuracy",
+                    "candidate accuracy",
+                    "retention vs parent",
+                ],
+                [
+                    [
+                        r["iteration"],
+                        r["earlier_probes"],
+                        r.get("earlier_parent"),
+                        r.get("earlier_candidate"),
+                        r.get("earlier_retention_vs_parent"),
+                    ]
+                    for r in earlier
+                ],
             ),
         ]
     base = acc["baselines"]
@@ -129,7 +170,10 @@ def render_markdown(figures: dict) -> str:
         "",
         table(
             ["method", "accuracy", "correct", "notes"],
-            [[r["name"], r["accuracy"], f"{r['correct']}/{r['probes']}", _baseline_note(r)] for r in [*base["rows"], *base.get("alas", [])]],
+            [
+                [r["name"], r["accuracy"], f"{r['correct']}/{r['probes']}", _baseline_note(r)]
+                for r in [*base["rows"], *base.get("alas", [])]
+            ],
         ),
         "",
         "## 2. Throughput",
@@ -137,9 +181,27 @@ def render_markdown(figures: dict) -> str:
         "### Training in the loop (model registry: train_tokens / train_seconds)",
         "",
         table(
-            ["model", "stage", "examples", "tokens", "seconds", "tokens/s", "est. GFLOP/s (lower bound)", "est. utilisation"],
             [
-                [r["model_id"], r["stage"], r["examples"], r["tokens"], r["seconds"], r["tokens_per_second"], r.get("achieved_gflops"), _pct(r.get("utilisation"))]
+                "model",
+                "stage",
+                "examples",
+                "tokens",
+                "seconds",
+                "tokens/s",
+                "est. GFLOP/s (lower bound)",
+                "est. utilisation",
+            ],
+            [
+                [
+                    r["model_id"],
+                    r["stage"],
+                    r["examples"],
+                    r["tokens"],
+                    r["seconds"],
+                    r["tokens_per_second"],
+                    r.get("achieved_gflops"),
+                    _pct(r.get("utilisation")),
+                ]
                 for r in thr["training"]
             ],
         ),
@@ -151,10 +213,27 @@ def render_markdown(figures: dict) -> str:
         f"(iteration 1's training pairs), {cmp_['epochs']} epochs, lr {cmp_['learning_rate']}",
         "",
         table(
-            ["trainer", "tokens", "train seconds", "with loading", "tokens/s", "loss (ours: last epoch's mean; trl: whole run's mean)",
-             "est. GFLOP/s (lower bound)", "est. utilisation"],
             [
-                [name, r["tokens"], r["seconds"], r["wall_seconds_with_loading"], r["tokens_per_second"], r["final_loss"], r.get("achieved_gflops"), _pct(r.get("utilisation"))]
+                "trainer",
+                "tokens",
+                "train seconds",
+                "with loading",
+                "tokens/s",
+                "loss (ours: last epoch's mean; trl: whole run's mean)",
+                "est. GFLOP/s (lower bound)",
+                "est. utilisation",
+            ],
+            [
+                [
+                    name,
+                    r["tokens"],
+                    r["seconds"],
+                    r["wall_seconds_with_loading"],
+                    r["tokens_per_second"],
+                    r["final_loss"],
+                    r.get("achieved_gflops"),
+                    _pct(r.get("utilisation")),
+                ]
                 for name, r in (("ours (fast)", cmp_["fast"]), ("trl SFTTrainer", cmp_["trl"]))
             ],
         ),
@@ -177,7 +256,10 @@ def render_markdown(figures: dict) -> str:
                 ["linear weights of the body", f"{params['linear_body']:,}"],
                 ["... of the layers below the adapter (N_below)", f"{params.get('linear_below', 0):,}"],
                 ["LM head weights (left out)", f"{params['lm_head']:,}"],
-                [f"LoRA parameters, rank {params['lora_rank']}, top {params.get('lora_layers', 'all')} layers (N_lora)", f"{params['lora']:,}"],
+                [
+                    f"LoRA parameters, rank {params['lora_rank']}, top {params.get('lora_layers', 'all')} layers (N_lora)",
+                    f"{params['lora']:,}",
+                ],
                 ["training FLOPs per token (N_frozen = body - N_below)", f"{flops['flops_per_token']:,.0f}"],
             ],
         ),
@@ -190,8 +272,26 @@ def render_markdown(figures: dict) -> str:
         f"### Answering (final model, {ans['questions']} probes: every iteration's and the general ones)",
         "",
         table(
-            ["questions", "seconds", "answers/s", "generated tokens", "generated tokens/s", "batch size", "max new tokens"],
-            [[ans["questions"], ans["seconds"], ans["answers_per_second"], ans["generated_tokens"], ans["generated_tokens_per_second"], ans["batch_size"], ans["max_new_tokens"]]],
+            [
+                "questions",
+                "seconds",
+                "answers/s",
+                "generated tokens",
+                "generated tokens/s",
+                "batch size",
+                "max new tokens",
+            ],
+            [
+                [
+                    ans["questions"],
+                    ans["seconds"],
+                    ans["answers_per_second"],
+                    ans["generated_tokens"],
+                    ans["generated_tokens_per_second"],
+                    ans["batch_size"],
+                    ans["max_new_tokens"],
+                ]
+            ],
         ),
         "",
         "Generated tokens: each answer's new tokens up to and including its end of turn (greedy, batched; "
@@ -205,7 +305,10 @@ def render_markdown(figures: dict) -> str:
         "",
         table(
             ["iteration", *order, "total"],
-            [[r["iteration"], *[_sec(r["stages"].get(s, 0.0)) for s in order], _sec(r["total"])] for r in stages["per_iteration"]]
+            [
+                [r["iteration"], *[_sec(r["stages"].get(s, 0.0)) for s in order], _sec(r["total"])]
+                for r in stages["per_iteration"]
+            ]
             + [["all", *[_sec(stages["totals"].get(s, 0.0)) for s in order], _sec(stages["total"])]],
         ),
         "",
@@ -254,9 +357,20 @@ def plot(figures: dict, path: Path) -> Path:
     for stage, marker in (("before", "o"), ("after_sft", "s"), ("after_dpo", "^")):
         ys = [r.get(stage) for r in rows]
         if any(y is not None for y in ys):
-            ax.plot(x, [float("nan") if y is None else y for y in ys], marker=marker, label=f"{STAGE_LABELS[stage]}, own probes")
+            ax.plot(
+                x,
+                [float("nan") if y is None else y for y in ys],
+                marker=marker,
+                label=f"{STAGE_LABELS[stage]}, own probes",
+            )
     final = {r["iteration"]: r.get("final_model") for r in acc["final"]["per_iteration"]}
-    ax.plot(x, [float("nan") if final.get(r["iteration"]) is None else final[r["iteration"]] for r in rows], marker="x", linestyle=":", label="final model, each iteration's probes")
+    ax.plot(
+        x,
+        [float("nan") if final.get(r["iteration"]) is None else final[r["iteration"]] for r in rows],
+        marker="x",
+        linestyle=":",
+        label="final model, each iteration's probes",
+    )
     # The gate's figure (and the issue's retention): general accuracy as a fraction of the base's; it can exceed 1.
     retained = [r.get("retention_vs_base") for r in acc["retention"] if r.get("iteration")]
     top = 1.0

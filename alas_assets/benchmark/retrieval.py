@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from alas_assets.research.corpus import document_text
 from alas_assets.teacher.spans import split_sentences
@@ -64,7 +64,9 @@ class BM25:
         result = []
         for tf, length in zip(self._tf, self._len):
             norm = self.k1 * (1 - self.b + self.b * length / self._avg)
-            result.append(sum(self._idf.get(t, 0.0) * tf[t] * (self.k1 + 1) / (tf[t] + norm) for t in wanted if t in tf))
+            result.append(
+                sum(self._idf.get(t, 0.0) * tf[t] * (self.k1 + 1) / (tf[t] + norm) for t in wanted if t in tf)
+            )
         return result
 
     def top(self, query: str, k: int = 3) -> list[Passage]:

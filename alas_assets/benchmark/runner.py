@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -23,9 +23,9 @@ from alas_assets.benchmark.throughput import (
     flop_limits,
     machine_info,
     parameter_counts,
+    time_answering,
     training_flops_per_token,
     training_rows,
-    time_answering,
     utilisation,
 )
 from alas_assets.domain import Domain, load_domain
@@ -83,7 +83,9 @@ def run_benchmark(
     domain_file = Path(domain_file).resolve()
     domain = load_domain(domain_file)
     if domain.student.backend != "local":
-        raise BenchError(f"domain file {domain_file}: alas bench measures the local student; [student] backend is '{domain.student.backend}'")
+        raise BenchError(
+            f"domain file {domain_file}: alas bench measures the local student; [student] backend is '{domain.student.backend}'"
+        )
     out = Path(out_dir) if out_dir else default_out_dir(domain)
     state, _ = fresh_state(out)
     work = (out / "work").resolve()
@@ -106,7 +108,9 @@ def run_benchmark(
     instance = persistent_instance()
     try:
         phase = time.perf_counter()
-        outcomes = run_loop(domain_file, iterations, instance=instance, on_step=step, on_iteration=lambda outcome: clock.end_iteration())
+        outcomes = run_loop(
+            domain_file, iterations, instance=instance, on_step=step, on_iteration=lambda outcome: clock.end_iteration()
+        )
         phases["loop"] = time.perf_counter() - phase
     finally:
         instance.dispose()
@@ -132,20 +136,31 @@ def run_benchmark(
     questions = probes + general + independent
     log(f"final model {final.model_id}: answering {len(questions)} probes")
     answers, answering = time_answering(student, chain, [q.question for q in questions])
-    final_frame = to_frame(grade(lambda qs: answers, judge, questions, stage="bench:final", model_id=final.model_id), Judgement)
+    final_frame = to_frame(
+        grade(lambda qs: answers, judge, questions, stage="bench:final", model_id=final.model_id), Judgement
+    )
     answering["model_id"] = final.model_id
     phases["final model answering"] = time.perf_counter() - phase
     accuracy_figures["final"] = final_accuracy(final.model_id, final_frame, accuracy_figures)
     accuracy_figures["independent"] = independent_figures(final_frame, accuracy_figures["iterations"], domain)
     accuracy_figures["retention"].append(
-        _retention_row(f"final: {final.model_id}", None, final_frame[final_frame["split"] == "general"], accuracy_figures["_base_general"])
+        _retention_row(
+            f"final: {final.model_id}",
+            None,
+            final_frame[final_frame["split"] == "general"],
+            accuracy_figures["_base_general"],
+        )
     )
 
     # --- baselines on iteration 1's probes ---------------------------------------------------------------
     phase = time.perf_counter()
     first = "it0001"
     first_probes = [q for q in probes if q.iteration == first]
-    sources = warehouse.query(f"select distinct title, text from {SCHEMA}.raw_sources where iteration = ? order by title", [first], tables=(f"{SCHEMA}.raw_sources",))
+    sources = warehouse.query(
+        f"select distinct title, text from {SCHEMA}.raw_sources where iteration = ? order by title",
+        [first],
+        tables=(f"{SCHEMA}.raw_sources",),
+    )
     documents = list(zip(sources["title"], sources["text"]))
     # The loop already graded the base model on exactly these probes before training (it0001's baseline_scores).
     closed_book = warehouse.query(
@@ -154,13 +169,22 @@ def run_benchmark(
         tables=(f"{SCHEMA}.baseline_scores",),
     )
     rows = run_baselines(
-        student, judge, first_probes, documents, work, epochs=settings.sft_epochs, learning_rate=settings.sft_learning_rate, log=log,
+        student,
+        judge,
+        first_probes,
+        documents,
+        work,
+        epochs=settings.sft_epochs,
+        learning_rate=settings.sft_learning_rate,
+        log=log,
         closed_book=closed_book,
     )
     phases["baselines"] = time.perf_counter() - phase
     first_final = final_frame[(final_frame["iteration"] == first) & (final_frame["split"] == "probe")]
     candidate = warehouse.query(
-        f"select correct from {SCHEMA}.dpo_judge_scores where split = 'probe' and iteration = ?", [first], tables=(f"{SCHEMA}.dpo_judge_scores",)
+        f"select correct from {SCHEMA}.dpo_judge_scores where split = 'probe' and iteration = ?",
+        [first],
+        tables=(f"{SCHEMA}.dpo_judge_scores",),
     )
     alas_rows = [
         _alas_row(f"ALAS {first} candidate (after DPO)", candidate),
@@ -180,7 +204,9 @@ def run_benchmark(
     phase = time.perf_counter()
     examples = [(p.question, p.answer) for p in _pairs(warehouse, "train", first)]
     comparison_epochs = min(2, settings.sft_epochs)
-    comparison = compare_trainers(student, examples, work, epochs=comparison_epochs, learning_rate=settings.sft_learning_rate, log=log)
+    comparison = compare_trainers(
+        student, examples, work, epochs=comparison_epochs, learning_rate=settings.sft_learning_rate, log=log
+    )
     phases["trainer comparison"] = time.perf_counter() - phase
 
     # --- the machine's matmul limit, and utilisation --------------------------------------------------------
@@ -203,7 +229,9 @@ def run_benchmark(
         if row["stage"] == "sft" and row["tokens_per_second"]:
             row.update(utilisation(row["tokens_per_second"], params, flops["peak_gflops"], settings.sft_epochs))
     for name in ("fast", "trl"):
-        comparison[name].update(utilisation(comparison[name]["tokens_per_second"], params, flops["peak_gflops"], comparison_epochs))
+        comparison[name].update(
+            utilisation(comparison[name]["tokens_per_second"], params, flops["peak_gflops"], comparison_epochs)
+        )
 
     accuracy_figures.pop("_base_general")
     return {
@@ -215,7 +243,22 @@ def run_benchmark(
         "wall_seconds": round(time.perf_counter() - started, 1),
         "phases": {k: round(v, 1) for k, v in phases.items()},
         "machine": machine,
-        "settings": settings.model_dump(mode="json", include={"model", "lora_rank", "lora_layers", "sft_start", "rehearsal_fraction", "sft_epochs", "sft_learning_rate", "dpo_epochs", "dpo_learning_rate", "batch_size", "max_new_tokens"}),
+        "settings": settings.model_dump(
+            mode="json",
+            include={
+                "model",
+                "lora_rank",
+                "lora_layers",
+                "sft_start",
+                "rehearsal_fraction",
+                "sft_epochs",
+                "sft_learning_rate",
+                "dpo_epochs",
+                "dpo_learning_rate",
+                "batch_size",
+                "max_new_tokens",
+            },
+        ),
         "loop_stop_reason": outcomes[-1].stop_reason if outcomes else "",
         "accuracy": accuracy_figures,
         "throughput": {
@@ -235,7 +278,9 @@ def _pairs(warehouse: Warehouse, split: str, iteration: str | None = None) -> li
     if iteration:
         sql += " and iteration = ?"
         params.append(iteration)
-    return from_frame(warehouse.query(sql + " order by iteration, topic, pair_id", params, tables=(f"{SCHEMA}.qa_pairs",)), QAPair)
+    return from_frame(
+        warehouse.query(sql + " order by iteration, topic, pair_id", params, tables=(f"{SCHEMA}.qa_pairs",)), QAPair
+    )
 
 
 def _mean(frame: pd.DataFrame) -> float | None:
@@ -246,7 +291,10 @@ def loop_accuracy(warehouse: Warehouse, domain: Domain) -> dict:
     """Per iteration and topic: before, after SFT, after DPO; retention and forgetting from the loop's tables."""
     tables = {"before": "baseline_scores", "after_sft": "judge_scores", "after_dpo": "dpo_judge_scores"}
     scores = {
-        stage: warehouse.query(f"select iteration, topic, pair_id, correct from {SCHEMA}.{table} where split = 'probe'", tables=(f"{SCHEMA}.{table}",))
+        stage: warehouse.query(
+            f"select iteration, topic, pair_id, correct from {SCHEMA}.{table} where split = 'probe'",
+            tables=(f"{SCHEMA}.{table}",),
+        )
         for stage, table in tables.items()
     }
     promotion = warehouse.query(f"select * from {SCHEMA}.promotion order by iteration", tables=(f"{SCHEMA}.promotion",))
@@ -260,7 +308,12 @@ def loop_accuracy(warehouse: Warehouse, domain: Domain) -> dict:
         retention_rows.append(_retention_row(f"base: {base_id}", None, base_general, base_general))
     for _, verdict in promotion.iterrows():
         it = verdict["iteration"]
-        row: dict = {"iteration": it, "promoted": bool(verdict["promoted"]), "candidate_id": verdict.get("candidate_id"), "reason": verdict["reason"]}
+        row: dict = {
+            "iteration": it,
+            "promoted": bool(verdict["promoted"]),
+            "candidate_id": verdict.get("candidate_id"),
+            "reason": verdict["reason"],
+        }
         before = scores["before"]
         row["probes"] = int((before["iteration"] == it).sum()) if len(before) else 0
         for stage, frame in scores.items():
@@ -287,9 +340,7 @@ def loop_accuracy(warehouse: Warehouse, domain: Domain) -> dict:
             row["earlier_retention_vs_parent"] = _none(verdict.get("earlier_retention"))
             row["independent"] = independent_overall(mine)
             candidate_general = mine[(mine["split"] == "general") & (mine["stage"] == "retention:candidate")]
-            retention_rows.append(
-                _retention_row(f"{it} candidate", it, candidate_general, base_general)
-            )
+            retention_rows.append(_retention_row(f"{it} candidate", it, candidate_general, base_general))
         iterations.append(row)
     return {"iterations": iterations, "retention": retention_rows, "_base_general": base_general}
 
@@ -317,7 +368,12 @@ def independent_figures(final_frame: pd.DataFrame, iterations: list[dict], domai
     if not len(rows):
         return {}
     per_topic = [
-        {"topic": str(topic), "questions": len(group), "correct": int(group["correct"].astype(bool).sum()), "accuracy": _mean(group)}
+        {
+            "topic": str(topic),
+            "questions": len(group),
+            "correct": int(group["correct"].astype(bool).sum()),
+            "accuracy": _mean(group),
+        }
         for topic, group in rows.groupby("topic")
     ]
     missed = [
@@ -354,4 +410,9 @@ def final_accuracy(model_id: str, frame: pd.DataFrame, loop: dict) -> dict:
 
 
 def _alas_row(name: str, frame: pd.DataFrame) -> dict:
-    return {"name": name, "accuracy": _mean(frame), "correct": int(frame["correct"].astype(bool).sum()) if len(frame) else 0, "probes": len(frame)}
+    return {
+        "name": name,
+        "accuracy": _mean(frame),
+        "correct": int(frame["correct"].astype(bool).sum()) if len(frame) else 0,
+        "probes": len(frame),
+    }

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 
@@ -120,7 +120,10 @@ def training_flops_per_token(params: dict, epochs: int) -> float:
 
 def utilisation(tokens_per_second: float, params: dict, peak_gflops: float, epochs: int) -> dict:
     achieved = tokens_per_second * training_flops_per_token(params, epochs) / 1e9
-    return {"achieved_gflops": round(achieved, 2), "utilisation": round(achieved / peak_gflops, 4) if peak_gflops else None}
+    return {
+        "achieved_gflops": round(achieved, 2),
+        "utilisation": round(achieved / peak_gflops, 4) if peak_gflops else None,
+    }
 
 
 # --- training and answering -----------------------------------------------------------------------
@@ -195,7 +198,9 @@ def compare_trainers(
     for name in ("fast", "trl"):
         log(f"trainer comparison: {name} SFT on {len(examples)} examples, {epochs} epochs")
         started = time.perf_counter()
-        result = student.train_sft([], examples, work_dir / f"sft-{name}", epochs=epochs, learning_rate=learning_rate, trainer=name)
+        result = student.train_sft(
+            [], examples, work_dir / f"sft-{name}", epochs=epochs, learning_rate=learning_rate, trainer=name
+        )
         runs[name] = {
             "tokens": result.tokens,
             "seconds": round(result.seconds, 3),
@@ -209,7 +214,9 @@ def compare_trainers(
         "epochs": epochs,
         "learning_rate": learning_rate,
         **runs,
-        "tokens_per_second_ratio": round(fast["tokens_per_second"] / trl["tokens_per_second"], 2) if trl["tokens_per_second"] else None,
+        "tokens_per_second_ratio": round(fast["tokens_per_second"] / trl["tokens_per_second"], 2)
+        if trl["tokens_per_second"]
+        else None,
         "time_ratio": round(trl["seconds"] / fast["seconds"], 2) if fast["seconds"] else None,
     }
 
@@ -243,8 +250,17 @@ class StageClock:
             per_stage = iterations.setdefault(step["iteration"], {s: 0.0 for s in stage_order})
             per_stage[step["stage"]] = per_stage.get(step["stage"], 0.0) + step["seconds"]
         rows = [
-            {"iteration": it, "stages": {s: round(v, 2) for s, v in stages.items()}, "total": round(sum(stages.values()), 2)}
+            {
+                "iteration": it,
+                "stages": {s: round(v, 2) for s, v in stages.items()},
+                "total": round(sum(stages.values()), 2),
+            }
             for it, stages in sorted(iterations.items())
         ]
         totals = {s: round(sum(r["stages"].get(s, 0.0) for r in rows), 2) for s in stage_order}
-        return {"stage_order": list(stage_order), "per_iteration": rows, "totals": totals, "total": round(sum(totals.values()), 2)}
+        return {
+            "stage_order": list(stage_order),
+            "per_iteration": rows,
+            "totals": totals,
+            "total": round(sum(totals.values()), 2),
+        }

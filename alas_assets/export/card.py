@@ -16,7 +16,9 @@ def evaluation(warehouse: Warehouse, version: Version) -> dict:
     except ValueError:
         metrics = {}
     table = f"{SCHEMA}.promotion"
-    rows = warehouse.query(f"select per_topic from {table} where candidate_id = ?", [version.model.model_id], tables=(table,))
+    rows = warehouse.query(
+        f"select per_topic from {table} where candidate_id = ?", [version.model.model_id], tables=(table,)
+    )
     per_topic = json.loads(rows["per_topic"].iloc[-1]) if len(rows) else []
     return {"gate": metrics, "per_topic": per_topic}
 
@@ -72,7 +74,9 @@ def model_card(info: dict, usage: str) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for m in info["lineage"]:
-        lines.append(f"| {m['model_id']} | {m['iteration']} | {m['stage']} | {m['train_examples']} | {m['train_tokens']} | `{m['data_hash']}` |")
+        lines.append(
+            f"| {m['model_id']} | {m['iteration']} | {m['stage']} | {m['train_examples']} | {m['train_tokens']} | `{m['data_hash']}` |"
+        )
     gate = info["evaluation"]["gate"]
     lines += ["", "## Evaluation", ""]
     if gate:
@@ -89,7 +93,10 @@ def model_card(info: dict, usage: str) -> str:
     per_topic = info["evaluation"]["per_topic"]
     if per_topic:
         lines += ["", "| topic | before | after SFT | after DPO |", "| --- | --- | --- | --- |"]
-        lines += [f"| {t['topic']} | {_number(t['before'])} | {_number(t['after_sft'])} | {_number(t['after_dpo'])} |" for t in per_topic]
+        lines += [
+            f"| {t['topic']} | {_number(t['before'])} | {_number(t['after_sft'])} | {_number(t['after_dpo'])} |"
+            for t in per_topic
+        ]
     lines += [
         "",
         "Training hyperparameters per version are in `alas_export.json` (`lineage`), with every file's sha256.",

@@ -35,21 +35,23 @@ class ExportResult:
 def check_out_dir(out: Path) -> None:
     """An existing folder is replaced only if an earlier export wrote it: never a user's files."""
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and read_manifest(out) is None)):
-        raise ExportError(f"{out} exists and is not an earlier ALAS export (no {MANIFEST}): choose an empty or new --out")
+        raise ExportError(
+            f"{out} exists and is not an earlier ALAS export (no {MANIFEST}): choose an empty or new --out"
+        )
 
 
 def _usage(fmt: str, gguf_name: str = "") -> str:
     if fmt == "hf":
         return (
             "```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer\n"
-            "model = AutoModelForCausalLM.from_pretrained(\".\")\ntokenizer = AutoTokenizer.from_pretrained(\".\")\n```\n\n"
+            'model = AutoModelForCausalLM.from_pretrained(".")\ntokenizer = AutoTokenizer.from_pretrained(".")\n```\n\n'
             "or serve it: `vllm serve .` (where vLLM is installed), or convert it with llama.cpp's convert_hf_to_gguf.py."
         )
     if fmt == "gguf":
         return (
             f"llama.cpp: `llama-server -m {gguf_name}` (or `python -m llama_cpp.server --model {gguf_name}`); "
             "Ollama: `ollama create <name> -f Modelfile`, then `ollama run <name>`; "
-            f"transformers: `AutoModelForCausalLM.from_pretrained(\".\", gguf_file=\"{gguf_name}\")`."
+            f'transformers: `AutoModelForCausalLM.from_pretrained(".", gguf_file="{gguf_name}")`.'
         )
     from alas_assets.export.peft_chain import USAGE
 
@@ -98,7 +100,9 @@ def export_version(
                 write_gguf(model, tokenizer, folder / gguf_name, kind=gguf_type, name=model_id)
                 (folder / "Modelfile").write_text(modelfile(gguf_name, tokenizer, model_id), encoding="utf-8")
         (folder / "README.md").write_text(model_card(info, _usage(fmt, gguf_name)), encoding="utf-8")
-        write_manifest(folder, {**info, "format": fmt, **settings, "exported_at": datetime.now(timezone.utc).isoformat()})
+        write_manifest(
+            folder, {**info, "format": fmt, **settings, "exported_at": datetime.now(timezone.utc).isoformat()}
+        )
 
     write_folder_atomically(out, write)
     manifest = read_manifest(out) or {}

@@ -51,7 +51,11 @@ def pre_tokenizer(tokenizer) -> str:
 
 def permute(weights: torch.Tensor, heads: int) -> torch.Tensor:
     """The rotary layout llama.cpp expects for q/k projections (the inverse of what HF's conversion did)."""
-    return weights.reshape(heads, 2, weights.shape[0] // heads // 2, *weights.shape[1:]).swapaxes(1, 2).reshape(weights.shape)
+    return (
+        weights.reshape(heads, 2, weights.shape[0] // heads // 2, *weights.shape[1:])
+        .swapaxes(1, 2)
+        .reshape(weights.shape)
+    )
 
 
 def _vocab(tokenizer, vocab_size: int):
@@ -82,7 +86,9 @@ def _check_architecture(config) -> None:
         )
     rope = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None) or {}
     if rope.get("rope_type", rope.get("type", "default")) not in ("default", None):
-        raise ExportError(f"GGUF export does not write rope scaling '{rope.get('rope_type')}': export --format hf and use llama.cpp's converter")
+        raise ExportError(
+            f"GGUF export does not write rope scaling '{rope.get('rope_type')}': export --format hf and use llama.cpp's converter"
+        )
 
 
 def _check_tokenizer(tokenizer_dir: Path) -> bool:
@@ -90,7 +96,9 @@ def _check_tokenizer(tokenizer_dir: Path) -> bool:
     spec = json.loads((tokenizer_dir / "tokenizer.json").read_text(encoding="utf-8"))
     model = spec.get("model", {})
     if model.get("type") != "BPE" or model.get("byte_fallback"):
-        raise ExportError("GGUF export writes byte-level BPE tokenizers (SmolLM2, Llama 3); this one is not: use llama.cpp's converter")
+        raise ExportError(
+            "GGUF export writes byte-level BPE tokenizers (SmolLM2, Llama 3); this one is not: use llama.cpp's converter"
+        )
     config = json.loads((tokenizer_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
     if "add_prefix_space" in config:
         return bool(config["add_prefix_space"])
@@ -107,7 +115,10 @@ def write_gguf(model, tokenizer, path: Path, *, kind: str = "f16", name: str = "
         raise ExportError(f"GGUF type must be one of {', '.join(TYPES)}, not {kind!r}")
     config = model.config
     _check_architecture(config)
-    tensor_type, file_type = (getattr(gguf.GGMLQuantizationType, TYPES[kind][0]), getattr(gguf.LlamaFileType, TYPES[kind][1]))
+    tensor_type, file_type = (
+        getattr(gguf.GGMLQuantizationType, TYPES[kind][0]),
+        getattr(gguf.LlamaFileType, TYPES[kind][1]),
+    )
     with tempfile.TemporaryDirectory() as scratch:
         tokenizer.save_pretrained(scratch)
         space_prefix = _check_tokenizer(Path(scratch))

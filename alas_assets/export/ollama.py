@@ -12,7 +12,9 @@ CHATML_TEMPLATE = """{{- range .Messages }}<|im_start|>{{ .Role }}
 def default_system_prompt(tokenizer) -> str | None:
     """The system message the chat template adds when a conversation has none (SmolLM2 adds one), if any."""
     marker = "\x00question\x00"
-    rendered = tokenizer.apply_chat_template([{"role": "user", "content": marker}], tokenize=False, add_generation_prompt=False)
+    rendered = tokenizer.apply_chat_template(
+        [{"role": "user", "content": marker}], tokenize=False, add_generation_prompt=False
+    )
     head = rendered.split(marker)[0]
     start = "<|im_start|>system\n"
     if start in head:
@@ -25,7 +27,10 @@ def modelfile(gguf_name: str, tokenizer, model_id: str) -> str:
 
     Temperature 0: greedy answers, as `alas ask` gives and the evaluation graded."""
     template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else ""
-    lines = [f"# {model_id}, exported by ALAS. Create it with: ollama create {model_id} -f Modelfile", f"FROM ./{gguf_name}"]
+    lines = [
+        f"# {model_id}, exported by ALAS. Create it with: ollama create {model_id} -f Modelfile",
+        f"FROM ./{gguf_name}",
+    ]
     if "<|im_start|>" in template:
         lines.append(f'TEMPLATE """{CHATML_TEMPLATE}"""')
         system = default_system_prompt(tokenizer)

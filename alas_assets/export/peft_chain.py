@@ -21,8 +21,14 @@ def copy_chain(version: Version, base_path: str, folder: Path) -> dict:
             raise ExportError(f"adapter of {model.model_id} at {source} is missing or incomplete")
         target = folder / "adapters" / f"{number:02d}-{model.model_id}"
         shutil.copytree(source, target)
-        adapters.append({"model_id": model.model_id, "stage": model.stage, "path": str(target.relative_to(folder)),
-                         "sha256": tree_sha256(file_hashes(target))})
+        adapters.append(
+            {
+                "model_id": model.model_id,
+                "stage": model.stage,
+                "path": str(target.relative_to(folder)),
+                "sha256": tree_sha256(file_hashes(target)),
+            }
+        )
     chain = {"base_model": version.base.base_model, "base_model_path": base_path, "adapters": adapters}
     (folder / CHAIN).write_text(json.dumps(chain, indent=2) + "\n", encoding="utf-8")
     return chain

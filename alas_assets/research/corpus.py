@@ -60,7 +60,7 @@ def parse_document(path: Path) -> Document:
             published = date.fromisoformat(str(published))
         except ValueError as exc:
             raise CorpusError(f"document {path}: 'published' must be a date like 2025-10-07") from exc
-    body = text[match.end():].strip()
+    body = text[match.end() :].strip()
     if not body:
         raise CorpusError(f"document {path} has front matter but no text")
     sentences = sum(1 for piece in _SENTENCE_BREAK.split(body) if piece.strip())
@@ -78,9 +78,7 @@ def load_corpus(folder: Path) -> list[Document]:
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file())
     paths = [p for p in paths if not p.name.upper().startswith(("README", "SOURCES"))]
     if not paths:
-        raise CorpusError(
-            f"corpus folder {folder} contains no documents ({', '.join(sorted(DOCUMENT_SUFFIXES))})"
-        )
+        raise CorpusError(f"corpus folder {folder} contains no documents ({', '.join(sorted(DOCUMENT_SUFFIXES))})")
     return [parse_document(p) for p in paths]
 
 

@@ -8,10 +8,11 @@ over, so the text is kept as it was seen).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from alas_assets.research.feeds import FEED_REF, FeedEntry, FeedError
 

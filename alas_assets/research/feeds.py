@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import feedparser
 
@@ -88,7 +89,9 @@ def read_feed(location: str, max_bytes: int = MAX_FEED_BYTES, timeout: float = T
         if not (title or text):
             continue
         entry_id = str(item.get("id") or link or content_hash(title, text))
-        entries.append(FeedEntry(location, entry_id, title or link or entry_id, link or location, _published(item), text))
+        entries.append(
+            FeedEntry(location, entry_id, title or link or entry_id, link or location, _published(item), text)
+        )
     return entries
 
 
@@ -139,7 +142,11 @@ class FeedResearcher:
                 errors.append(str(exc))
         if errors and len(errors) == len(self.feeds):
             raise FeedError("; ".join(errors))
-        matching = [e for e in entries if wanted and len(wanted & _words(f"{e.title} {e.text}")) / len(wanted) >= self.min_overlap]
+        matching = [
+            e
+            for e in entries
+            if wanted and len(wanted & _words(f"{e.title} {e.text}")) / len(wanted) >= self.min_overlap
+        ]
         return [self._source(topic, e) for e in matching]
 
     @staticmethod

@@ -50,9 +50,12 @@ def fetch_page(
     started = time.monotonic()
     try:
         # A session per page, closed with it: no pooled connections outlive the fetch.
-        with requests.Session() as session, session.get(
-            url, stream=True, timeout=(min(timeout, 10.0), timeout), headers={"User-Agent": USER_AGENT}
-        ) as response:
+        with (
+            requests.Session() as session,
+            session.get(
+                url, stream=True, timeout=(min(timeout, 10.0), timeout), headers={"User-Agent": USER_AGENT}
+            ) as response,
+        ):
             if response.status_code != 200:
                 raise FetchError(f"{url}: HTTP {response.status_code}")
             content_type = response.headers.get("content-type", "text/html").split(";")[0].strip().lower()
@@ -123,8 +126,40 @@ def _date(value: str | None) -> date | None:
 class _PlainExtractor(HTMLParser):
     """Text of the content elements, skipping boilerplate containers; tolerant of broken markup."""
 
-    SKIP = {"script", "style", "noscript", "nav", "header", "footer", "aside", "form", "svg", "template", "iframe", "button"}
-    BLOCK = {"p", "div", "li", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "article", "section", "br", "hr"}
+    SKIP = {
+        "script",
+        "style",
+        "noscript",
+        "nav",
+        "header",
+        "footer",
+        "aside",
+        "form",
+        "svg",
+        "template",
+        "iframe",
+        "button",
+    }
+    BLOCK = {
+        "p",
+        "div",
+        "li",
+        "pre",
+        "blockquote",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "td",
+        "th",
+        "tr",
+        "article",
+        "section",
+        "br",
+        "hr",
+    }
     VOID = {"br", "img", "meta", "link", "input", "hr", "source", "wbr"}
 
     def __init__(self):
@@ -161,7 +196,11 @@ class _PlainExtractor(HTMLParser):
             self.in_title = True
         elif tag == "meta":
             values = dict(attrs)
-            if (values.get("property") or values.get("name") or "").lower() in ("article:published_time", "date", "pubdate"):
+            if (values.get("property") or values.get("name") or "").lower() in (
+                "article:published_time",
+                "date",
+                "pubdate",
+            ):
                 self.published = self.published or _date(values.get("content"))
         if tag in self.BLOCK:
             self._flush()

@@ -7,7 +7,8 @@ a topic with no references at all.
 
 from __future__ import annotations
 
-from typing import Mapping, Protocol
+from collections.abc import Mapping
+from typing import Protocol
 
 from alas_assets.records import SourceDoc, Topic
 from alas_assets.research.feeds import FEED_REF
@@ -44,7 +45,9 @@ class RoutingResearcher(RoutedResearcher):
     The default for unprefixed references, and for a topic without any, is the corpus, else the web, else the feeds.
     """
 
-    def __init__(self, corpus: Researcher | None = None, web: Researcher | None = None, feeds: Researcher | None = None):
+    def __init__(
+        self, corpus: Researcher | None = None, web: Researcher | None = None, feeds: Researcher | None = None
+    ):
         default = corpus or web or feeds
         if default is None:
             raise ValueError("RoutingResearcher needs at least one researcher")

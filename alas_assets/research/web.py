@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Callable, Literal
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from alas_assets.openai_api import redact
@@ -88,9 +89,13 @@ class SerpApiSearch:
                 # (whose query carries the key). Found by the canary test: a dict here leaked the URL.
                 detail = redact(str(getattr(exc, "error", None) or ""), self.api_key)[:500]
                 if status not in _RETRYABLE or attempt == self.max_retries:
-                    raise ResearchError(f"SerpAPI search for {query!r} failed: HTTP {status} {detail}".strip()) from None
+                    raise ResearchError(
+                        f"SerpAPI search for {query!r} failed: HTTP {status} {detail}".strip()
+                    ) from None
                 delay = self.backoff_seconds * 2**attempt
-                log.warning("SerpAPI: HTTP %s for %r; retry %d/%d in %.1fs", status, query, attempt + 1, self.max_retries, delay)
+                log.warning(
+                    "SerpAPI: HTTP %s for %r; retry %d/%d in %.1fs", status, query, attempt + 1, self.max_retries, delay
+                )
                 self.sleep(delay)
             except serpapi.SerpApiError as exc:  # connection errors and timeouts
                 if attempt == self.max_retries:
@@ -105,7 +110,9 @@ class SerpApiSearch:
         for item in data.get("organic_results") or data.get("news_results") or []:
             url = item.get("link")
             if isinstance(url, str) and url:
-                hits.append(SearchHit(str(item.get("title") or url), url, str(item.get("snippet") or ""), item.get("date")))
+                hits.append(
+                    SearchHit(str(item.get("title") or url), url, str(item.get("snippet") or ""), item.get("date"))
+                )
         return hits[: self.results]
 
 
@@ -113,7 +120,9 @@ def normalise_url(url: str) -> str:
     """For de-duplication: lower-case scheme and host, no fragment, no trailing slash, no default port."""
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
-    if parts.port and not ((parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)):
+    if parts.port and not (
+        (parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)
+    ):
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/") or "/", parts.query, ""))
 
@@ -150,7 +159,7 @@ class WebResearcher:
 
     @staticmethod
     def queries(topic: Topic) -> list[str]:
-        queries = [ref[len(SEARCH_PREFIX):].strip() for ref in topic.source_refs if ref.startswith(SEARCH_PREFIX)]
+        queries = [ref[len(SEARCH_PREFIX) :].strip() for ref in topic.source_refs if ref.startswith(SEARCH_PREFIX)]
         return [q for q in queries if q] or [topic.name]
 
     def research(self, topic: Topic) -> list[SourceDoc]:
@@ -169,7 +178,9 @@ class WebResearcher:
                     log.warning("topic %s: skipped a result page: %s", topic.topic, exc)
                     continue
                 if len(page.text) < self.min_chars:
-                    log.warning("topic %s: skipped %s: only %d characters of text", topic.topic, hit.url, len(page.text))
+                    log.warning(
+                        "topic %s: skipped %s: only %d characters of text", topic.topic, hit.url, len(page.text)
+                    )
                     continue
                 digest = content_hash(page.text)
                 if digest in seen_hashes:

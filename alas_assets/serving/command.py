@@ -31,8 +31,15 @@ class Running:
         self.live.stop()
 
 
-def start_server(domain_file: str | Path, host: str = "127.0.0.1", port: int = 8000, *, poll_seconds: float = 5.0,
-                 max_batch: int = 8, limits: Limits = Limits()) -> Running:
+def start_server(
+    domain_file: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    poll_seconds: float = 5.0,
+    max_batch: int = 8,
+    limits: Limits = Limits(),
+) -> Running:
     """Load the promoted model, start the watcher and the engine, and bind the server (call serve_forever)."""
     from alas_assets.export.versions import resolve_version
     from alas_assets.resources import StudentResource
@@ -44,7 +51,9 @@ def start_server(domain_file: str | Path, host: str = "127.0.0.1", port: int = 8
     warehouse = Warehouse(domain.database)
     resolve_version(domain, warehouse)  # a local student, the base registered: else a clear error now
     student = StudentResource(domain_file=domain_file).backend()
-    live = LiveModel(PromotedInRegistry(warehouse), lambda model_id: student.load(adapter_chain(warehouse, model_id)), poll_seconds)
+    live = LiveModel(
+        PromotedInRegistry(warehouse), lambda model_id: student.load(adapter_chain(warehouse, model_id)), poll_seconds
+    )
     live.start()
     engine = Engine(live, max_batch=max_batch)
     engine.start()
@@ -54,12 +63,19 @@ def start_server(domain_file: str | Path, host: str = "127.0.0.1", port: int = 8
 def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if not _loopback(args.host):
-        print(f"alas serve: listening on {args.host}: the endpoint has no authentication; anyone who can reach it may use it",
-              file=sys.stderr)
+        print(
+            f"alas serve: listening on {args.host}: the endpoint has no authentication; anyone who can reach it may use it",
+            file=sys.stderr,
+        )
     limits = Limits(max_tokens=args.max_tokens, default_max_tokens=min(256, args.max_tokens))
-    running = start_server(args.domain, args.host, args.port, poll_seconds=args.poll_seconds, max_batch=args.max_batch, limits=limits)
-    print(f"serving {running.live.current.model_id} (alias '{running.server.alias}') at {running.server.url}; "
-          f"checking for new promotions every {args.poll_seconds:g} s. Ctrl-C stops.", file=sys.stderr)
+    running = start_server(
+        args.domain, args.host, args.port, poll_seconds=args.poll_seconds, max_batch=args.max_batch, limits=limits
+    )
+    print(
+        f"serving {running.live.current.model_id} (alias '{running.server.alias}') at {running.server.url}; "
+        f"checking for new promotions every {args.poll_seconds:g} s. Ctrl-C stops.",
+        file=sys.stderr,
+    )
     try:
         running.server.serve_forever()
     except KeyboardInterrupt:

@@ -54,7 +54,9 @@ class Engine:
 
     def submit(self, job: Job) -> None:
         if self._queue.qsize() >= self.max_waiting:
-            raise ProtocolError(429, f"the server has {self.max_waiting} requests waiting: retry shortly", code="rate_limit_exceeded")
+            raise ProtocolError(
+                429, f"the server has {self.max_waiting} requests waiting: retry shortly", code="rate_limit_exceeded"
+            )
         self._queue.put(job)
 
     def _loop(self) -> None:
@@ -165,7 +167,14 @@ def generate_batch(model, tokenizer, jobs: list[Job]) -> None:
     autocast = device.type == "cuda" and use_bf16()
     with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
         for _ in range(max(job.max_tokens for job in jobs)):
-            out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1, **{cache_name: cache})
+            out = model(
+                input_ids=ids,
+                attention_mask=mask,
+                position_ids=positions,
+                use_cache=True,
+                logits_to_keep=1,
+                **{cache_name: cache},
+            )
             cache = getattr(out, cache_name, None) or out.past_key_values
             logits = out.logits[:, -1, :].float().cpu()
             chosen = []

@@ -29,7 +29,9 @@ class ChatServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64  # connections waiting to be accepted: many clients may connect at once
 
-    def __init__(self, address: tuple[str, int], live: LiveModel, engine: Engine, alias: str, limits: Limits = Limits()):
+    def __init__(
+        self, address: tuple[str, int], live: LiveModel, engine: Engine, alias: str, limits: Limits = Limits()
+    ):
         self.live, self.engine, self.alias, self.limits = live, engine, alias, limits
         self.started = int(time.time())
         super().__init__(address, _Handler)
@@ -57,10 +59,16 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0].rstrip("/")
         if path == "/v1/models":
             served = self.server.live.current
-            return self._json(200, {"object": "list", "data": [
-                protocol.model_object(served.model_id, int(served.loaded_at)),
-                protocol.model_object(self.server.alias, int(served.loaded_at), root=served.model_id),
-            ]})
+            return self._json(
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        protocol.model_object(served.model_id, int(served.loaded_at)),
+                        protocol.model_object(self.server.alias, int(served.loaded_at), root=served.model_id),
+                    ],
+                },
+            )
         if path.startswith("/v1/models/"):
             name = path.removeprefix("/v1/models/")
             if name in self.server.names():
@@ -80,8 +88,12 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._body()
             request = protocol.parse_chat_request(body, self.server.limits)
             if request.model not in self.server.names():
-                raise ProtocolError(404, f"model '{request.model}' is not served here; use one of {self.server.names()}",
-                                    code="model_not_found", param="model")
+                raise ProtocolError(
+                    404,
+                    f"model '{request.model}' is not served here; use one of {self.server.names()}",
+                    code="model_not_found",
+                    param="model",
+                )
             job, prompt_tokens = self._job(request)
             self.server.engine.submit(job)
         except ProtocolError as exc:
@@ -100,7 +112,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             self.close_connection = True
-            raise ProtocolError(411, "send the body with a Content-Length (chunked bodies are not accepted)", code="length_required")
+            raise ProtocolError(
+                411, "send the body with a Content-Length (chunked bodies are not accepted)", code="length_required"
+            )
         length = self.headers.get("Content-Length")
         try:
             size = int(length) if length is not None else -1
@@ -108,11 +122,16 @@ class _Handler(BaseHTTPRequestHandler):
             size = -1
         if size < 0:
             self.close_connection = True
-            raise ProtocolError(411 if length is None else 400, "a valid Content-Length header is required", code="length_required")
+            raise ProtocolError(
+                411 if length is None else 400, "a valid Content-Length header is required", code="length_required"
+            )
         if size > self.server.limits.max_body_bytes:
             self.close_connection = True  # the body is not read: the connection cannot be reused
-            raise ProtocolError(413, f"the request body is {size} bytes; at most {self.server.limits.max_body_bytes}",
-                                code="request_too_large")
+            raise ProtocolError(
+                413,
+                f"the request body is {size} bytes; at most {self.server.limits.max_body_bytes}",
+                code="request_too_large",
+            )
         return self.rfile.read(size)
 
     def _drain(self) -> None:
@@ -137,8 +156,13 @@ class _Handler(BaseHTTPRequestHandler):
         room = min(self.server.limits.max_tokens, context - len(prompt))
         wanted = request.max_completion_tokens or request.max_tokens
         if room < 1 or (wanted is not None and wanted > room):
-            raise ProtocolError(400, f"the prompt has {len(prompt)} tokens; with max_tokens {wanted or 1} that exceeds the "
-                                     f"context of {context} tokens", code="context_length_exceeded", param="messages")
+            raise ProtocolError(
+                400,
+                f"the prompt has {len(prompt)} tokens; with max_tokens {wanted or 1} that exceeds the "
+                f"context of {context} tokens",
+                code="context_length_exceeded",
+                param="messages",
+            )
         job = Job(
             prompt=prompt,
             max_tokens=wanted or min(room, self.server.limits.default_max_tokens),
@@ -173,7 +197,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(ProtocolError(500, event[1], code="server_error"))
             else:
                 _, finish, completion_tokens = event
-                return self._json(200, protocol.completion(request_id, model_id, "".join(parts), finish, prompt_tokens, completion_tokens))
+                return self._json(
+                    200,
+                    protocol.completion(request_id, model_id, "".join(parts), finish, prompt_tokens, completion_tokens),
+                )
 
     def _stream(self, job: Job, prompt_tokens: int, include_usage: bool) -> None:
         request_id, model_id = f"chatcmpl-{uuid.uuid4().hex}", self.server.alias
@@ -225,4 +252,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _not_allowed(self) -> None:
         self._drain()
-        self._error(ProtocolError(HTTPStatus.METHOD_NOT_ALLOWED, f"{self.command} is not allowed on {self.path}", code="method_not_allowed"))
+        self._error(
+            ProtocolError(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                f"{self.command} is not allowed on {self.path}",
+                code="method_not_allowed",
+            )
+        )

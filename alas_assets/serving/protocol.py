@@ -107,13 +107,17 @@ def model_object(model_id: str, created: int, root: str | None = None) -> dict:
     return {"id": model_id, "object": "model", "created": created, "owned_by": "alas", "root": root or model_id}
 
 
-def completion(request_id: str, model_id: str, text: str, finish: str, prompt_tokens: int, completion_tokens: int) -> dict:
+def completion(
+    request_id: str, model_id: str, text: str, finish: str, prompt_tokens: int, completion_tokens: int
+) -> dict:
     return {
         "id": request_id,
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model_id,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish, "logprobs": None}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish, "logprobs": None}
+        ],
         "usage": usage(prompt_tokens, completion_tokens),
     }
 
@@ -129,7 +133,11 @@ def chunk(request_id: str, model_id: str, delta: dict, finish: str | None = None
 
 
 def usage(prompt_tokens: int, completion_tokens: int) -> dict:
-    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
 
 
 def sse(payload: dict | str) -> bytes:

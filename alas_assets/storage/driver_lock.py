@@ -38,7 +38,7 @@ class Holder:
         return f"{self.command} (pid {self.pid} on {self.host}, since {self.since})"
 
     @classmethod
-    def parse(cls, text: str) -> "Holder | None":
+    def parse(cls, text: str) -> Holder | None:
         try:
             raw = json.loads(text)
             return cls(str(raw["command"]), int(raw["pid"]), str(raw["host"]), str(raw["since"]))
@@ -59,7 +59,7 @@ class DriverLock:
     def held(self) -> bool:
         return self._file is not None
 
-    def acquire(self, command: str, wait_seconds: float = 1.0) -> "DriverLock":
+    def acquire(self, command: str, wait_seconds: float = 1.0) -> DriverLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+", encoding="utf-8")
         deadline = time.monotonic() + wait_seconds
@@ -75,11 +75,15 @@ class DriverLock:
                     continue
                 handle.close()
                 who = holder.describe() if holder else "another process (it has not said who it is yet)"
-                raise DomainBusy(f"domain '{self.domain_name}' is being driven by {who}; lock file {self.path}") from None
+                raise DomainBusy(
+                    f"domain '{self.domain_name}' is being driven by {who}; lock file {self.path}"
+                ) from None
         self.previous = self._read(handle)
         handle.seek(0)
         handle.truncate()
-        holder = Holder(command, os.getpid(), socket.gethostname(), datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        holder = Holder(
+            command, os.getpid(), socket.gethostname(), datetime.now(timezone.utc).isoformat(timespec="seconds")
+        )
         handle.write(json.dumps(asdict(holder)))
         handle.flush()
         os.fsync(handle.fileno())
@@ -96,7 +100,7 @@ class DriverLock:
         self._file.close()
         self._file = None
 
-    def __enter__(self) -> "DriverLock":
+    def __enter__(self) -> DriverLock:
         return self
 
     def __exit__(self, *exc) -> None:

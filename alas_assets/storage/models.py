@@ -4,8 +4,8 @@ adapters, and a version's answers kept so that no model is asked the same questi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import Callable, Sequence
 
 from alas_assets.domain import Domain
 from alas_assets.records import ModelVersion, content_hash
@@ -63,7 +63,9 @@ def answerer(domain: Domain, warehouse: Warehouse, backend, model_id: str) -> Ca
             if q not in known:
                 todo.setdefault(q, i)
         if todo:
-            fresh = backend.answer(chain, list(todo), expected=[expected[i] for i in todo.values()] if expected else None)
+            fresh = backend.answer(
+                chain, list(todo), expected=[expected[i] for i in todo.values()] if expected else None
+            )
             given = dict(zip(todo, fresh))
             warehouse.remember_answers(model_id, settings, given)
             known.update(given)

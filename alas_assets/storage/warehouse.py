@@ -6,9 +6,9 @@ DuckDB allows one writer per file, so every connection retries while another pro
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -120,21 +120,35 @@ class Warehouse:
 
     def set_promoted(self, model_id: str, promoted: bool, metrics_json: str) -> None:
         with connect(self.database) as con:
-            con.execute(f"update {REGISTRY} set promoted = ?, metrics = ? where model_id = ?", [promoted, metrics_json, model_id])
+            con.execute(
+                f"update {REGISTRY} set promoted = ?, metrics = ? where model_id = ?",
+                [promoted, metrics_json, model_id],
+            )
 
     def answers(self, model_id: str, settings: str) -> dict[str, str]:
         """The answers a model version already gave with these answering settings, by question."""
-        frame = self.query(f"select question, answer from {ANSWERS} where model_id = ? and settings = ?", [model_id, settings], tables=(ANSWERS,))
+        frame = self.query(
+            f"select question, answer from {ANSWERS} where model_id = ? and settings = ?",
+            [model_id, settings],
+            tables=(ANSWERS,),
+        )
         return dict(zip(frame["question"], frame["answer"])) if len(frame) else {}
 
     def remember_answers(self, model_id: str, settings: str, answers: dict[str, str]) -> None:
-        frame = pd.DataFrame({"question": list(answers), "answer": list(answers.values())}).assign(model_id=model_id, settings=settings)
+        frame = pd.DataFrame({"question": list(answers), "answer": list(answers.values())}).assign(
+            model_id=model_id, settings=settings
+        )
         with connect(self.database) as con:
             con.execute("create schema if not exists registry")
-            con.execute(f"create table if not exists {ANSWERS} (model_id varchar, settings varchar, question varchar, answer varchar)")
+            con.execute(
+                f"create table if not exists {ANSWERS} (model_id varchar, settings varchar, question varchar, answer varchar)"
+            )
             con.register("incoming", frame)
             con.execute("begin transaction")
-            con.execute(f"delete from {ANSWERS} where model_id = ? and settings = ? and question in (select question from incoming)", [model_id, settings])
+            con.execute(
+                f"delete from {ANSWERS} where model_id = ? and settings = ? and question in (select question from incoming)",
+                [model_id, settings],
+            )
             con.execute(f"insert into {ANSWERS} by name select * from incoming")
             con.execute("commit")
 

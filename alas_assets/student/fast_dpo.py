@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 
-from alas_assets.student.fast_sft import Encoded, adapter_off, collate, encode_pairs, labelled_logits, pad_token_id, run_epochs
+from alas_assets.student.fast_sft import (
+    Encoded,
+    adapter_off,
+    collate,
+    encode_pairs,
+    labelled_logits,
+    pad_token_id,
+    run_epochs,
+)
 
 
 def answer_logps(model, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -28,7 +36,9 @@ def answer_logps(model, input_ids: torch.Tensor, labels: torch.Tensor, attention
     return torch.zeros(len(input_ids), device=input_ids.device).index_add(0, rows, token_logps)
 
 
-def dpo_loss(chosen: torch.Tensor, rejected: torch.Tensor, ref_chosen: torch.Tensor, ref_rejected: torch.Tensor, beta: float) -> torch.Tensor:
+def dpo_loss(
+    chosen: torch.Tensor, rejected: torch.Tensor, ref_chosen: torch.Tensor, ref_rejected: torch.Tensor, beta: float
+) -> torch.Tensor:
     """-log sigmoid(beta * how much more than the reference the policy prefers the chosen answer)."""
     return -F.logsigmoid(beta * ((chosen - ref_chosen) - (rejected - ref_rejected))).mean()
 

@@ -24,8 +24,8 @@ import logging
 import math
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -41,11 +41,15 @@ class Encoded:
     anchor: bool = False
 
 
-def encode_pairs(tokenizer, examples: Sequence[tuple[str, str]], max_length: int = 512, anchor: bool = False) -> list[Encoded]:
+def encode_pairs(
+    tokenizer, examples: Sequence[tuple[str, str]], max_length: int = 512, anchor: bool = False
+) -> list[Encoded]:
     """Chat-format each (question, answer); only the answer (and its end-of-turn) is learned."""
     encoded = []
     for question, answer in examples:
-        prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=True, add_generation_prompt=True)
+        prompt = tokenizer.apply_chat_template(
+            [{"role": "user", "content": question}], tokenize=True, add_generation_prompt=True
+        )
         full = tokenizer.apply_chat_template(
             [{"role": "user", "content": question}, {"role": "assistant", "content": answer}], tokenize=True
         )
@@ -165,10 +169,16 @@ def decoder_slice(causal_lm, start: int, stop: int | None = None, final_norm: bo
         body.layers, body.norm = layers, norm
 
 
-def frozen_outputs(causal_lm, data: Sequence[Encoded], depth: int, batch_size: int, pad_id: int, device: str, bf16: bool) -> list[torch.Tensor]:
+def frozen_outputs(
+    causal_lm, data: Sequence[Encoded], depth: int, batch_size: int, pad_id: int, device: str, bf16: bool
+) -> list[torch.Tensor]:
     """Per example, the hidden states leaving the frozen bottom ``depth`` layers (unpadded)."""
     outputs: list[torch.Tensor] = []
-    with torch.no_grad(), decoder_slice(causal_lm, 0, depth, final_norm=False), torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+    with (
+        torch.no_grad(),
+        decoder_slice(causal_lm, 0, depth, final_norm=False),
+        torch.autocast(device, dtype=torch.bfloat16, enabled=bf16),
+    ):
         for start in range(0, len(data), batch_size):
             items = data[start : start + batch_size]
             ids, _, mask, _ = collate(items, pad_id, device)
@@ -177,7 +187,9 @@ def frozen_outputs(causal_lm, data: Sequence[Encoded], depth: int, batch_size: i
     return outputs
 
 
-def resumes_exactly(causal_lm, data: Sequence[Encoded], frozen: Sequence[torch.Tensor], depth: int, pad_id: int, device: str, bf16: bool) -> bool:
+def resumes_exactly(
+    causal_lm, data: Sequence[Encoded], frozen: Sequence[torch.Tensor], depth: int, pad_id: int, device: str, bf16: bool
+) -> bool:
     """Whether the top layers on the frozen bottom's outputs give the whole model's logits. A decoder whose
     forward does more than run its layers on the embeddings (Gemma scales them, for one) would not."""
     items = data[:2]
@@ -190,7 +202,9 @@ def resumes_exactly(causal_lm, data: Sequence[Encoded], frozen: Sequence[torch.T
     return torch.allclose(whole, resumed, rtol=0.02, atol=0.02 * whole.abs().max().item())
 
 
-def batch_of(data: Sequence[Encoded], frozen: Sequence[torch.Tensor] | None, batch: list[int], pad_id: int, device: str):
+def batch_of(
+    data: Sequence[Encoded], frozen: Sequence[torch.Tensor] | None, batch: list[int], pad_id: int, device: str
+):
     """(model inputs, labels, mask, anchor rows) of a batch: the inputs are token IDs, or the frozen bottom's outputs."""
     ids, labels, mask, anchors = collate([data[i] for i in batch], pad_id, device)
     return (stack_padded([frozen[i] for i in batch]) if frozen else ids), labels, mask, anchors
@@ -205,7 +219,13 @@ def adapter_off(model, device: str, bf16: bool):
 
 
 def parent_logits(
-    model, data: Sequence[Encoded], frozen: Sequence[torch.Tensor] | None, batch_size: int, pad_id: int, device: str, bf16: bool
+    model,
+    data: Sequence[Encoded],
+    frozen: Sequence[torch.Tensor] | None,
+    batch_size: int,
+    pad_id: int,
+    device: str,
+    bf16: bool,
 ) -> dict[int, torch.Tensor]:
     """Per anchor example (by index), the parent's logits at its labelled positions. Kept in bf16 under
     autocast (as computed, so exactly): anchors x answer tokens x vocabulary, 0.2 GB for the demo."""
@@ -282,7 +302,9 @@ def run_epochs(
     for epoch in range(done, epochs):
         losses = []
         learned: set[int] = set()
-        batches = [[active[i] for i in batch] for batch in length_buckets([lengths[i] for i in active], batch_size, rng)]
+        batches = [
+            [active[i] for i in batch] for batch in length_buckets([lengths[i] for i in active], batch_size, rng)
+        ]
         for number, batch in enumerate(batches):
             loss, batch_tokens, *known = batch_loss(batch)
             loss.backward()
@@ -299,7 +321,9 @@ def run_epochs(
             if on_log:
                 on_log(f"step {step}/{total_steps} epoch {epoch + 1}: loss {losses[-1]:.4f}")
         if checkpoint is not None:
-            checkpoint.save(epoch + 1, model, optimizer, schedule, rng, {"tokens": tokens, "step": step, "losses": losses})
+            checkpoint.save(
+                epoch + 1, model, optimizer, schedule, rng, {"tokens": tokens, "step": step, "losses": losses}
+            )
         if trained_per_epoch is not None:
             trained_per_epoch.append(len(active))
         if skip_learned and learned:

@@ -15,9 +15,9 @@ import tempfile
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 
@@ -203,19 +203,29 @@ class LocalStudent:
             reproduced = self._greedy_reproductions(model, tokenizer, [(questions[i], expected[i]) for i in checked])
             for i, text in zip(checked, reproduced):
                 answers[i] = text
-            log.info("%d of %d expected answers reproduced by teacher forcing", sum(t is not None for t in reproduced), len(checked))
+            log.info(
+                "%d of %d expected answers reproduced by teacher forcing",
+                sum(t is not None for t in reproduced),
+                len(checked),
+            )
         todo = [i for i, a in enumerate(answers) if a is None]
-        for i, text in zip(todo, self._generate(model, tokenizer, [questions[i] for i in todo], len(questions) - len(todo), progress)):
+        for i, text in zip(
+            todo, self._generate(model, tokenizer, [questions[i] for i in todo], len(questions) - len(todo), progress)
+        ):
             answers[i] = text
         return answers  # type: ignore[return-value]  # every one is filled now
 
-    def _generate(self, model, tokenizer, questions: Sequence[str], done: int, progress: Callable[[int], None] | None) -> list[str]:
+    def _generate(
+        self, model, tokenizer, questions: Sequence[str], done: int, progress: Callable[[int], None] | None
+    ) -> list[str]:
         tokenizer.padding_side = "left"
         answers: list[str] = []
         for start in range(0, len(questions), self.eval_batch_size):
             batch = list(questions[start : start + self.eval_batch_size])
             prompts = [
-                tokenizer.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
+                tokenizer.apply_chat_template(
+                    [{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True
+                )
                 for q in batch
             ]
             encoded = tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
@@ -257,7 +267,11 @@ class LocalStudent:
             wrong[keep] = logits.argmax(-1) != targets
             for (item, answer_at, end), missed in zip(batch, wrong.any(1).tolist()):
                 greedy = not missed and end is not None and end - answer_at + 1 <= self.max_new_tokens
-                reproduced.append(tokenizer.decode(item.input_ids[answer_at:end], skip_special_tokens=True).strip() if greedy else None)
+                reproduced.append(
+                    tokenizer.decode(item.input_ids[answer_at:end], skip_special_tokens=True).strip()
+                    if greedy
+                    else None
+                )
         return reproduced
 
     def _lora(self, model):
@@ -270,7 +284,13 @@ class LocalStudent:
         if top < depth:
             # peft takes layer indices only with module names (not "all-linear"): the linear layers of a decoder layer.
             first_layer = model.get_decoder().layers[0]
-            targets = sorted({name.rsplit(".", 1)[-1] for name, module in first_layer.named_modules() if isinstance(module, torch.nn.Linear)})
+            targets = sorted(
+                {
+                    name.rsplit(".", 1)[-1]
+                    for name, module in first_layer.named_modules()
+                    if isinstance(module, torch.nn.Linear)
+                }
+            )
             layers = list(range(depth - top, depth))
         return LoraConfig(
             r=self.lora_rank,
@@ -304,13 +324,29 @@ class LocalStudent:
         model = get_peft_model(model, self._lora(model))
         what = {k: v for k, v in settings.items() if k != "on_log"}
         fingerprint = content_hash(
-            loop.__module__, self.base_model, [str(c) for c in chain], [list(d) for d in data], repr(sorted(what.items())),
-            self.lora_rank, self.lora_layers, self.batch_size, self.seed, bf16, self.device,
+            loop.__module__,
+            self.base_model,
+            [str(c) for c in chain],
+            [list(d) for d in data],
+            repr(sorted(what.items())),
+            self.lora_rank,
+            self.lora_layers,
+            self.batch_size,
+            self.seed,
+            bf16,
+            self.device,
         )
         checkpoint = EpochCheckpoint(checkpoint_dir(out_dir), fingerprint)
         loss, tokens, seconds = loop(
-            model, tokenizer, data, batch_size=self.batch_size, seed=self.seed, bf16=bf16, device=self.device,
-            checkpoint=checkpoint, **settings,
+            model,
+            tokenizer,
+            data,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            bf16=bf16,
+            device=self.device,
+            checkpoint=checkpoint,
+            **settings,
         )
         _save_adapter(model, out_dir)
         checkpoint.remove()
@@ -356,7 +392,12 @@ class LocalStudent:
             trained_per_epoch=trained,
         )
         return TrainResult(
-            len(examples) + len(anchors), tokens, loss, seconds, trained_per_epoch=tuple(trained), resumed_from_epoch=resumed
+            len(examples) + len(anchors),
+            tokens,
+            loss,
+            seconds,
+            trained_per_epoch=tuple(trained),
+            resumed_from_epoch=resumed,
         )
 
     def _train_sft_trl(self, model, tokenizer, examples, out_dir, epochs, learning_rate, on_log) -> TrainResult:
@@ -383,7 +424,9 @@ class LocalStudent:
                 use_cpu=self.device == "cpu",
                 disable_tqdm=True,
             )
-            trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=self._lora(model))
+            trainer = SFTTrainer(
+                model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=self._lora(model)
+            )
             _prepare(trainer, on_log)
             tokens = sum(len(ids) for ids in trainer.train_dataset["input_ids"]) * epochs
             started = time.perf_counter()
@@ -410,7 +453,14 @@ class LocalStudent:
         from alas_assets.student import fast_dpo
 
         loss, tokens, seconds, resumed = self._train_loop(
-            fast_dpo.train, chain, preferences, out_dir, beta=beta, epochs=epochs, learning_rate=learning_rate, on_log=on_log
+            fast_dpo.train,
+            chain,
+            preferences,
+            out_dir,
+            beta=beta,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            on_log=on_log,
         )
         return TrainResult(len(preferences), tokens, loss, seconds, resumed_from_epoch=resumed)
 

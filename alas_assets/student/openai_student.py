@@ -16,9 +16,9 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Callable, Sequence
 
 from alas_assets.openai_api import APIError, with_retries
 from alas_assets.records import content_hash
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 FINE_TUNING_SHUTDOWN = date(2027, 1, 6)
 SHUTDOWN_WARNING = (
     "OpenAI accepts no new fine-tuning jobs after 2027-01-06 (organisations that never used fine-tuning "
-    "are already refused); use the local student (student.backend = \"local\") to keep training after that."
+    'are already refused); use the local student (student.backend = "local") to keep training after that.'
 )
 MANIFEST = "model.json"
 TERMINAL = {"succeeded", "failed", "cancelled"}
@@ -171,12 +171,18 @@ class OpenAIStudent:
         job_id, file_id = self._resume(pending, data_hash)
         if job_id is None:
             if date.today() > FINE_TUNING_SHUTDOWN:
-                log.error("fine-tuning after %s: OpenAI is expected to refuse the job. %s", FINE_TUNING_SHUTDOWN, SHUTDOWN_WARNING)
+                log.error(
+                    "fine-tuning after %s: OpenAI is expected to refuse the job. %s",
+                    FINE_TUNING_SHUTDOWN,
+                    SHUTDOWN_WARNING,
+                )
             else:
                 log.warning(SHUTDOWN_WARNING)
             uploaded = self._call(
                 "uploading the training file",
-                lambda: self.client.files.create(file=(f"{out_dir.name}.jsonl", data, "application/jsonl"), purpose="fine-tune"),
+                lambda: self.client.files.create(
+                    file=(f"{out_dir.name}.jsonl", data, "application/jsonl"), purpose="fine-tune"
+                ),
             )
             file_id = uploaded.id
             say(f"uploaded {count} {method['type']} examples as {file_id}")
@@ -188,7 +194,9 @@ class OpenAIStudent:
             )
             job_id = job.id
             pending.parent.mkdir(parents=True, exist_ok=True)
-            pending.write_text(json.dumps({"job_id": job_id, "file_id": file_id, "data_hash": data_hash}), encoding="utf-8")
+            pending.write_text(
+                json.dumps({"job_id": job_id, "file_id": file_id, "data_hash": data_hash}), encoding="utf-8"
+            )
             say(f"fine-tuning job {job_id} created ({method['type']}, from {parent})")
         job, loss = self._wait(job_id, say)
         pending.unlink(missing_ok=True)
@@ -208,7 +216,9 @@ class OpenAIStudent:
         }
         _write_artifact(out_dir, manifest, data)
         say(f"fine-tuned model {job.fine_tuned_model} ready")
-        return TrainResult(count, int(job.trained_tokens or 0), loss, time.monotonic() - started, model_ref=job.fine_tuned_model)
+        return TrainResult(
+            count, int(job.trained_tokens or 0), loss, time.monotonic() - started, model_ref=job.fine_tuned_model
+        )
 
     def _resume(self, pending: Path, data_hash: str) -> tuple[str | None, str | None]:
         """A job this same training data already started (the run was interrupted), unless it failed."""
@@ -218,7 +228,9 @@ class OpenAIStudent:
             return None, None
         if state.get("data_hash") != data_hash:
             return None, None
-        job = self._call(f"reading fine-tuning job {state['job_id']}", lambda: self.client.fine_tuning.jobs.retrieve(state["job_id"]))
+        job = self._call(
+            f"reading fine-tuning job {state['job_id']}", lambda: self.client.fine_tuning.jobs.retrieve(state["job_id"])
+        )
         if job.status in ("failed", "cancelled"):
             return None, None
         log.info("resuming fine-tuning job %s (status %s)", job.id, job.status)
@@ -231,7 +243,9 @@ class OpenAIStudent:
         deadline = time.monotonic() + self.max_wait_seconds
         while True:
             job = self._call(f"reading fine-tuning job {job_id}", lambda: self.client.fine_tuning.jobs.retrieve(job_id))
-            events = self._call(f"reading the events of {job_id}", lambda: self.client.fine_tuning.jobs.list_events(job_id, limit=100))
+            events = self._call(
+                f"reading the events of {job_id}", lambda: self.client.fine_tuning.jobs.list_events(job_id, limit=100)
+            )
             for event in sorted(events.data, key=lambda e: (e.created_at, e.id)):
                 if event.id in seen:
                     continue

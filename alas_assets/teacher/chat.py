@@ -12,8 +12,9 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Callable, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -129,7 +130,10 @@ class ChatClient:
     def _response_format(self, schema: type[BaseModel]) -> dict | None:
         json_schema = schema.model_json_schema()
         if self.structured_output == "json_schema":
-            return {"type": "json_schema", "json_schema": {"name": schema.__name__, "schema": json_schema, "strict": True}}
+            return {
+                "type": "json_schema",
+                "json_schema": {"name": schema.__name__, "schema": json_schema, "strict": True},
+            }
         if self.structured_output == "json_object":  # llama-cpp-python reads the schema from here
             return {"type": "json_object", "schema": json_schema}
         return None
@@ -180,7 +184,14 @@ class ChatClient:
             except (ValueError, ValidationError) as exc:
                 spent.invalid_replies += 1
                 last_error = _validation_summary(exc)
-                log.warning("%s: invalid reply from %s (attempt %d/%d): %s", role, model, attempt, self.attempts, last_error[:500])
+                log.warning(
+                    "%s: invalid reply from %s (attempt %d/%d): %s",
+                    role,
+                    model,
+                    attempt,
+                    self.attempts,
+                    last_error[:500],
+                )
                 conversation += [
                     {"role": "assistant", "content": content},
                     {

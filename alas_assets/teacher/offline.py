@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from alas_assets.domain import slugify
 from alas_assets.records import QAPair, SourceDoc, Topic, TopicRevision, content_hash
@@ -99,7 +99,15 @@ class ExtractiveSynthesizer:
             (source, statement, asked)
             for source in sources
             for statement in statements(source.title, source.text)
-            if (asked := questions_for(statement.text, document_subject(source.title), study_round - 1, statement.kind == "row", statement.header))
+            if (
+                asked := questions_for(
+                    statement.text,
+                    document_subject(source.title),
+                    study_round - 1,
+                    statement.kind == "row",
+                    statement.header,
+                )
+            )
         ]
         train: list[QAPair] = []
         seen: set[str] = set()
@@ -131,8 +139,14 @@ class ExtractiveSynthesizer:
             if len(items) < 2:
                 continue
             source = items[0][0]
-            about = f"{document_subject(source.title)}: {section}" if section and section != source.title else source.title
-            question = f"What does {source.title} say about {section}?" if section and section != source.title else f"What does {source.title} say?"
+            about = (
+                f"{document_subject(source.title)}: {section}" if section and section != source.title else source.title
+            )
+            question = (
+                f"What does {source.title} say about {section}?"
+                if section and section != source.title
+                else f"What does {source.title} say?"
+            )
             notes.append(
                 QAPair(
                     iteration=topic.iteration,
@@ -156,7 +170,11 @@ class ExtractiveSynthesizer:
 
     def _pair(self, topic: Topic, source: SourceDoc, statement: Statement, split: str, asked: Asked) -> QAPair:
         # A row's answer is the whole row: its key and its value belong together.
-        answer = statement.text if statement.kind == "row" else clause_of(statement.text, _located(statement.text, asked.span))[0]
+        answer = (
+            statement.text
+            if statement.kind == "row"
+            else clause_of(statement.text, _located(statement.text, asked.span))[0]
+        )
         answer = f"{_capitalised(asked.span.text)} — {answer}"  # the answer first, then the statement that gives it
         return QAPair(
             iteration=topic.iteration,
@@ -182,7 +200,11 @@ def _capitalised(text: str) -> str:
 
 
 def _located(text: str, span: Span) -> Span:
-    return span if text[span.start : span.end] == span.text else Span(span.text, span.kind, max(0, text.find(span.text)), max(0, text.find(span.text)) + len(span.text))
+    return (
+        span
+        if text[span.start : span.end] == span.text
+        else Span(span.text, span.kind, max(0, text.find(span.text)), max(0, text.find(span.text)) + len(span.text))
+    )
 
 
 def _spread(asked: list[Asked], study_round: int) -> list[Asked]:
@@ -225,7 +247,10 @@ def _probe_question(statement: Statement, asked: list[Asked], topic_name: str, s
     """The probe: the most answer-like span of the fact, asked in the held-out ``cleft`` form."""
     worthy = sorted(
         (a for a in asked if _probe_worthy(a, topic_name)),
-        key=lambda a: (_PROBE_PREFERENCE.index(a.span.kind) if a.span.kind in _PROBE_PREFERENCE else 9, len(a.question)),
+        key=lambda a: (
+            _PROBE_PREFERENCE.index(a.span.kind) if a.span.kind in _PROBE_PREFERENCE else 9,
+            len(a.question),
+        ),
     )
     for a in worthy:
         question = ask(statement.text, a.span, "cleft", subject)
@@ -246,4 +271,6 @@ class ReferenceJudge:
             return Verdict(True, 1.0, f"the answer states the key fact '{answer_span}' (normalised match)")
         words = set(re.findall(r"\w+", reference.lower()))
         overlap = len(words & set(re.findall(r"\w+", answer.lower()))) / max(1, len(words))
-        return Verdict(False, round(0.5 * overlap, 3), f"the key fact '{answer_span}' is missing (word overlap {overlap:.2f})")
+        return Verdict(
+            False, round(0.5 * overlap, 3), f"the key fact '{answer_span}' is missing (word overlap {overlap:.2f})"
+        )

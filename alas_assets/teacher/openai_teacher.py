@@ -10,10 +10,10 @@ their training questions are rejected.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Sequence
 
 from alas_assets.curation import similarity
 from alas_assets.domain import slugify
@@ -88,14 +88,17 @@ class LLMPlanner:
         self.usage = Usage()
 
     def _messages(self, iteration: str, previous: Sequence[TopicRevision], covered: set[str]) -> list[dict]:
-        mastered = [f"{r.topic} ({r.name}): probe accuracy {r.accuracy_after:.2f}" for r in previous if r.status == "mastered"]
+        mastered = [
+            f"{r.topic} ({r.name}): probe accuracy {r.accuracy_after:.2f}" for r in previous if r.status == "mastered"
+        ]
         weak = [
             f"{r.topic} ({r.name}): probe accuracy {r.accuracy_before:.2f} before, {r.accuracy_after:.2f} after"
             for r in previous
             if r.status == "remediate"
         ]
         documents = "\n".join(
-            untrusted(e.ref, e.opening, title=e.title, url=e.url, published=str(e.published or "")) for e in self.catalogue
+            untrusted(e.ref, e.opening, title=e.title, url=e.url, published=str(e.published or ""))
+            for e in self.catalogue
         )
         web = (
             f"available. Standing queries of the domain:\n{_bullets(self.standing_queries)}"
@@ -142,7 +145,9 @@ class LLMPlanner:
         topics: list[Topic] = []
         for planned in reply.topics:
             topic = self._topic(iteration, planned, weak)
-            duplicate = next((t for t in topics if t.topic == topic.topic or similarity(t.name, topic.name) >= 0.8), None)
+            duplicate = next(
+                (t for t in topics if t.topic == topic.topic or similarity(t.name, topic.name) >= 0.8), None
+            )
             if duplicate is not None:
                 log.info("planner: '%s' repeats '%s'; dropped", topic.name, duplicate.name)
             elif topic.topic in covered and topic.topic not in weak:
@@ -218,13 +223,17 @@ class LLMSynthesizer:
         self.usage = Usage()
         self.rejected: list[str] = []
 
-    def _messages(self, topic: Topic, labelled: dict[str, SourceDoc], n_train: int, n_probes: int, study_round: int) -> list[dict]:
+    def _messages(
+        self, topic: Topic, labelled: dict[str, SourceDoc], n_train: int, n_probes: int, study_round: int
+    ) -> list[dict]:
         budget = self.max_total_chars
         blocks = []
         for label, source in labelled.items():
             text = source.text[: min(self.max_source_chars, max(0, budget))]
             budget -= len(text)
-            blocks.append(untrusted(label, text, url=source.url, title=source.title, published=str(source.published or "")))
+            blocks.append(
+                untrusted(label, text, url=source.url, title=source.title, published=str(source.published or ""))
+            )
         again = (
             f"This is study round {study_round}: the student has studied this topic before; ask the facts in new "
             "ways and from new directions, and prefer facts that earlier rounds may have missed.\n"
@@ -237,7 +246,7 @@ class LLMSynthesizer:
             "List every fact the sources state (a date, number, name, version, identifier or what something does), "
             f"and ask each in up to {self.questions_per_fact} training questions, grouped by the fact they ask "
             f"(at most {n_train} training questions in total). Give {n_probes} of those facts, from different "
-            "sources where possible, one held-out probe each; the other facts get \"probe\": null.\n\n"
+            'sources where possible, one held-out probe each; the other facts get "probe": null.\n\n'
             f"Sources:\n" + "\n".join(blocks)
         )
         return [{"role": "system", "content": SYNTHESIZER_SYSTEM}, {"role": "user", "content": user}]
@@ -251,7 +260,9 @@ class LLMSynthesizer:
         def build(reply: StudyMaterial) -> None:
             train, probes, rejected = self._pairs(topic, labelled, reply)
             if not train:
-                raise ValueError("no usable training question: " + "; ".join(rejected[:10] or ["the reply lists no facts"]))
+                raise ValueError(
+                    "no usable training question: " + "; ".join(rejected[:10] or ["the reply lists no facts"])
+                )
             result.update(train=train, probes=probes, rejected=rejected)
 
         self.chat.structured(
@@ -316,7 +327,9 @@ class LLMSynthesizer:
             return f"a question whose answer lacks its key span {asked.answer_span!r}: {asked.question[:100]!r}"
         return None
 
-    def _pair(self, topic: Topic, source: SourceDoc, quote: str, fact_id: str, split: str, asked: AskedQuestion) -> QAPair:
+    def _pair(
+        self, topic: Topic, source: SourceDoc, quote: str, fact_id: str, split: str, asked: AskedQuestion
+    ) -> QAPair:
         return QAPair(
             iteration=topic.iteration,
             topic=topic.topic,
@@ -364,6 +377,12 @@ class LLMJudge:
         correct = grade.verdict == "correct" and grade.factually_correct
         flags = ", ".join(
             f"{name}: {'yes' if value else 'no'}"
-            for name, value in (("factual", grade.factually_correct), ("complete", grade.complete), ("clear", grade.clear))
+            for name, value in (
+                ("factual", grade.factually_correct),
+                ("complete", grade.complete),
+                ("clear", grade.clear),
+            )
         )
-        return Verdict(correct, grade.score if correct else min(grade.score, 0.5), f"{grade.reasoning.strip()} ({flags})")
+        return Verdict(
+            correct, grade.score if correct else min(grade.score, 0.5), f"{grade.reasoning.strip()} ({flags})"
+        )

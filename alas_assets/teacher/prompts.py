@@ -24,7 +24,7 @@ def untrusted(label: str, text: str, **attributes: str) -> str:
     """`text` as delimited data: a <document> element that nothing inside it can close or re-open."""
     body = _TAG.sub(lambda m: f"&lt;{m.group(1)}document", text)
     attrs = "".join(f' {name}="{_ATTR_UNSAFE.sub(" ", str(value))[:300]}"' for name, value in attributes.items())
-    return f"<document id=\"{label}\"{attrs}>\n{body}\n</document>"
+    return f'<document id="{label}"{attrs}>\n{body}\n</document>'
 
 
 PLANNER_SYSTEM = f"""You plan the curriculum of a student language model that must learn a domain.

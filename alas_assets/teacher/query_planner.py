@@ -6,7 +6,7 @@ topics of the last revision are studied again (with the next study round's quest
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from alas_assets.domain import slugify
 from alas_assets.records import Topic, TopicRevision, content_hash

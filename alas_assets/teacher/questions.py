@@ -28,46 +28,282 @@ from alas_assets.teacher.spans import MONTHS, Span, normalise, salient_spans
 
 FORMS = ("fronted", "subject", "embedded", "context")
 _AUX = {
-    "is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could", "may", "might", "must",
-    "should", "does", "do", "did",
+    "is",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+    "will",
+    "would",
+    "can",
+    "could",
+    "may",
+    "might",
+    "must",
+    "should",
+    "does",
+    "do",
+    "did",
 }
 _NOT_VERBS = {
-    "this", "its", "his", "has", "news", "series", "status", "its", "process", "access", "class", "address", "bytes",
-    "less", "unless", "thus", "plus", "always", "across", "various", "previous", "famous", "numerous", "windows",
-    "tools", "prizes", "packages", "notes", "users", "versions", "features", "tasks",
-    "sizes", "tokens", "types", "threads",
-    "operations", "lookups", "indexes", "columns", "statistics", "checksums", "defaults", "upgrades", "wheels",
-    "systems", "questions", "problems", "responses", "dollars", "arrays", "annotations", "interpreters", "debuggers",
-    "profilers", "literals", "brackets", "functions", "blocks", "traits", "chains", "conditions", "dependencies",
-    "laureates", "electors", "cardinals", "bishops", "years", "months", "days", "weeks", "crystals", "spaces",
-    "gases", "chemicals", "tissues", "effects", "discoveries", "frameworks", "fragments", "partials", "projects",
-    "distributions", "consumers", "people", "pcs", "apps", "ways", "devices", "architectures", "kronor",
+    "this",
+    "its",
+    "his",
+    "has",
+    "news",
+    "series",
+    "status",
+    "process",
+    "access",
+    "class",
+    "address",
+    "bytes",
+    "less",
+    "unless",
+    "thus",
+    "plus",
+    "always",
+    "across",
+    "various",
+    "previous",
+    "famous",
+    "numerous",
+    "windows",
+    "tools",
+    "prizes",
+    "packages",
+    "notes",
+    "users",
+    "versions",
+    "features",
+    "tasks",
+    "sizes",
+    "tokens",
+    "types",
+    "threads",
+    "operations",
+    "lookups",
+    "indexes",
+    "columns",
+    "statistics",
+    "checksums",
+    "defaults",
+    "upgrades",
+    "wheels",
+    "systems",
+    "questions",
+    "problems",
+    "responses",
+    "dollars",
+    "arrays",
+    "annotations",
+    "interpreters",
+    "debuggers",
+    "profilers",
+    "literals",
+    "brackets",
+    "functions",
+    "blocks",
+    "traits",
+    "chains",
+    "conditions",
+    "dependencies",
+    "laureates",
+    "electors",
+    "cardinals",
+    "bishops",
+    "years",
+    "months",
+    "days",
+    "weeks",
+    "crystals",
+    "spaces",
+    "gases",
+    "chemicals",
+    "tissues",
+    "effects",
+    "discoveries",
+    "frameworks",
+    "fragments",
+    "partials",
+    "projects",
+    "distributions",
+    "consumers",
+    "people",
+    "pcs",
+    "apps",
+    "ways",
+    "devices",
+    "architectures",
+    "kronor",
 }
 # Nouns that name what a code identifier is, when one stands next to it.
 _HEADS = {
-    "module", "function", "method", "setting", "tag", "decorator", "class", "attribute", "option", "flag", "command",
-    "package", "keyword", "field", "object", "type", "prefix", "lint", "trait", "file", "parameter", "argument",
-    "variable", "middleware", "hook", "table", "column", "view", "extension", "model", "endpoint", "variant",
-    "macro", "operator", "statement", "clause", "library", "tool", "format", "interface", "subsystem", "directory",
-    "header", "property", "event", "protocol", "service", "mode", "value", "level", "plugin", "resolver", "block",
+    "module",
+    "function",
+    "method",
+    "setting",
+    "tag",
+    "decorator",
+    "class",
+    "attribute",
+    "option",
+    "flag",
+    "command",
+    "package",
+    "keyword",
+    "field",
+    "object",
+    "type",
+    "prefix",
+    "lint",
+    "trait",
+    "file",
+    "parameter",
+    "argument",
+    "variable",
+    "middleware",
+    "hook",
+    "table",
+    "column",
+    "view",
+    "extension",
+    "model",
+    "endpoint",
+    "variant",
+    "macro",
+    "operator",
+    "statement",
+    "clause",
+    "library",
+    "tool",
+    "format",
+    "interface",
+    "subsystem",
+    "directory",
+    "header",
+    "property",
+    "event",
+    "protocol",
+    "service",
+    "mode",
+    "value",
+    "level",
+    "plugin",
+    "resolver",
+    "block",
 }
 _DATE_PREPOSITIONS = {"on", "in", "at"}
 _PREPOSITIONS = {
-    "to", "for", "with", "from", "by", "as", "in", "on", "at", "of", "into", "through", "than", "about", "after",
-    "before", "during", "since", "until", "over", "under", "between", "without", "per", "via", "against", "among",
+    "to",
+    "for",
+    "with",
+    "from",
+    "by",
+    "as",
+    "in",
+    "on",
+    "at",
+    "of",
+    "into",
+    "through",
+    "than",
+    "about",
+    "after",
+    "before",
+    "during",
+    "since",
+    "until",
+    "over",
+    "under",
+    "between",
+    "without",
+    "per",
+    "via",
+    "against",
+    "among",
 }
 _PERSON_TITLES = {"pope", "cardinal", "bishop", "president", "dr", "professor", "sir"}
 _NOT_PERSON_WORDS = {
-    "square", "states", "chapel", "church", "order", "group", "project", "team", "foundation", "prize", "prizes",
-    "institute", "university", "area", "union", "security", "policy", "rewards", "apps", "module", "platform",
-    "edition", "updates", "program", "support", "release", "api", "chatgpt", "microsoft", "openai", "windows",
-    "python", "django", "numpy", "postgresql", "debian", "rust", "cargo", "linux", "gnome", "economic", "sciences",
-    "medicine", "physics", "chemistry", "literature", "peace", "verified", "polyglot", "extended", "trusted",
-    "global", "development", "consumer", "european", "catholic", "sistine", "saint", "dicastery",
+    "square",
+    "states",
+    "chapel",
+    "church",
+    "order",
+    "group",
+    "project",
+    "team",
+    "foundation",
+    "prize",
+    "prizes",
+    "institute",
+    "university",
+    "area",
+    "union",
+    "security",
+    "policy",
+    "rewards",
+    "apps",
+    "module",
+    "platform",
+    "edition",
+    "updates",
+    "program",
+    "support",
+    "release",
+    "api",
+    "chatgpt",
+    "microsoft",
+    "openai",
+    "windows",
+    "python",
+    "django",
+    "numpy",
+    "postgresql",
+    "debian",
+    "rust",
+    "cargo",
+    "linux",
+    "gnome",
+    "economic",
+    "sciences",
+    "medicine",
+    "physics",
+    "chemistry",
+    "literature",
+    "peace",
+    "verified",
+    "polyglot",
+    "extended",
+    "trusted",
+    "global",
+    "development",
+    "consumer",
+    "european",
+    "catholic",
+    "sistine",
+    "saint",
+    "dicastery",
 }
 _PRONOUNS = {"they", "it", "he", "she", "we", "you", "these", "those", "this", "that", "them"}
 # Verbs whose subject is a person: 'Prevost was born', 'Kowalczyk led'.
-_PERSON_VERBS = {"born", "died", "led", "said", "served", "joined", "won", "founded", "elected", "became", "took", "wrote", "announced"}
+_PERSON_VERBS = {
+    "born",
+    "died",
+    "led",
+    "said",
+    "served",
+    "joined",
+    "won",
+    "founded",
+    "elected",
+    "became",
+    "took",
+    "wrote",
+    "announced",
+}
 _LEADS = ("Do you know", "Can you tell me", "I'd like to know", "Could you say")
 
 
@@ -180,7 +416,31 @@ def _possessive_have(word: str, after: str) -> bool:
     if participle == "been":
         return False
     lemma = _lemmas(participle).get("VERB")
-    return not (lemma and participle != lemma[0] and participle.endswith(("ed", "en", "wn", "ne", "ung", "ought", "ade", "ept", "elt", "ft", "ilt", "ost", "ut", "et", "ound", "eld", "ood")))
+    return not (
+        lemma
+        and participle != lemma[0]
+        and participle.endswith(
+            (
+                "ed",
+                "en",
+                "wn",
+                "ne",
+                "ung",
+                "ought",
+                "ade",
+                "ept",
+                "elt",
+                "ft",
+                "ilt",
+                "ost",
+                "ut",
+                "et",
+                "ound",
+                "eld",
+                "ood",
+            )
+        )
+    )
 
 
 def _is_person(text: str) -> bool:
@@ -246,11 +506,17 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
             owner = re.search(r"\b(?:the|its|his|her|their|a)\s+$", before, re.I)
             return f"which {noun}", (owner.start() if owner else start), end + 1 + len(noun)
         return "what", start, end
-    modified = _modified_noun(text, span) if span.kind in ("identifier", "name") and not _following_head(text, end) else None
+    modified = (
+        _modified_noun(text, span) if span.kind in ("identifier", "name") and not _following_head(text, end) else None
+    )
     if modified:
         nouns, nouns_end = modified
         adjective = re.search(r"(?:(?<=\s)|^)(?:the\s|a\s|an\s)?(?:[a-z]+\s)?$", before)
-        region_start = adjective.start() if adjective and adjective.group(0).strip() and adjective.group(0).split()[0] not in _PREPOSITIONS else start
+        region_start = (
+            adjective.start()
+            if adjective and adjective.group(0).strip() and adjective.group(0).split()[0] not in _PREPOSITIONS
+            else start
+        )
         kind = re.sub(r"^(?:the|a|an)\s", "", before[region_start:start].strip() + " " + nouns).strip()
         return f"what kind of {kind}", region_start, nouns_end
     if span.kind in ("identifier", "name"):
@@ -261,7 +527,7 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
             return f"which {new}{noun}", region_start, end + 1 + len(noun)
         preceding = re.search(r"\b(?:the|a|an)\s+(?:new\s+)?([a-z]+)\s*,?\s*$", before, re.I)
         if preceding and preceding.group(1) in _HEADS:
-            return f"which {preceding.group(1)}", preceding.start(), end + (1 if text[end:end + 1] == "," else 0)
+            return f"which {preceding.group(1)}", preceding.start(), end + (1 if text[end : end + 1] == "," else 0)
         if span.kind == "name":
             verb = re.match(r"\s+(?:was\s+|is\s+|has\s+)?([a-z]+)", text[end:])
             people = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", span.text)
@@ -286,9 +552,23 @@ def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
     for span in sorted(spans, key=lambda s: s.start):
         gap = text[merged[-1].end : span.start] if merged else ""
         numbers = merged and {merged[-1].kind, span.kind} <= {"number", "version"}
-        if merged and (re.fullmatch(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", gap) or (numbers and gap == " to " and (_years(merged[-1], span) or not text[: merged[-1].start].lower().endswith("from ")))):
+        if merged and (
+            re.fullmatch(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", gap)
+            or (
+                numbers
+                and gap == " to "
+                and (_years(merged[-1], span) or not text[: merged[-1].start].lower().endswith("from "))
+            )
+        ):
             first = merged.pop()
-            merged.append(Span(text[first.start : span.end], first.kind if first.kind != "number" else span.kind, first.start, span.end))
+            merged.append(
+                Span(
+                    text[first.start : span.end],
+                    first.kind if first.kind != "number" else span.kind,
+                    first.start,
+                    span.end,
+                )
+            )
         else:
             merged.append(span)
     return merged
@@ -351,7 +631,7 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
                 continue
             where = clause.find(span.text)
             if where >= joined.end():
-                clause = f"{clause[: inner.subject_end].strip()} {clause[joined.end():]}"
+                clause = f"{clause[: inner.subject_end].strip()} {clause[joined.end() :]}"
             elif where >= 0:
                 clause = clause[: joined.start()]
             break
@@ -369,7 +649,11 @@ def _one_of_two_amounts(clause: str, span: Span) -> str:
     for join in re.finditer(r"\sand\s", clause):
         first = [s for s in numbers if s.end <= join.start()]
         second = [s for s in numbers if s.start == join.end()]
-        if not (inner and first and second) or first[-1].start < inner.verb_end or first[-1].start < clause.rfind(",", 0, join.start()):
+        if (
+            not (inner and first and second)
+            or first[-1].start < inner.verb_end
+            or first[-1].start < clause.rfind(",", 0, join.start())
+        ):
             continue
         if span.text in clause[first[-1].start : join.start()]:
             return clause[: join.start()]
@@ -379,17 +663,49 @@ def _one_of_two_amounts(clause: str, span: Span) -> str:
 
 
 # Subjects too general to be an answer: 'What supports ...?' -> 'The release'.
-_GENERIC_HEADS = {"release", "version", "update", "project", "team", "article", "document", "page", "notes", "change", "changes"}
-_FOLLOWERS = _PREPOSITIONS | _AUX | _BASE_FORM_AFTER | {
-    "and", "or", "but", "so", "which", "who", "that", "because", "while", "no", "not", "never", "already", "later",
+_GENERIC_HEADS = {
+    "release",
+    "version",
+    "update",
+    "project",
+    "team",
+    "article",
+    "document",
+    "page",
+    "notes",
+    "change",
+    "changes",
 }
+_FOLLOWERS = (
+    _PREPOSITIONS
+    | _AUX
+    | _BASE_FORM_AFTER
+    | {
+        "and",
+        "or",
+        "but",
+        "so",
+        "which",
+        "who",
+        "that",
+        "because",
+        "while",
+        "no",
+        "not",
+        "never",
+        "already",
+        "later",
+    }
+)
 
 
 def _modified_noun(text: str, span: Span) -> tuple[str, int] | None:
     """The noun (one to three words) a name modifies when the name opens its noun phrase, and where
     it ends: 'multicolumn B-tree indexes', 'MD5 password authentication'."""
     before = text[: span.start].split()
-    if before and (not re.fullmatch(r"[a-z]+", before[-1]) or before[-1] in ("first", "last", "second", "only", "same")):
+    if before and (
+        not re.fullmatch(r"[a-z]+", before[-1]) or before[-1] in ("first", "last", "second", "only", "same")
+    ):
         return None
     nouns, end = [], span.end
     for word in _words_after(text, span.end):
@@ -423,7 +739,9 @@ def is_modifier(text: str, span: Span) -> bool:
         return False
     word = following.group(1)
     # 'Cargo uses the ...', 'OpenAI released GPT-5': a verb, though 'uses' is a noun too
-    verb = _verb_lemma(word) and (not _noun(word) or re.match(r"\s+(?:the|a|an|its|their|`|[A-Z0-9])", text[span.end + following.end() :]))
+    verb = _verb_lemma(word) and (
+        not _noun(word) or re.match(r"\s+(?:the|a|an|its|their|`|[A-Z0-9])", text[span.end + following.end() :])
+    )
     modifies = word not in _FOLLOWERS and not verb and _following_head(text, span.end) is None
     return modifies and _modified_noun(text, span) is None
 
@@ -449,7 +767,10 @@ def askable_spans(text: str) -> list[Span]:
             continue
         phrases = []
         if not clause.aux:  # the verb's object: 'retains optimizer statistics'
-            phrase = re.match(r"\s+((?:[\w'-]+\s+){0,6}?[\w'-]+)(?=\s+(?:to|for|with|in|on|by|from|as|into|through|so|because|and)\b|[,.;:]|$)", part[clause.verb_end :])
+            phrase = re.match(
+                r"\s+((?:[\w'-]+\s+){0,6}?[\w'-]+)(?=\s+(?:to|for|with|in|on|by|from|as|into|through|so|because|and)\b|[,.;:]|$)",
+                part[clause.verb_end :],
+            )
             if phrase and phrase.group(1).split()[0].lower() not in _PREPOSITIONS | {"no", "nothing", "none"}:
                 phrases.append((clause.verb_end + phrase.start(1), phrase.group(1)))
         subject = part[: clause.subject_end].strip()  # a described subject: 'A real-time router'
@@ -473,7 +794,22 @@ def _question(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-_DETERMINERS = {"The", "A", "An", "This", "These", "Its", "Each", "Every", "All", "Some", "Many", "Most", "Both", "Several"}
+_DETERMINERS = {
+    "The",
+    "A",
+    "An",
+    "This",
+    "These",
+    "Its",
+    "Each",
+    "Every",
+    "All",
+    "Some",
+    "Many",
+    "Most",
+    "Both",
+    "Several",
+}
 
 
 def _lower_first(text: str) -> str:
@@ -527,7 +863,7 @@ def _cleft_head(wh: str, past: bool) -> str:
     if wh == "how much":
         return f"What {be} the amount that"
     if wh.startswith("how many "):
-        return f"What {be} the number of {wh[len('how many '):]} that"
+        return f"What {be} the number of {wh[len('how many ') :]} that"
     if wh.startswith("which ") or wh == "what number":
         return f"What {be} the {wh.split(' ', 1)[1]} that"
     return f"What {be} it that"
@@ -562,7 +898,11 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
                 return None
             subject_text = _lower_first(body[: clause.subject_end].strip())
             middle = body[clause.verb_end : r_start].strip()
-            if wh in ("when", "in which year") and middle.split()[-1:] and middle.split()[-1].lower() in _DATE_PREPOSITIONS:
+            if (
+                wh in ("when", "in which year")
+                and middle.split()[-1:]
+                and middle.split()[-1].lower() in _DATE_PREPOSITIONS
+            ):
                 middle = " ".join(middle.split()[:-1])
             tail = f"{middle} {right}".strip()
             if clause.aux:
@@ -572,7 +912,7 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
             declarative = f"{wh} {subject_text} {clause.verb} {tail}"
         if form == "cleft":
             past = clause is not None and _is_past(clause)
-            return _question(f"{_cleft_head(wh, past)} {declarative[len(wh):].strip()}")
+            return _question(f"{_cleft_head(wh, past)} {declarative[len(wh) :].strip()}")
         if form == "fronted":
             return _question(inverted)
         if form == "embedded":
@@ -607,9 +947,17 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
     start = row.start("value")
     spans = sorted(_merge_lists(value, salient_spans(value)), key=lambda s: (s.kind not in _ANSWER_KINDS, s.start))
     spans = [s for s in spans if not _sentence_initial_word(s)]
-    span = Span(spans[0].text, spans[0].kind, start + spans[0].start, start + spans[0].end) if spans else Span(value, "object", start, row.end("value"))
+    span = (
+        Span(spans[0].text, spans[0].kind, start + spans[0].start, start + spans[0].end)
+        if spans
+        else Span(value, "object", start, row.end("value"))
+    )
     attribute = _attribute(header[1], subject) if len(header) > 1 else ""
-    wordings = [f"What is {key} in {subject}?", f"In {subject}, what about {key}?", f"What does {subject} say for {key}?"]
+    wordings = [
+        f"What is {key} in {subject}?",
+        f"In {subject}, what about {key}?",
+        f"What does {subject} say for {key}?",
+    ]
     if attribute:
         wordings[1] = f"What is the {attribute} for {key} in {subject}?"
     asked = [Asked(q, span, form) for q, form in zip(wordings, ("fronted", "context", "embedded"))]
@@ -625,7 +973,9 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
     return asked
 
 
-def questions_for(text: str, subject: str = "", lead: int = 0, row: bool = False, header: tuple[str, ...] = ()) -> list[Asked]:
+def questions_for(
+    text: str, subject: str = "", lead: int = 0, row: bool = False, header: tuple[str, ...] = ()
+) -> list[Asked]:
     """Every question the statement gives, span by span and form by form (``row``: a table row read
     as '<key> in <subject>: <value>', under the column ``header``)."""
     if row:
@@ -635,7 +985,12 @@ def questions_for(text: str, subject: str = "", lead: int = 0, row: bool = False
     for span in askable_spans(text):
         for form in FORMS:
             question = ask(text, span, form, subject, lead)
-            if question and len(question.split()) >= 4 and question.lower() not in seen and span.text.lower() not in question.lower():
+            if (
+                question
+                and len(question.split()) >= 4
+                and question.lower() not in seen
+                and span.text.lower() not in question.lower()
+            ):
                 seen.add(question.lower())
                 asked.append(Asked(question, span, form))
     return asked

@@ -18,16 +18,56 @@ _DATE = re.compile(rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b|\b(?:{MONTHS}) \d{{1,2}
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("identifier", re.compile(r"`[^`\n]+`")),
     ("date", _DATE),
-    ("ordinal", re.compile(r"\b(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b(?=\s+[a-z])")),
+    (
+        "ordinal",
+        re.compile(
+            r"\b(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b(?=\s+[a-z])"
+        ),
+    ),
     ("version", re.compile(rf"\b{_WORD}(?: {_WORD})* \d+(?:\.\d+)*\b")),
     ("number", re.compile(r"(?<![\w.-])\d[\d,]*(?:\.\d+)*(?![\w])")),
     ("name", re.compile(rf"\b{_WORD}(?:\s+(?:{_CONNECTOR}\s+)?{_WORD})*")),
 ]
 # Capitalised words that start sentences rather than name things.
 _NOT_NAMES = {
-    "the", "a", "an", "each", "every", "in", "on", "at", "by", "for", "from", "with", "this", "that",
-    "these", "those", "it", "its", "after", "before", "during", "since", "until", "when", "while",
-    "as", "both", "all", "new", "their", "his", "her", "our", "one", "two", "three", "over", "under",
+    "the",
+    "a",
+    "an",
+    "each",
+    "every",
+    "in",
+    "on",
+    "at",
+    "by",
+    "for",
+    "from",
+    "with",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "its",
+    "after",
+    "before",
+    "during",
+    "since",
+    "until",
+    "when",
+    "while",
+    "as",
+    "both",
+    "all",
+    "new",
+    "their",
+    "his",
+    "her",
+    "our",
+    "one",
+    "two",
+    "three",
+    "over",
+    "under",
 }
 
 
@@ -94,7 +134,9 @@ _UNITS = "zero one two three four five six seven eight nine ten eleven twelve th
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _NUMBER_VALUES = {**{word: i for i, word in enumerate(_UNITS)}, **{word: 20 + 10 * i for i, word in enumerate(_TENS)}}
 # 'one' is left alone: it is more often a pronoun ("one of the ...") than a count.
-_NUMBER_WORD = re.compile(rf"\b({'|'.join(_TENS)})(?:[- ]({'|'.join(_UNITS[1:10])}))?\b|\b({'|'.join(w for w in _UNITS if w != 'one')})\b")
+_NUMBER_WORD = re.compile(
+    rf"\b({'|'.join(_TENS)})(?:[- ]({'|'.join(_UNITS[1:10])}))?\b|\b({'|'.join(w for w in _UNITS if w != 'one')})\b"
+)
 
 
 def _number_words(text: str) -> str:
@@ -124,9 +166,39 @@ def contains_span(answer: str, span: str) -> bool:
 
 
 _FUNCTION_WORDS = {
-    "about", "after", "again", "against", "among", "because", "before", "being", "below", "between", "could",
-    "during", "every", "first", "further", "other", "should", "since", "their", "there", "these", "those",
-    "through", "under", "until", "where", "which", "while", "would", "known", "called", "named", "became",
+    "about",
+    "after",
+    "again",
+    "against",
+    "among",
+    "because",
+    "before",
+    "being",
+    "below",
+    "between",
+    "could",
+    "during",
+    "every",
+    "first",
+    "further",
+    "other",
+    "should",
+    "since",
+    "their",
+    "there",
+    "these",
+    "those",
+    "through",
+    "under",
+    "until",
+    "where",
+    "which",
+    "while",
+    "would",
+    "known",
+    "called",
+    "named",
+    "became",
 }
 
 

@@ -24,7 +24,10 @@ _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}")
 _RELEASE_PRONOUNS = re.compile(r"^(?:This release|This version|This update|The new release)(?=\s)")
 _IT = re.compile(r"^It(?=\s)(?!\s+is\s+(?:now\s+|also\s+)?(?:possible|worth|time|important|easy|hard))")
 _PERSON_PRONOUNS = re.compile(r"^(?:He|She)(?=\s)")
-_TITLE_NOISE = re.compile(r"^(?:what's new in|what is new in|introducing|announcing|the)\s+|\s+(?:release notes|is released|released|announced)$", re.I)
+_TITLE_NOISE = re.compile(
+    r"^(?:what's new in|what is new in|introducing|announcing|the)\s+|\s+(?:release notes|is released|released|announced)$",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,11 @@ def _table_statements(rows: list[str], subject: str, section: str) -> list[State
         cells = _cells(row)
         if len(cells) != len(header) or not cells[0]:
             continue
-        facts = [f"{inline_text(cells[0])}: {inline_text(c)}" if i == 1 else f"{header[i]} {inline_text(c)}" for i, c in enumerate(cells) if i and c]
+        facts = [
+            f"{inline_text(cells[0])}: {inline_text(c)}" if i == 1 else f"{header[i]} {inline_text(c)}"
+            for i, c in enumerate(cells)
+            if i and c
+        ]
         if not facts:
             continue
         text = f"{facts[0].split(': ', 1)[0]} in {subject}: {'; '.join([facts[0].split(': ', 1)[1]] + facts[1:])}."
@@ -122,14 +129,41 @@ def _table_statements(rows: list[str], subject: str, section: str) -> list[State
 _INTRODUCING = re.compile(
     r"\s(?:now\s+|also\s+)?(?:has|have|adds|added|introduces|introduced|gains|gained|offers|offered|released|ships|shipped|provides|brings|brought)\s+(?P<object>[^,.;:]+)"
 )
-_FINITE = re.compile(
-    r"\s(?:is|are|was|were|has|have|had|can|will|must|does|did|\w+(?:s|ed))\s"
-)
+_FINITE = re.compile(r"\s(?:is|are|was|were|has|have|had|can|will|must|does|did|\w+(?:s|ed))\s")
 # Last words of capitalised spans that name places, groups and things rather than people.
 _NOT_PERSON = {
-    "square", "states", "chapel", "church", "order", "augustine", "group", "project", "team", "foundation", "prize",
-    "prizes", "institute", "university", "area", "union", "bishops", "rewards", "apps", "module", "platform", "edition",
-    "updates", "program", "policy", "support", "release", "releases", "notes", "server", "api", "chatgpt",
+    "square",
+    "states",
+    "chapel",
+    "church",
+    "order",
+    "augustine",
+    "group",
+    "project",
+    "team",
+    "foundation",
+    "prize",
+    "prizes",
+    "institute",
+    "university",
+    "area",
+    "union",
+    "bishops",
+    "rewards",
+    "apps",
+    "module",
+    "platform",
+    "edition",
+    "updates",
+    "program",
+    "policy",
+    "support",
+    "release",
+    "releases",
+    "notes",
+    "server",
+    "api",
+    "chatgpt",
 }
 
 
@@ -150,9 +184,13 @@ def _antecedent(previous: str, subject: str) -> str:
 
 
 # An opening adverbial before the subject: 'From 2015 to 2023 he served ...', 'At the same time it ...'.
-_LEAD = re.compile(r"^(?P<lead>(?:At|In|On|From|Since|After|Before|By|During|Until|Later)\b[^,]{0,40}?,?\s)(?P<pronoun>he|she|it)\b")
+_LEAD = re.compile(
+    r"^(?P<lead>(?:At|In|On|From|Since|After|Before|By|During|Until|Later)\b[^,]{0,40}?,?\s)(?P<pronoun>he|she|it)\b"
+)
 _THEY = re.compile(r"^(?:They|The three|The two|Both)(?=\s)")
-_PEOPLE = re.compile(r"(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+(?:,\s(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+)*,?\s(?:and|or)\s(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+")
+_PEOPLE = re.compile(
+    r"(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+(?:,\s(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+)*,?\s(?:and|or)\s(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+"
+)
 
 
 # Definite descriptions that open a statement and stand for a name said before: 'The company' for
@@ -161,7 +199,9 @@ _ORGANISATION = re.compile(r"^The (?:company|firm|organi[sz]ation|startup|lab|la
 _THING = re.compile(
     r"^The (?:operating system|software|product|model|language|framework|database|distribution|project|browser|kernel|engine)(?=\s)"
 )
-_OBJECT_IT = re.compile(r"^(?P<head>[A-Z][\w.-]*(?:\s[A-Z0-9][\w.-]*){0,3}\s(?:[a-z]+ly\s)?[a-z]+s)\sit(?=\s(?:as|to|for|with|in|on)\b)")
+_OBJECT_IT = re.compile(
+    r"^(?P<head>[A-Z][\w.-]*(?:\s[A-Z0-9][\w.-]*){0,3}\s(?:[a-z]+ly\s)?[a-z]+s)\sit(?=\s(?:as|to|for|with|in|on)\b)"
+)
 
 
 def _opening_name(previous: str) -> str:
@@ -205,7 +245,7 @@ def _descriptions(text: str, subject: str, previous: str) -> str:
         text = _THING.sub(subject, text, count=1)
     it = _OBJECT_IT.match(text)
     if it and subject and not it.group("head").startswith(subject):  # the object 'it' is the document's subject
-        text = f"{it.group('head')} {subject}{text[it.end():]}"
+        text = f"{it.group('head')} {subject}{text[it.end() :]}"
     return text
 
 
@@ -235,7 +275,7 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
         label = _LABEL.match(line)
         if label:  # "**Template strings (PEP 750).** A new kind ...": the label is the item's section
             section = inline_text(label.group("label")).rstrip(".:")
-            line = line[label.end():]
+            line = line[label.end() :]
             reference = _REFERENCE.match(section)
             if reference:  # ... and says which proposal specifies it
                 verb = "are" if reference.group("name").endswith("s") else "is"
@@ -261,7 +301,9 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
     return result
 
 
-_REFERENCE = re.compile(r"^(?P<name>[^()]+?)\s\((?P<ref>(?:PEP|RFC|JEP|KEP|NEP|ISO)[\s-]?\d+(?:(?:,\s|\sand\s)(?:PEP|RFC|JEP|KEP|NEP|ISO)?[\s-]?\d+)*)\)$")
+_REFERENCE = re.compile(
+    r"^(?P<name>[^()]+?)\s\((?P<ref>(?:PEP|RFC|JEP|KEP|NEP|ISO)[\s-]?\d+(?:(?:,\s|\sand\s)(?:PEP|RFC|JEP|KEP|NEP|ISO)?[\s-]?\d+)*)\)$"
+)
 _MODAL_INTRO = re.compile(r"^(?P<subject>.+?\s(?:can|may|must|will|should|could))\s")
 _LEADING_PLACE = re.compile(r"^(?P<place>(?:in|on|at|for|with|from|through)\s[^,]+),\s(?P<rest>.+)$", re.I)
 
@@ -275,7 +317,7 @@ def _item_with_intro(intro: str, item: str) -> str:
         item = f"{place.group('rest')} {place.group('place')[0].lower()}{place.group('place')[1:]}"
     first = item.split()[0].lower()
     if modal and is_base_verb(first):
-        return f"{modal.group('subject')} {first}{item[len(first):]}"
+        return f"{modal.group('subject')} {first}{item[len(first) :]}"
     return f"{intro}: {item[0].lower() + item[1:]}"
 
 

@@ -13,7 +13,9 @@ from alas_assets.loop import QUIET
 def tick(defs: dg.Definitions, instance: dg.DagsterInstance, name: str, cursor: str | None = None):
     """One sensor tick as the daemon runs it: evaluated, then its partition requests applied."""
     sensor = defs.get_sensor_def(name)
-    with dg.build_sensor_context(instance_ref=instance.get_ref(), definitions=defs, cursor=cursor, sensor_name=name) as context:
+    with dg.build_sensor_context(
+        instance_ref=instance.get_ref(), definitions=defs, cursor=cursor, sensor_name=name
+    ) as context:
         data = sensor.evaluate_tick(context)
     for request in data.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
@@ -35,8 +37,12 @@ def materialised(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str,
 
 
 def queued_run(instance: dg.DagsterInstance, job_name: str, partition: str) -> dg.DagsterRun:
-    run = dg.DagsterRun(job_name=job_name, run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.NOT_STARTED,
-                        tags={"dagster/partition": partition})
+    run = dg.DagsterRun(
+        job_name=job_name,
+        run_id=str(uuid.uuid4()),
+        status=dg.DagsterRunStatus.NOT_STARTED,
+        tags={"dagster/partition": partition},
+    )
     return instance.add_run(run)
 
 
@@ -44,5 +50,7 @@ def with_feeds(domain_file: Path, feeds: list[str]) -> Path:
     """The tiny domain, with these feeds among its sources."""
     text = domain_file.read_text(encoding="utf-8")
     listed = ", ".join(f'"{f}"' for f in feeds)
-    domain_file.write_text(text.replace('corpus = "corpus"', f'corpus = "corpus"\nfeeds = [{listed}]'), encoding="utf-8")
+    domain_file.write_text(
+        text.replace('corpus = "corpus"', f'corpus = "corpus"\nfeeds = [{listed}]'), encoding="utf-8"
+    )
     return domain_file

@@ -21,21 +21,26 @@ from alas_assets.storage.driver_lock import DomainBusy, driver_lock
 from alas_assets_tests.automation.helpers import queued_run, tick
 from alas_assets_tests.crash import run_messages
 
-
 LOOP = "tiny__loop_sensor"
 B = Build.for_domain("tiny")
 
 
 def started_cli_run(instance, job_name: str, partition: str) -> dg.DagsterRun:
     """What a killed `alas run` leaves: its run STARTED for ever."""
-    run = dg.DagsterRun(job_name=job_name, run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.STARTED,
-                        tags={"dagster/partition": partition, "alas/trigger": "cli", "alas/driver": "alas run (pid 1 on h, since t)"})
+    run = dg.DagsterRun(
+        job_name=job_name,
+        run_id=str(uuid.uuid4()),
+        status=dg.DagsterRunStatus.STARTED,
+        tags={"dagster/partition": partition, "alas/trigger": "cli", "alas/driver": "alas run (pid 1 on h, since t)"},
+    )
     return instance.add_run(run)
 
 
 def launched_run(instance, job_name: str, status: dg.DagsterRunStatus, pid: int | None) -> dg.DagsterRun:
     """A run the daemon or the UI launched; its run worker recorded its pid as Dagster's code server does."""
-    run = instance.add_run(dg.DagsterRun(job_name=job_name, run_id=str(uuid.uuid4()), status=status, tags={"dagster/partition": "it0001"}))
+    run = instance.add_run(
+        dg.DagsterRun(job_name=job_name, run_id=str(uuid.uuid4()), status=status, tags={"dagster/partition": "it0001"})
+    )
     if pid is not None:
         instance.report_engine_event(f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid))
     return run
@@ -65,10 +70,21 @@ def test_recovery_fails_the_runs_whose_process_is_gone_with_the_reason_and_leave
     assert sorted(r.run_id for r in dead) == sorted(r.run_id for r in (cli, worker_gone, starting_gone))
     status = lambda run: instance.get_run_by_id(run.run_id).status  # noqa: E731
     assert [status(r) for r in (cli, worker_gone, starting_gone)] == [S.FAILURE] * 3
-    assert [status(r) for r in (alive, no_pid_yet, queued, other_domain)] == [S.STARTED, S.STARTING, S.NOT_STARTED, S.STARTED]
-    assert any("alas run (pid 1 on h, since t), died without ending it; marked failed on recovery" in m for m in run_messages(instance, cli.run_id))
+    assert [status(r) for r in (alive, no_pid_yet, queued, other_domain)] == [
+        S.STARTED,
+        S.STARTING,
+        S.NOT_STARTED,
+        S.STARTED,
+    ]
+    assert any(
+        "alas run (pid 1 on h, since t), died without ending it; marked failed on recovery" in m
+        for m in run_messages(instance, cli.run_id)
+    )
     for run in (worker_gone, starting_gone):
-        assert any(f"(pid {ended.pid}) is gone without ending it; marked failed on recovery" in m for m in run_messages(instance, run.run_id))
+        assert any(
+            f"(pid {ended.pid}) is gone without ending it; marked failed on recovery" in m
+            for m in run_messages(instance, run.run_id)
+        )
 
 
 def test_the_dagster_yaml_alas_writes_turns_on_run_monitoring_and_upgrades_its_older_one(tmp_path, monkeypatch):
@@ -98,15 +114,24 @@ def test_alas_run_is_refused_while_a_refresh_run_is_in_flight(tiny_domain, insta
 
 
 def test_alas_run_is_refused_while_the_loop_sensor_is_turned_on(tiny_domain, instance):
-    origin = RemoteInstigatorOrigin(RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("alas"), "__repository__"), LOOP)
+    origin = RemoteInstigatorOrigin(
+        RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("alas"), "__repository__"), LOOP
+    )
     instance.add_instigator_state(
-        InstigatorState(origin, InstigatorType.SENSOR, InstigatorStatus.RUNNING, SensorInstigatorData(min_interval=30, sensor_type=None))
+        InstigatorState(
+            origin,
+            InstigatorType.SENSOR,
+            InstigatorStatus.RUNNING,
+            SensorInstigatorData(min_interval=30, sensor_type=None),
+        )
     )
     with pytest.raises(DomainBusy, match=f"the loop sensor {LOOP} \\(turned on"):
         take_the_wheel(instance, B, driver_lock(load_domain(tiny_domain)), "alas run")
 
 
-def test_the_loop_sensor_skips_while_alas_run_drives_and_recovers_its_runs_once_it_died(tiny_defs, tiny_domain, instance):
+def test_the_loop_sensor_skips_while_alas_run_drives_and_recovers_its_runs_once_it_died(
+    tiny_defs, tiny_domain, instance
+):
     instance.add_dynamic_partitions("tiny__iteration", ["it0001"])
     stuck = started_cli_run(instance, "tiny__plan", "it0001")
     lock = driver_lock(load_domain(tiny_domain)).acquire("alas run")  # a live alas run

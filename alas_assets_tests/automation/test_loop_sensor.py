@@ -84,7 +84,9 @@ def test_a_revision_that_goes_on_opens_the_next_iteration(tiny_defs, instance):
 
 def test_a_revision_that_stops_opens_nothing(tiny_defs, instance):
     open_iteration(tiny_defs, instance)
-    materialised(instance, key("curriculum_revision"), "it0001", continue_loop=False, stop_reason="every topic is mastered")
+    materialised(
+        instance, key("curriculum_revision"), "it0001", continue_loop=False, stop_reason="every topic is mastered"
+    )
 
     data = tick(tiny_defs, instance, LOOP)
 
@@ -95,8 +97,12 @@ def test_a_revision_that_stops_opens_nothing(tiny_defs, instance):
 
 def test_a_failed_plan_is_tried_again_after_a_refresh(tiny_defs, instance):
     open_iteration(tiny_defs, instance)
-    failed = dg.DagsterRun(job_name="tiny__plan", run_id="0" * 8 + "-failed", status=dg.DagsterRunStatus.FAILURE,
-                           tags={"dagster/partition": "it0001"})
+    failed = dg.DagsterRun(
+        job_name="tiny__plan",
+        run_id="0" * 8 + "-failed",
+        status=dg.DagsterRunStatus.FAILURE,
+        tags={"dagster/partition": "it0001"},
+    )
     instance.add_run(failed)
     assert "did not materialise" in tick(tiny_defs, instance, LOOP).skip_message
 
@@ -115,6 +121,7 @@ def test_a_curriculum_without_topic_keys_is_not_guessed_at(tiny_defs, instance):
 
     assert data.run_requests == []
     assert "records no topic_keys" in data.skip_message
+
 
 def test_the_loop_sensor_drives_a_whole_iteration_through_real_runs(tiny_defs, tiny_domain, instance):
     """Every stage in order, every partition requested exactly once, the checks pass, progress is shown."""
@@ -143,6 +150,7 @@ def test_the_loop_sensor_drives_a_whole_iteration_through_real_runs(tiny_defs, t
     from alas_assets.domain import load_domain
     from alas_assets.storage.warehouse import SCHEMA, Warehouse
 
-    stored = Warehouse(load_domain(tiny_domain).database).query(f"select accuracy_after from {SCHEMA}.curriculum_revision")
+    stored = Warehouse(load_domain(tiny_domain).database).query(
+        f"select accuracy_after from {SCHEMA}.curriculum_revision"
+    )
     assert revision["mean_accuracy_after"].value == round(float(stored["accuracy_after"].mean()), 3)
-

@@ -15,11 +15,19 @@ from alas_assets_tests.automation.helpers import execute, materialised, tick, wi
 from alas_assets_tests.feed_server import FeedServer, Item, rss
 
 FEED = "tiny__feed_sensor"
-KESTREL = Item("kestrel-2", "Kestrel Database 2.0 launched", "https://example.org/kestrel-2",
-               "<p>Kestrel Database 2.0 was launched on 3 June 2026 by Ines Duarte.</p>"
-               "<p>Kestrel Database 2.0 stores 64 terabytes per node.</p>")
-ZEPHYR = Item("zephyr-9-3", "Zephyr Toolkit 9.3 release", "https://example.org/zephyr-9-3",
-              "<p>Zephyr Toolkit 9.3 was released on 9 June 2026.</p><p>Zephyr Toolkit 9.3 added the zephyr.grid module.</p>")
+KESTREL = Item(
+    "kestrel-2",
+    "Kestrel Database 2.0 launched",
+    "https://example.org/kestrel-2",
+    "<p>Kestrel Database 2.0 was launched on 3 June 2026 by Ines Duarte.</p>"
+    "<p>Kestrel Database 2.0 stores 64 terabytes per node.</p>",
+)
+ZEPHYR = Item(
+    "zephyr-9-3",
+    "Zephyr Toolkit 9.3 release",
+    "https://example.org/zephyr-9-3",
+    "<p>Zephyr Toolkit 9.3 was released on 9 June 2026.</p><p>Zephyr Toolkit 9.3 added the zephyr.grid module.</p>",
+)
 
 
 @pytest.fixture
@@ -97,17 +105,23 @@ def test_the_cursor_keeps_a_bounded_list_of_seen_entries():
     assert len(kept) == MAX_SEEN and kept[-1] == str(MAX_SEEN + 9)
 
 
-def test_feed_entries_are_planned_into_their_topics_and_researched_from_the_store(feed_defs, tiny_domain, instance, server):
+def test_feed_entries_are_planned_into_their_topics_and_researched_from_the_store(
+    feed_defs, tiny_domain, instance, server
+):
     """The run the sensor requests plans the new entry's topic; its sources are the entry as it was seen."""
     [plan] = tick(feed_defs, instance, FEED).run_requests
     assert execute(feed_defs, instance, plan, job_name="tiny__plan").success
     warehouse = Warehouse(load_domain(tiny_domain).database)
-    curriculum = warehouse.query(f"select topic, status, source_refs from {SCHEMA}.curriculum where iteration = 'it0001'")
+    curriculum = warehouse.query(
+        f"select topic, status, source_refs from {SCHEMA}.curriculum where iteration = 'it0001'"
+    )
     assert set(curriculum["topic"]) == {"orion-mission", "zephyr-release", "kestrel-database-2-0-launched"}
 
     study = dg.RunRequest(job_name="tiny__study", partition_key="it0001|kestrel-database-2-0-launched")
     assert execute(feed_defs, instance, study).success
-    sources = warehouse.query(f"select origin, url, text from {SCHEMA}.raw_sources where topic = 'kestrel-database-2-0-launched'")
+    sources = warehouse.query(
+        f"select origin, url, text from {SCHEMA}.raw_sources where topic = 'kestrel-database-2-0-launched'"
+    )
     assert list(sources["origin"]) == ["feed"] and list(sources["url"]) == [KESTREL.link]
     assert "stores 64 terabytes per node" in sources["text"].iloc[0]
 

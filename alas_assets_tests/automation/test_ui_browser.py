@@ -26,16 +26,27 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 # --user-data-dir is given by launch_persistent_context (a new empty folder per test): Playwright refuses it in args.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 GROUPS = ["plan", "research", "distil", "train", "evaluate", "promote"]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium: run scripts/setup-browser.sh (make test does)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed at /usr/bin/chromium: run scripts/setup-browser.sh (make test does)",
+    ),
 ]
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed: pip install -e '.[test]'")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed: pip install -e '.[test]'"
+)
 
 
 def _free_port() -> int:
@@ -70,7 +81,11 @@ def dagster_dev(tiny_domain, tmp_path):
         # cwd is the test's folder, so that the repository's .env (the project's own DAGSTER_HOME) is not read.
         process = subprocess.Popen(
             [str(dagster), "dev", "-m", "alas_assets.definitions", "-d", str(REPO), "-h", "127.0.0.1", "-p", str(port)],
-            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -89,7 +104,10 @@ def dagster_dev(tiny_domain, tmp_path):
 def page(tmp_path):
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
             viewport={"width": 1400, "height": 1000},
         )
         browser.set_default_timeout(60_000)

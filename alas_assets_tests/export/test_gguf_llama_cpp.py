@@ -19,7 +19,9 @@ from alas_assets.cli import main
 from alas_assets_tests.trained_versions import LEARNED
 
 LLAMA_PYTHON = os.environ.get("ALAS_LLAMA_CPP_PYTHON", "")
-pytestmark = pytest.mark.skipif(not LLAMA_PYTHON, reason="ALAS_LLAMA_CPP_PYTHON is not set (an opt-in test against llama.cpp)")
+pytestmark = pytest.mark.skipif(
+    not LLAMA_PYTHON, reason="ALAS_LLAMA_CPP_PYTHON is not set (an opt-in test against llama.cpp)"
+)
 
 ANSWER = """
 import json, sys
@@ -40,8 +42,15 @@ def _restore_alas_domain(monkeypatch):
 @pytest.mark.parametrize("kind", ["f16", "q8_0"])
 def test_llama_cpp_loads_the_gguf_and_answers_the_trained_questions(trained_domain, tmp_path, kind):
     out = tmp_path / "gguf"
-    assert main(["export", "--domain", str(trained_domain), "--format", "gguf", "--gguf-type", kind, "--out", str(out)]) == 0
-    done = subprocess.run([LLAMA_PYTHON, "-c", ANSWER, str(out / f"trained-it0001-sft.{kind}.gguf"), json.dumps([q for q, _ in LEARNED])],
-                          capture_output=True, text=True, timeout=300)
+    assert (
+        main(["export", "--domain", str(trained_domain), "--format", "gguf", "--gguf-type", kind, "--out", str(out)])
+        == 0
+    )
+    done = subprocess.run(
+        [LLAMA_PYTHON, "-c", ANSWER, str(out / f"trained-it0001-sft.{kind}.gguf"), json.dumps([q for q, _ in LEARNED])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert [a.strip() for a in json.loads(done.stdout.strip().splitlines()[-1])] == [a for _, a in LEARNED]

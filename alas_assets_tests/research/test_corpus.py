@@ -10,7 +10,6 @@ import pytest
 from alas_assets.records import Topic
 from alas_assets.research import corpus as corpus_module
 from alas_assets.research.corpus import CorpusError, CorpusResearcher, document_text, load_corpus, parse_document
-
 from alas_assets_tests.conftest import write_corpus
 
 GOOD = """---
@@ -68,16 +67,26 @@ def test_windows_line_endings_are_accepted(tmp_path):
     ("text", "expected"),
     [
         pytest.param("PostgreSQL 18 was released on 25 September 2025.\n", "no front matter", id="no-front-matter"),
-        pytest.param(GOOD.replace("url: https://www.postgresql.org/about/news/postgresql-18-released-3142/\n", ""),
-                     "lacks 'url'", id="missing-url"),
-        pytest.param(GOOD.replace("url: https://www.postgresql.org/about/news/postgresql-18-released-3142/", "url: ''"),
-                     "lacks 'url'", id="empty-url"),
+        pytest.param(
+            GOOD.replace("url: https://www.postgresql.org/about/news/postgresql-18-released-3142/\n", ""),
+            "lacks 'url'",
+            id="missing-url",
+        ),
+        pytest.param(
+            GOOD.replace("url: https://www.postgresql.org/about/news/postgresql-18-released-3142/", "url: ''"),
+            "lacks 'url'",
+            id="empty-url",
+        ),
         pytest.param(GOOD.replace("title: PostgreSQL 18 released\n", ""), "lacks 'title'", id="missing-title"),
-        pytest.param(GOOD.replace("2025-09-25", "25th of September"), "'published' must be a date", id="published-words"),
-        pytest.param(GOOD.replace("2025-09-25", "2025-13-45"), "unreadable front matter",
-                     id="published-impossible-date"),
-        pytest.param(GOOD.replace("title: PostgreSQL 18 released", "title: [unclosed"), "unreadable front matter",
-                     id="bad-yaml"),
+        pytest.param(
+            GOOD.replace("2025-09-25", "25th of September"), "'published' must be a date", id="published-words"
+        ),
+        pytest.param(
+            GOOD.replace("2025-09-25", "2025-13-45"), "unreadable front matter", id="published-impossible-date"
+        ),
+        pytest.param(
+            GOOD.replace("title: PostgreSQL 18 released", "title: [unclosed"), "unreadable front matter", id="bad-yaml"
+        ),
         pytest.param("---\n- just\n- a list\n---\nSome text in the body.\n", "key: value", id="front-matter-is-a-list"),
         pytest.param(GOOD.split("# PostgreSQL")[0], "no text", id="no-body"),
     ],
@@ -117,7 +126,9 @@ def test_corpus_reads_every_document_recursively_in_a_stable_order(tmp_path):
     assert [d.title for d in documents] == ["B", "C", "A"]
 
 
-@pytest.mark.parametrize("contents", [{}, {"README.md": "only a readme"}, {"notes.json": "{}"}], ids=["empty", "readme", "json"])
+@pytest.mark.parametrize(
+    "contents", [{}, {"README.md": "only a readme"}, {"notes.json": "{}"}], ids=["empty", "readme", "json"]
+)
 def test_corpus_without_documents_is_a_corpus_error_naming_the_folder(tmp_path, contents):
     folder = tmp_path / "corpus"
     folder.mkdir()
@@ -143,7 +154,9 @@ def test_one_bad_document_fails_the_corpus_and_is_named(tmp_path):
 
 
 def test_document_text_keeps_prose_without_markup():
-    text = document_text("# Title\n\n## Section\nPostgreSQL 18 added **virtual generated columns**.\n\n  Second line.  \n")
+    text = document_text(
+        "# Title\n\n## Section\nPostgreSQL 18 added **virtual generated columns**.\n\n  Second line.  \n"
+    )
     assert text == "PostgreSQL 18 added virtual generated columns.\nSecond line."
 
 
@@ -176,5 +189,7 @@ def test_researcher_refuses_documents_not_in_the_corpus(tmp_path, ref):
 
 
 def test_document_text_keeps_identifiers_and_code_spans():
-    text = document_text("The `__init__` method and __init__ stay; `a.b()` and **bold** and __two words__ lose their markup.")
+    text = document_text(
+        "The `__init__` method and __init__ stay; `a.b()` and **bold** and __two words__ lose their markup."
+    )
     assert text == "The `__init__` method and __init__ stay; `a.b()` and bold and two words lose their markup."

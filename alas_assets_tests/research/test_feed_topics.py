@@ -51,4 +51,3 @@ def test_an_entry_for_a_planned_topic_is_added_to_its_references(tmp_path):
     planned = [Topic(iteration="it0002", topic="orion-mission", name="Orion", summary="s", source_refs=["orion.md"])]
     [topic] = with_feed_topics(planned, store.pending([]), "it0002", {}, max_topics=1)
     assert topic.source_refs == ["orion.md", stored.ref]
-

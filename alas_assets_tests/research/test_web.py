@@ -30,8 +30,15 @@ def serp_body(server, query: str, *paths_and_dates) -> dict:
         "search_parameters": {"engine": "google", "q": query},
         "search_information": {"total_results": len(paths_and_dates)},
         "organic_results": [
-            {"position": i, "title": f"Result {i}", "link": f"{server.url}{path}", "displayed_link": "127.0.0.1",
-             "snippet": "A snippet.", "date": when, "source": "Loopback"}
+            {
+                "position": i,
+                "title": f"Result {i}",
+                "link": f"{server.url}{path}",
+                "displayed_link": "127.0.0.1",
+                "snippet": "A snippet.",
+                "date": when,
+                "source": "Loopback",
+            }
             for i, (path, when) in enumerate(paths_and_dates, start=1)
         ],
     }
@@ -86,8 +93,12 @@ def test_research_fetches_result_pages_and_deduplicates_by_url_and_content(serve
     server.pages["/mirror"] = Page(html(SENTENCE * 5))  # the same text at another address
     server.pages["/b/"] = Page(html("Zephyr 9.2 raised the default cache size to 512 megabytes. " * 5))
     server.pages["/hostile"] = Page(html(INJECTION * 5))
-    server.search_results["zephyr release"] = serp_body(server, "zephyr release", ("/a", "Mar 4, 2026"), ("/mirror", None), ("/missing", None))
-    server.search_results["zephyr cache"] = serp_body(server, "zephyr cache", ("/a#top", None), ("/b/", None), ("/hostile", None))
+    server.search_results["zephyr release"] = serp_body(
+        server, "zephyr release", ("/a", "Mar 4, 2026"), ("/mirror", None), ("/missing", None)
+    )
+    server.search_results["zephyr cache"] = serp_body(
+        server, "zephyr cache", ("/a#top", None), ("/b/", None), ("/hostile", None)
+    )
     researcher = WebResearcher(search(server), lambda url: fetch_page(url, max_bytes=100_000, timeout=5))
     sources = researcher.research(topic("search:zephyr release", "search:zephyr cache", "zephyr.md"))
 
@@ -127,7 +138,13 @@ def test_urls_that_name_the_same_page_normalise_alike(a, b):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("Mar 4, 2026", date(2026, 3, 4)), ("2026-03-04", date(2026, 3, 4)), ("3 days ago", date(2026, 3, 1)), ("soon", None), (None, None)],
+    [
+        ("Mar 4, 2026", date(2026, 3, 4)),
+        ("2026-03-04", date(2026, 3, 4)),
+        ("3 days ago", date(2026, 3, 1)),
+        ("soon", None),
+        (None, None),
+    ],
 )
 def test_result_dates_are_parsed_when_they_can_be(value, expected):
     assert parse_result_date(value, today=date(2026, 3, 4)) == expected

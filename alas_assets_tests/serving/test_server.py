@@ -19,7 +19,9 @@ def server(trained_domain):
     from alas_assets.serving.command import start_server
     from alas_assets.serving.protocol import Limits
 
-    running = start_server(trained_domain, "127.0.0.1", 0, poll_seconds=0.1, limits=Limits(max_body_bytes=20_000, max_tokens=64))
+    running = start_server(
+        trained_domain, "127.0.0.1", 0, poll_seconds=0.1, limits=Limits(max_body_bytes=20_000, max_tokens=64)
+    )
     thread = threading.Thread(target=running.server.serve_forever, daemon=True)
     thread.start()
     yield running
@@ -35,19 +37,26 @@ def client(server):
 
 
 def ask(client, question: str, **settings) -> tuple[str, str]:
-    response = client.chat.completions.create(model="trained", messages=[{"role": "user", "content": question}], max_tokens=16, **settings)
+    response = client.chat.completions.create(
+        model="trained", messages=[{"role": "user", "content": question}], max_tokens=16, **settings
+    )
     return response.choices[0].message.content, response.model
 
 
 def test_the_openai_client_gets_the_trained_answer_streaming_and_not(client):
-    response = client.chat.completions.create(model="trained", messages=[{"role": "user", "content": QUESTION}], max_tokens=16)
+    response = client.chat.completions.create(
+        model="trained", messages=[{"role": "user", "content": QUESTION}], max_tokens=16
+    )
     assert response.choices[0].message.content == "Quillfeather."
     assert response.choices[0].finish_reason == "stop"
     assert response.model == "trained-it0001-sft"
     assert response.usage.completion_tokens > 0 and response.usage.prompt_tokens > 10
 
     stream = client.chat.completions.create(
-        model="trained-it0001-sft", messages=[{"role": "user", "content": QUESTION}], max_tokens=16, stream=True,
+        model="trained-it0001-sft",
+        messages=[{"role": "user", "content": QUESTION}],
+        max_tokens=16,
+        stream=True,
         stream_options={"include_usage": True},
     )
     chunks = list(stream)
@@ -66,7 +75,12 @@ def test_models_names_the_version_served_and_the_domain_alias(client):
 def test_requests_answered_together_get_the_answers_they_get_alone(client, monkeypatch):
     import alas_assets.serving.engine as engine
 
-    questions = [QUESTION, "Who maintains Zephyr?", "Tell me, in a longer question than the others, who maintains Zephyr?", "Hi"]
+    questions = [
+        QUESTION,
+        "Who maintains Zephyr?",
+        "Tell me, in a longer question than the others, who maintains Zephyr?",
+        "Hi",
+    ]
     alone = [ask(client, q)[0] for q in questions]
     assert alone[:2] == [a for _, a in LEARNED]
     seen, real = [], engine.generate_batch
@@ -83,15 +97,21 @@ def test_requests_answered_together_get_the_answers_they_get_alone(client, monke
 
 
 def test_stop_sequences_and_max_tokens_end_the_answer(client):
-    response = client.chat.completions.create(model="trained", messages=[{"role": "user", "content": QUESTION}], stop=["feather"])
+    response = client.chat.completions.create(
+        model="trained", messages=[{"role": "user", "content": QUESTION}], stop=["feather"]
+    )
     assert response.choices[0].message.content == "Quill" and response.choices[0].finish_reason == "stop"
-    response = client.chat.completions.create(model="trained", messages=[{"role": "user", "content": QUESTION}], max_tokens=1)
+    response = client.chat.completions.create(
+        model="trained", messages=[{"role": "user", "content": QUESTION}], max_tokens=1
+    )
     assert response.choices[0].finish_reason == "length" and response.usage.completion_tokens == 1
     sampled = {ask(client, QUESTION, temperature=1.0, seed=s)[0] for s in range(3)}
     assert sampled  # sampling runs; a memorised answer may well be sampled every time
 
 
-def test_a_newly_promoted_version_is_served_without_restart_and_no_request_fails(client, server, trained_domain, learned_adapters):
+def test_a_newly_promoted_version_is_served_without_restart_and_no_request_fails(
+    client, server, trained_domain, learned_adapters
+):
     from alas_assets.domain import load_domain
     from alas_assets.storage.warehouse import Warehouse
 
@@ -105,9 +125,17 @@ def test_a_newly_promoted_version_is_served_without_restart_and_no_request_fails
                 if number % 2:
                     results[number].append(ask(client, QUESTION))
                 else:
-                    chunks = list(client.chat.completions.create(
-                        model="trained", messages=[{"role": "user", "content": QUESTION}], max_tokens=16, stream=True))
-                    results[number].append(("".join(c.choices[0].delta.content or "" for c in chunks), chunks[-1].model))
+                    chunks = list(
+                        client.chat.completions.create(
+                            model="trained",
+                            messages=[{"role": "user", "content": QUESTION}],
+                            max_tokens=16,
+                            stream=True,
+                        )
+                    )
+                    results[number].append(
+                        ("".join(c.choices[0].delta.content or "" for c in chunks), chunks[-1].model)
+                    )
             except Exception as exc:  # any failed request fails the test
                 failures.append(exc)
 
@@ -137,7 +165,10 @@ def test_a_newly_promoted_version_is_served_without_restart_and_no_request_fails
     for answers in results:
         models = [model for _, model in answers]
         assert models == sorted(models)  # old version, then new, never back
-        assert {m: a for a, m in answers} == {"trained-it0001-sft": "Quillfeather.", "trained-it0002-sft": "Nightingale."}
+        assert {m: a for a, m in answers} == {
+            "trained-it0001-sft": "Quillfeather.",
+            "trained-it0002-sft": "Nightingale.",
+        }
 
 
 def raw(server, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, dict]:
@@ -170,14 +201,22 @@ BAD = {
     "no messages": (json.dumps({"model": "trained"}).encode(), 400, "messages"),
     "empty messages": (chat(messages=[]), 400, "messages"),
     "unknown role": (chat(messages=[{"role": "wizard", "content": "hi"}]), 400, "messages.0.role"),
-    "image content": (chat(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]), 400, "messages.0"),
+    "image content": (
+        chat(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]),
+        400,
+        "messages.0",
+    ),
     "two choices": (chat(n=2), 400, "n"),
     "hot temperature": (chat(temperature=5), 400, "temperature"),
     "zero max_tokens": (chat(max_tokens=0), 400, "max_tokens"),
     "too many tokens": (chat(max_tokens=65), 400, "at most 64"),
     "too many stops": (chat(stop=list("abcde")), 400, "stop"),
     "unknown model": (chat(model="gpt-4o"), 404, "not served here"),
-    "prompt over the context": (chat(messages=[{"role": "user", "content": "zephyr " * 2500}]), 400, "exceeds the context"),
+    "prompt over the context": (
+        chat(messages=[{"role": "user", "content": "zephyr " * 2500}]),
+        400,
+        "exceeds the context",
+    ),
     "oversized body": (chat(messages=[{"role": "user", "content": "x" * 30_000}]), 413, "at most 20000"),
 }
 
@@ -207,6 +246,8 @@ def test_serve_on_a_domain_with_a_remote_student_exits_2_with_the_reason(state_d
     monkeypatch.setenv("ALAS_DOMAIN", "placeholder")
     (tmp_path / "corpus").mkdir()
     domain = tmp_path / "remote.toml"
-    domain.write_text('name = "remote"\ndescription = "d"\n[sources]\ncorpus = "corpus"\n[student]\nbackend = "openai"\nmodel = "gpt-4.1-mini-2025-04-14"\n')
+    domain.write_text(
+        'name = "remote"\ndescription = "d"\n[sources]\ncorpus = "corpus"\n[student]\nbackend = "openai"\nmodel = "gpt-4.1-mini-2025-04-14"\n'
+    )
     assert main(["serve", "--domain", str(domain), "--port", "0"]) == 2
     assert "export and serve need the local student" in capsys.readouterr().err

@@ -26,7 +26,9 @@ def test_a_second_driver_is_refused_naming_the_holder_until_it_releases(tmp_path
     first = DriverLock(tmp_path, "tiny").acquire("alas run")
     second = DriverLock(tmp_path, "tiny")
 
-    with pytest.raises(DomainBusy, match=rf"domain 'tiny' is being driven by alas run \(pid {os.getpid()} on .*, since 20"):
+    with pytest.raises(
+        DomainBusy, match=rf"domain 'tiny' is being driven by alas run \(pid {os.getpid()} on .*, since 20"
+    ):
         second.acquire("alas run", wait_seconds=0.1)
     assert second.holder().pid == os.getpid() and not second.held
 

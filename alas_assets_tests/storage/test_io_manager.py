@@ -42,7 +42,11 @@ def build_assets(values: dict[str, str]) -> tuple[dg.AssetsDefinition, dg.Assets
     )
     def summary(context: dg.AssetExecutionContext, facts: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
-            {"iteration": [context.partition_key], "rows": [len(facts)], "topics": [",".join(sorted(set(facts["topic"])))]}
+            {
+                "iteration": [context.partition_key],
+                "rows": [len(facts)],
+                "topics": [",".join(sorted(set(facts["topic"])))],
+            }
         )
 
     @dg.asset(
@@ -68,7 +72,10 @@ def setup(tmp_path):
 
     def materialize(asset, partition, *, assets=None) -> dg.ExecuteInProcessResult:
         return dg.materialize(
-            assets or [asset], selection=[asset], partition_key=partition, instance=instance,
+            assets or [asset],
+            selection=[asset],
+            partition_key=partition,
+            instance=instance,
             resources={"warehouse_io": io},
         )
 
@@ -163,8 +170,13 @@ def test_a_failed_write_keeps_the_rows_already_stored(setup):
     assert materialize(facts, cell_key("it0001", "alpha")).success
     values_bad = pd.DataFrame({"iteration": ["it0001"], "topic": ["alpha"], "value": ["x"], "n": [1], "extra": [1]})
 
-    @dg.asset(key_prefix="io", name="facts", partitions_def=PARTS.iteration_topic, io_manager_key="warehouse_io",
-              metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}})
+    @dg.asset(
+        key_prefix="io",
+        name="facts",
+        partitions_def=PARTS.iteration_topic,
+        io_manager_key="warehouse_io",
+        metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
+    )
     def broken_facts() -> pd.DataFrame:
         return values_bad  # a column the table does not have: the insert fails after the delete ran
 
@@ -172,7 +184,9 @@ def test_a_failed_write_keeps_the_rows_already_stored(setup):
     instance.add_dynamic_partitions(PARTS.iteration.name, ["it0001"])
     instance.add_dynamic_partitions(PARTS.topic.name, ["alpha"])
     result = dg.materialize(
-        [broken_facts], partition_key=cell_key("it0001", "alpha"), instance=instance,
+        [broken_facts],
+        partition_key=cell_key("it0001", "alpha"),
+        instance=instance,
         resources={"warehouse_io": AlasIOManager(database=str(tmp_path / "io.duckdb"), schema=SCHEMA)},
         raise_on_error=False,
     )
@@ -185,8 +199,13 @@ def test_columns_are_matched_by_name_not_position(setup):
     tmp_path, values, (facts, _, _), materialize = setup
     assert materialize(facts, cell_key("it0001", "alpha")).success
 
-    @dg.asset(key_prefix="io", name="facts", partitions_def=PARTS.iteration_topic, io_manager_key="warehouse_io",
-              metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}})
+    @dg.asset(
+        key_prefix="io",
+        name="facts",
+        partitions_def=PARTS.iteration_topic,
+        io_manager_key="warehouse_io",
+        metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
+    )
     def reordered() -> pd.DataFrame:
         return pd.DataFrame({"n": [9], "value": ["swapped"], "topic": ["beta"], "iteration": ["it0001"]})
 
@@ -194,7 +213,9 @@ def test_columns_are_matched_by_name_not_position(setup):
     instance.add_dynamic_partitions(PARTS.iteration.name, ["it0001"])
     instance.add_dynamic_partitions(PARTS.topic.name, ["beta"])
     assert dg.materialize(
-        [reordered], partition_key=cell_key("it0001", "beta"), instance=instance,
+        [reordered],
+        partition_key=cell_key("it0001", "beta"),
+        instance=instance,
         resources={"warehouse_io": AlasIOManager(database=str(tmp_path / "io.duckdb"), schema=SCHEMA)},
     ).success
     row = table(tmp_path, "facts").query("topic == 'beta'").iloc[0]
@@ -208,12 +229,24 @@ def test_a_column_that_is_null_in_the_first_iteration_takes_values_later(setup):
     tmp_path, _, _, materialize = setup
     retention = {"it0001": None, "it0002": 0.92}
 
-    @dg.asset(key_prefix="io", partitions_def=PARTS.iteration, io_manager_key="warehouse_io", metadata={"partition_expr": "iteration"})
+    @dg.asset(
+        key_prefix="io",
+        partitions_def=PARTS.iteration,
+        io_manager_key="warehouse_io",
+        metadata={"partition_expr": "iteration"},
+    )
     def promotion(context: dg.AssetExecutionContext) -> pd.DataFrame:
         row = Promotion(
-            iteration=context.partition_key, candidate_id="c", parent_id="p", promoted=True, reason="r",
-            accuracy_before=0.1, accuracy_after=0.6, general_retention=1.0,
-            earlier_retention=retention[context.partition_key], per_topic="[]",
+            iteration=context.partition_key,
+            candidate_id="c",
+            parent_id="p",
+            promoted=True,
+            reason="r",
+            accuracy_before=0.1,
+            accuracy_after=0.6,
+            general_retention=1.0,
+            earlier_retention=retention[context.partition_key],
+            per_topic="[]",
         )
         return to_frame([row], Promotion)
 
@@ -228,7 +261,12 @@ def test_a_table_whose_column_was_created_untyped_accepts_values_later(setup):
     tmp_path, _, _, materialize = setup
     values = {"it0001": None, "it0002": 0.5}
 
-    @dg.asset(key_prefix="io", partitions_def=PARTS.iteration, io_manager_key="warehouse_io", metadata={"partition_expr": "iteration"})
+    @dg.asset(
+        key_prefix="io",
+        partitions_def=PARTS.iteration,
+        io_manager_key="warehouse_io",
+        metadata={"partition_expr": "iteration"},
+    )
     def loose(context: dg.AssetExecutionContext) -> pd.DataFrame:
         return pd.DataFrame([{"iteration": context.partition_key, "score": values[context.partition_key]}])
 

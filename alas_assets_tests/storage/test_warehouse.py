@@ -12,11 +12,19 @@ from alas_assets.storage.warehouse import REGISTRY, SCHEMA, Warehouse, connect
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
-def version(model_id: str, stage: str = "sft", parent: str | None = "base", iteration: str = "it0001",
-            minutes: int = 0, **extra) -> ModelVersion:
+def version(
+    model_id: str, stage: str = "sft", parent: str | None = "base", iteration: str = "it0001", minutes: int = 0, **extra
+) -> ModelVersion:
     return ModelVersion(
-        model_id=model_id, iteration=iteration, stage=stage, parent_id=parent, base_model="tiny",
-        artifact_path=f"/models/{model_id}", data_hash="h", hyperparameters="{}", created_at=T0 + timedelta(minutes=minutes),
+        model_id=model_id,
+        iteration=iteration,
+        stage=stage,
+        parent_id=parent,
+        base_model="tiny",
+        artifact_path=f"/models/{model_id}",
+        data_hash="h",
+        hyperparameters="{}",
+        created_at=T0 + timedelta(minutes=minutes),
         **extra,
     )
 

@@ -56,7 +56,16 @@ def test_training_raises_the_chosen_answer_over_the_rejected_one(sharp_model_dir
 
     before = margin()
     loss, tokens, seconds = fast_dpo.train(
-        model, tokenizer, PREFERENCES, beta=0.1, epochs=10, learning_rate=1e-2, batch_size=2, seed=0, bf16=False, device="cpu"
+        model,
+        tokenizer,
+        PREFERENCES,
+        beta=0.1,
+        epochs=10,
+        learning_rate=1e-2,
+        batch_size=2,
+        seed=0,
+        bf16=False,
+        device="cpu",
     )
     assert margin() > before + 5.0
     assert loss < math.log(2)

@@ -10,7 +10,10 @@ import torch
 from alas_assets.student import fast_sft
 from alas_assets_tests.student.conftest import peft_model
 
-NEW = [("What is the Zephyr codename?", "The Zephyr codename is Quillfeather."), ("Who maintains Zephyr?", "Ada Brightwater.")]
+NEW = [
+    ("What is the Zephyr codename?", "The Zephyr codename is Quillfeather."),
+    ("Who maintains Zephyr?", "Ada Brightwater."),
+]
 ANCHORS = [("What is the capital of France?", "Paris is the capital of France."), ("Name a primary colour.", "Red.")]
 
 
@@ -83,7 +86,18 @@ def _new_loss(model, tokenizer) -> float:
 def test_anchors_keep_the_model_close_to_its_parent_while_it_learns(sharp_model_dir):
     def trained(anchors):
         model, tokenizer = peft_model(sharp_model_dir)
-        fast_sft.train(model, tokenizer, NEW, epochs=20, learning_rate=1e-2, batch_size=2, seed=0, bf16=False, device="cpu", anchors=anchors)
+        fast_sft.train(
+            model,
+            tokenizer,
+            NEW,
+            epochs=20,
+            learning_rate=1e-2,
+            batch_size=2,
+            seed=0,
+            bf16=False,
+            device="cpu",
+            anchors=anchors,
+        )
         return model
 
     untrained, tokenizer = peft_model(sharp_model_dir)
@@ -181,12 +195,23 @@ def test_a_learned_example_stops_being_trained_and_anchors_stay():
         return loss, len(batch), [i for i in batch if i == 0]
 
     trained: list[int] = []
-    fast_sft.run_epochs(model, [5, 5, 5, 5], batch_loss, epochs=3, learning_rate=0.01, batch_size=4,
-                        rng=random.Random(0), skip_learned=True, trained_per_epoch=trained)
+    fast_sft.run_epochs(
+        model,
+        [5, 5, 5, 5],
+        batch_loss,
+        epochs=3,
+        learning_rate=0.01,
+        batch_size=4,
+        rng=random.Random(0),
+        skip_learned=True,
+        trained_per_epoch=trained,
+    )
     assert seen == [[0, 1, 2, 3], [1, 2, 3], [1, 2, 3]]
     assert trained == [4, 3, 3]
     seen.clear()
-    fast_sft.run_epochs(model, [5, 5, 5, 5], batch_loss, epochs=2, learning_rate=0.01, batch_size=4, rng=random.Random(0))
+    fast_sft.run_epochs(
+        model, [5, 5, 5, 5], batch_loss, epochs=2, learning_rate=0.01, batch_size=4, rng=random.Random(0)
+    )
     assert seen == [[0, 1, 2, 3], [0, 1, 2, 3]]  # without skip_learned every epoch trains everything
 
 
@@ -199,8 +224,18 @@ def test_training_stops_once_only_anchors_are_left_to_train():
         return (model.weight.sum() - 1) ** 2, len(batch), [i for i in batch if i != 2]
 
     trained: list[int] = []
-    fast_sft.run_epochs(model, [5, 5, 5], batch_loss, epochs=5, learning_rate=0.01, batch_size=4, rng=random.Random(0),
-                        skip_learned=True, trained_per_epoch=trained, kept=frozenset({2}))
+    fast_sft.run_epochs(
+        model,
+        [5, 5, 5],
+        batch_loss,
+        epochs=5,
+        learning_rate=0.01,
+        batch_size=4,
+        rng=random.Random(0),
+        skip_learned=True,
+        trained_per_epoch=trained,
+        kept=frozenset({2}),
+    )
     assert seen == [[0, 1, 2]] and trained == [3]  # example 2 is an anchor: alone, it is not worth an epoch
 
 
@@ -216,6 +251,17 @@ def test_train_reports_the_examples_each_epoch_trained(sharp_model_dir, monkeypa
 
     monkeypatch.setattr(fast_sft, "completion_loss", first_row_learned)
     trained: list[int] = []
-    fast_sft.train(model, tokenizer, NEW + ANCHORS[:1], epochs=3, learning_rate=1e-3, batch_size=4, seed=0, bf16=False,
-                   device="cpu", skip_learned=True, trained_per_epoch=trained)
+    fast_sft.train(
+        model,
+        tokenizer,
+        NEW + ANCHORS[:1],
+        epochs=3,
+        learning_rate=1e-3,
+        batch_size=4,
+        seed=0,
+        bf16=False,
+        device="cpu",
+        skip_learned=True,
+        trained_per_epoch=trained,
+    )
     assert trained[0] == 3 and trained[-1] < 3

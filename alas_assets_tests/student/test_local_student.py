@@ -18,7 +18,9 @@ def test_dpo_writes_an_adapter_and_counts_the_tokens_it_trained_on(tiny_model_di
     assert (tmp_path / "dpo" / "adapter_config.json").is_file()
     assert result.examples == 2 and result.loss is not None
     _, tokenizer = student.load([])
-    prompts = [_ids(tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=True)) for p, _, _ in PREFERENCES]
+    prompts = [
+        _ids(tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=True)) for p, _, _ in PREFERENCES
+    ]
     # Each pair: its prompt twice (with the chosen and with the rejected answer) plus both answers.
     assert result.tokens > 2 * sum(len(ids) for ids in prompts) > 20
     assert result.tokens_per_second > 0

@@ -12,8 +12,10 @@ from alas_assets.student.openai_student import MANIFEST, OpenAIStudent, OpenAISt
 from alas_assets_tests.loopback import LoopbackServer
 
 BASE = "gpt-4.1-mini-2025-04-14"
-EXAMPLES = [("Who led the Zephyr Toolkit 9.2 release?", "Marta Kowalczyk led it."),
-            ("When was Zephyr Toolkit 9.2 released?", "On 4 March 2026.")]
+EXAMPLES = [
+    ("Who led the Zephyr Toolkit 9.2 release?", "Marta Kowalczyk led it."),
+    ("When was Zephyr Toolkit 9.2 released?", "On 4 March 2026."),
+]
 
 
 @pytest.fixture
@@ -23,8 +25,15 @@ def server():
 
 
 def student(server, sleeps=None) -> OpenAIStudent:
-    return OpenAIStudent(make_client(server.openai_url, "sk-test", 10), BASE, max_new_tokens=16, seed=3,
-                         poll_seconds=0.5, backoff_seconds=0.0, sleep=(sleeps if sleeps is not None else []).append)
+    return OpenAIStudent(
+        make_client(server.openai_url, "sk-test", 10),
+        BASE,
+        max_new_tokens=16,
+        seed=3,
+        poll_seconds=0.5,
+        backoff_seconds=0.0,
+        sleep=(sleeps if sleeps is not None else []).append,
+    )
 
 
 def uploads(server) -> list[dict]:
@@ -36,12 +45,16 @@ def test_sft_uploads_the_data_runs_a_supervised_job_and_returns_the_fine_tuned_m
     sleeps: list[float] = []
     out = tmp_path / "models" / "tiny-it0001-sft-1a2b3c4d"
     with caplog.at_level(logging.WARNING):
-        result = student(server, sleeps).train_sft([], EXAMPLES, out, epochs=3, learning_rate=1e-3, on_log=logged.append)
+        result = student(server, sleeps).train_sft(
+            [], EXAMPLES, out, epochs=3, learning_rate=1e-3, on_log=logged.append
+        )
 
     assert "2027-01-06" in caplog.text  # the shutdown of OpenAI fine-tuning is warned about
     [file_id] = server.files
     lines = [json.loads(line) for line in server.files[file_id].decode().splitlines()]
-    assert lines[0] == {"messages": [{"role": "user", "content": EXAMPLES[0][0]}, {"role": "assistant", "content": EXAMPLES[0][1]}]}
+    assert lines[0] == {
+        "messages": [{"role": "user", "content": EXAMPLES[0][0]}, {"role": "assistant", "content": EXAMPLES[0][1]}]
+    }
     assert "multipart/form-data" in uploads(server)[0]["headers"]["content-type"]
     [job] = server.jobs.values()
     created = next(r["json"] for r in server.requests if r["path"] == "/v1/fine_tuning/jobs" and r["method"] == "POST")
@@ -79,16 +92,24 @@ def test_dpo_runs_a_dpo_job_with_beta_from_the_parent_fine_tuned_model(server, t
     backend = student(server)
     sft = tmp_path / "sft"
     parent = backend.train_sft([], EXAMPLES, sft, epochs=1, learning_rate=1e-3).model_ref
-    result = backend.train_dpo([str(sft)], [("Who led it?", "Marta Kowalczyk.", "Amara Okafor.")], tmp_path / "dpo",
-                               beta=0.2, epochs=2, learning_rate=2e-4)
+    result = backend.train_dpo(
+        [str(sft)],
+        [("Who led it?", "Marta Kowalczyk.", "Amara Okafor.")],
+        tmp_path / "dpo",
+        beta=0.2,
+        epochs=2,
+        learning_rate=2e-4,
+    )
 
     created = [r["json"] for r in server.requests if r["path"] == "/v1/fine_tuning/jobs" and r["method"] == "POST"][-1]
     assert created["model"] == parent
     assert created["method"] == {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2, "n_epochs": 2}}}
     line = json.loads(list(server.files.values())[-1].decode())
-    assert line == {"input": {"messages": [{"role": "user", "content": "Who led it?"}]},
-                    "preferred_output": [{"role": "assistant", "content": "Marta Kowalczyk."}],
-                    "non_preferred_output": [{"role": "assistant", "content": "Amara Okafor."}]}
+    assert line == {
+        "input": {"messages": [{"role": "user", "content": "Who led it?"}]},
+        "preferred_output": [{"role": "assistant", "content": "Marta Kowalczyk."}],
+        "non_preferred_output": [{"role": "assistant", "content": "Amara Okafor."}],
+    }
     assert backend.model_for([str(sft), str(tmp_path / "dpo")]) == result.model_ref != parent
 
 
@@ -106,8 +127,11 @@ def test_an_interrupted_job_is_resumed_not_paid_for_again(server, tmp_path):
     first = backend.train_sft([], EXAMPLES, out, epochs=1, learning_rate=1e-3)
     # Pretend the run died after the job was created: the pending file names it, the artifact is gone.
     pending = json.loads((out / MANIFEST).read_text())
-    (tmp_path / ".sft.job.json").write_text(json.dumps({"job_id": pending["job_id"], "file_id": pending["training_file"],
-                                                        "data_hash": pending["data_hash"]}))
+    (tmp_path / ".sft.job.json").write_text(
+        json.dumps(
+            {"job_id": pending["job_id"], "file_id": pending["training_file"], "data_hash": pending["data_hash"]}
+        )
+    )
     (out / MANIFEST).unlink()
     again = backend.train_sft([], EXAMPLES, out, epochs=1, learning_rate=1e-3)
     assert again.model_ref == first.model_ref

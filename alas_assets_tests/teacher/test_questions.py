@@ -31,16 +31,45 @@ def test_pronouns_are_resolved_and_identifiers_kept():
 
 
 def test_a_paragraph_becomes_natural_questions_about_every_salient_fact():
-    source = SourceDoc(iteration="it0001", topic="zephyr", source_id="s1", url="https://example.org/zephyr",
-                       title="Zephyr Toolkit 9.2 release notes", text=BODY, content_hash="h", origin="corpus",
-                       fetched_at=datetime.now(timezone.utc))
-    topic = Topic(iteration="it0001", topic="zephyr", name="Zephyr Toolkit 9.2 release notes", summary="",
-                  learning_objectives=[], difficulty="intermediate", status="new", source_refs=[], planner="test")
+    source = SourceDoc(
+        iteration="it0001",
+        topic="zephyr",
+        source_id="s1",
+        url="https://example.org/zephyr",
+        title="Zephyr Toolkit 9.2 release notes",
+        text=BODY,
+        content_hash="h",
+        origin="corpus",
+        fetched_at=datetime.now(timezone.utc),
+    )
+    topic = Topic(
+        iteration="it0001",
+        topic="zephyr",
+        name="Zephyr Toolkit 9.2 release notes",
+        summary="",
+        learning_objectives=[],
+        difficulty="intermediate",
+        status="new",
+        source_refs=[],
+        planner="test",
+    )
     pairs = ExtractiveSynthesizer().synthesize(topic, [source], 600, 2, 1)
     questions = [p for p in pairs if p.direction != "summary"]
     for pair in questions:
         assert pair.question.endswith("?") and "___" not in pair.question
-        assert pair.question.split()[0] in ("When", "Where", "Who", "Which", "What", "How", "Do", "Can", "I'd", "Could", "In")
+        assert pair.question.split()[0] in (
+            "When",
+            "Where",
+            "Who",
+            "Which",
+            "What",
+            "How",
+            "Do",
+            "Can",
+            "I'd",
+            "Could",
+            "In",
+        )
         assert pair.quote not in pair.question and pair.answer_span.lower() not in pair.question.lower()
         # the answer opens with the fact, then gives the statement it comes from
         opening, _, statement = pair.answer.partition(" — ")
@@ -51,12 +80,17 @@ def test_a_paragraph_becomes_natural_questions_about_every_salient_fact():
     for fact in ("4 March 2026", "`zephyr.flow`", "`Pipeline.__init__`", "`timeout`", "Marta Kowalczyk"):
         assert fact in answers, fact
     wordings = {p.question for p in questions}
-    assert "When was Zephyr Toolkit 9.2 released?" in wordings or any(p.split == "probe" and p.answer_span == "4 March 2026" for p in pairs)
+    assert "When was Zephyr Toolkit 9.2 released?" in wordings or any(
+        p.split == "probe" and p.answer_span == "4 March 2026" for p in pairs
+    )
     assert "Which module does Zephyr Toolkit 9.2 add for streaming pipelines?" in wordings
 
 
 def test_questions_name_the_answer_type():
-    asked = {a.question: a.span.text for a in questions_for("The new `annotationlib` module provides tools for inspecting annotations.")}
+    asked = {
+        a.question: a.span.text
+        for a in questions_for("The new `annotationlib` module provides tools for inspecting annotations.")
+    }
     assert asked["Which new module provides tools for inspecting annotations?"] == "`annotationlib`"
     dated = {a.question: a.span.text for a in questions_for("Halyard Data was founded in 2019 by Marja Lehtonen.")}
     assert dated.get("In which year was Halyard Data founded by Marja Lehtonen?") == "2019"
@@ -67,17 +101,46 @@ def _asked(text: str, subject: str = "") -> dict[str, str]:
 
 
 def test_counts_amounts_ordinals_and_modifiers_are_asked_as_people_ask_them():
-    assert _asked("Consumers can redeem 1,000 Microsoft Rewards points.")["How many Microsoft Rewards points can consumers redeem?"] == "1,000"
-    assert _asked("At launch, the full `gpt-5` model cost 1.25 US dollars per million input tokens.")[
-        "How much did the full `gpt-5` model cost per million input tokens at launch?"
-    ] == "1.25"
-    assert _asked("The conclave chose him on its fourth ballot.")["Which ballot did the conclave choose him on?"] == "fourth"
-    assert _asked("MD5 password authentication is now deprecated.")["What kind of password authentication is now deprecated?"] == "MD5"
-    assert _asked("A new view, `pg_aios`, lists the operations in progress.")["Which view lists the operations in progress?"] == "`pg_aios`"
-    assert _asked("Fragments are defined with the `partialdef` template tag.")["Which template tag are fragments defined with?"] == "`partialdef`"
-    assert _asked("The Physics prize was awarded to John Clarke, Michel Devoret and John Martinis.")[
-        "Who was the Physics prize awarded to?"
-    ] == "John Clarke, Michel Devoret and John Martinis"
+    assert (
+        _asked("Consumers can redeem 1,000 Microsoft Rewards points.")[
+            "How many Microsoft Rewards points can consumers redeem?"
+        ]
+        == "1,000"
+    )
+    assert (
+        _asked("At launch, the full `gpt-5` model cost 1.25 US dollars per million input tokens.")[
+            "How much did the full `gpt-5` model cost per million input tokens at launch?"
+        ]
+        == "1.25"
+    )
+    assert (
+        _asked("The conclave chose him on its fourth ballot.")["Which ballot did the conclave choose him on?"]
+        == "fourth"
+    )
+    assert (
+        _asked("MD5 password authentication is now deprecated.")[
+            "What kind of password authentication is now deprecated?"
+        ]
+        == "MD5"
+    )
+    assert (
+        _asked("A new view, `pg_aios`, lists the operations in progress.")[
+            "Which view lists the operations in progress?"
+        ]
+        == "`pg_aios`"
+    )
+    assert (
+        _asked("Fragments are defined with the `partialdef` template tag.")[
+            "Which template tag are fragments defined with?"
+        ]
+        == "`partialdef`"
+    )
+    assert (
+        _asked("The Physics prize was awarded to John Clarke, Michel Devoret and John Martinis.")[
+            "Who was the Physics prize awarded to?"
+        ]
+        == "John Clarke, Michel Devoret and John Martinis"
+    )
 
 
 def test_a_word_that_only_modifies_a_noun_is_not_asked_alone():
@@ -154,7 +217,10 @@ def test_each_of_two_amounts_and_a_version_range_is_asked_on_its_own():
 
 
 def test_an_opening_period_is_asked_with_when_and_the_rest_of_the_sentence_stays_askable():
-    asked = {a.question: a.span.text for a in questions_for("From 2019 to 2022 Anna Nowak served as mayor of Tarnow, a city in the south.")}
+    asked = {
+        a.question: a.span.text
+        for a in questions_for("From 2019 to 2022 Anna Nowak served as mayor of Tarnow, a city in the south.")
+    }
     assert asked["When did Anna Nowak serve as mayor of Tarnow, a city in the south?"] == "2019 to 2022"
     assert any(span == "Tarnow" for span in asked.values())
     assert not any(" to?" in q or "from to" in q for q in asked)

@@ -68,7 +68,10 @@ def test_spans_are_in_sentence_order_and_do_not_overlap():
 
 def test_split_sentences_keeps_real_sentences_only():
     text = "Python 3.14.0 was released on 7 October 2025. It is fast. `t` strings arrived in Python 3.14.\nShort line."
-    assert split_sentences(text) == ["Python 3.14.0 was released on 7 October 2025.", "`t` strings arrived in Python 3.14."]
+    assert split_sentences(text) == [
+        "Python 3.14.0 was released on 7 October 2025.",
+        "`t` strings arrived in Python 3.14.",
+    ]
 
 
 @pytest.mark.parametrize(
