@@ -12,6 +12,8 @@ demo: setup
 	$(VENV)/alas report --domain $(DOMAIN)
 
 test: setup
+	$(VENV)/ruff check alas_assets alas_assets_tests scripts
+	$(VENV)/ruff format --check alas_assets alas_assets_tests scripts
 	@bash scripts/setup-browser.sh
 	$(VENV)/python -m pytest -q
 

@@ -1,4 +1,5 @@
-"""The `alas` command: run the loop, ask the promoted model, report what it learned, export and serve it, open the UI."""
+"""The `alas` command: run the loop, ask the promoted model, report what it learned, export and serve it, open the
+UI."""
 
 from __future__ import annotations
 
@@ -208,7 +209,8 @@ def _report(args: argparse.Namespace) -> int:
         print(f"# {domain.name}: held-out probe accuracy per iteration and topic\n")
         print(accuracy_report(warehouse).to_string(index=False))
         print(
-            "\n# per iteration: accuracy, retention (accuracy as a fraction of the base's on general probes, of the parent's on earlier ones), promotion\n"
+            "\n# per iteration: accuracy, retention (accuracy as a fraction of the base's on general probes, "
+            "of the parent's on earlier ones), promotion\n"
         )
         print(iterations.to_string(index=False))
         independent = independent_report(warehouse)

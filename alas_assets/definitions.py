@@ -1,4 +1,5 @@
-"""The one Definitions object: the assets, checks, resources, jobs, schedule and sensors of the domain named by ALAS_DOMAIN."""
+"""The one Definitions object: the assets, checks, resources, jobs, schedule and sensors of the domain named by
+ALAS_DOMAIN."""
 
 from __future__ import annotations
 

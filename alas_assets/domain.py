@@ -64,7 +64,8 @@ class Student(_Strict):
         None,
         ge=1,
         le=1024,
-        description="LoRA on the top N decoder layers only (default: all); the frozen layers below run once per example, not once per epoch",
+        description="LoRA on the top N decoder layers only (default: all); the frozen layers below run once per "
+        "example, not once per epoch",
     )
     sft_epochs: int = Field(4, ge=1, le=50)
     sft_learning_rate: float = Field(2e-3, gt=0, lt=1)
@@ -82,7 +83,8 @@ class Student(_Strict):
         0.5,
         ge=0,
         le=5,
-        description="earlier pairs replayed per new pair, spread over the facts not studied again (sft_start = 'promoted')",
+        description="earlier pairs replayed per new pair, spread over the facts not studied again "
+        "(sft_start = 'promoted')",
     )
     skip_learned: bool = Field(
         False,
@@ -161,8 +163,8 @@ class Thresholds(_Strict):
 class Evaluation(_Strict):
     questions: Path | None = Field(
         None,
-        description="JSONL of questions written by a person ({'question', 'accept': [...], 'topic'?}); never trained on, "
-        "graded for every model beside the probes",
+        description="JSONL of questions written by a person ({'question', 'accept': [...], 'topic'?}); "
+        "never trained on, graded for every model beside the probes",
     )
 
 

@@ -151,7 +151,8 @@ def run_iteration(
             if not result.success and (why or _interrupted(result)):
                 _cancel(instance, run_id, why or "an interrupt")
                 raise LoopInterrupted(
-                    f"{why or 'interrupted'} during stage '{stage.job}' for partition {partition}; run {run_id} marked canceled"
+                    f"{why or 'interrupted'} during stage '{stage.job}' for partition {partition}; "
+                    f"run {run_id} marked canceled"
                 )
             if why:
                 raise LoopInterrupted(

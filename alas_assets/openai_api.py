@@ -88,7 +88,7 @@ def with_retries(
     sleep: Callable[[float], None] = time.sleep,
     on_retry: Callable[[], None] = lambda: None,
 ) -> T:
-    """Run `call`; on a rate limit (429) or a transient failure wait (Retry-After, else exponential backoff) and retry."""
+    """Run `call`; on a rate limit (429) or transient failure wait (Retry-After, else exponential backoff) and retry."""
     import openai
 
     for attempt in range(max_retries + 1):

@@ -71,7 +71,8 @@ def study(user: str) -> dict:
                         "training": [{"question": f"Complete the sentence: {cloze}", **asked}],
                         "probe": (
                             {
-                                "question": f"Answer briefly: which {span.kind} does the report that opens with '{opening}' give?",
+                                "question": f"Answer briefly: which {span.kind} does the report "
+                                f"that opens with '{opening}' give?",
                                 **asked,
                             }
                             if len([f for f in facts if f["probe"]]) < n_probes

@@ -200,7 +200,8 @@ def test_ask_from_another_folder_uses_the_projects_state_and_says_the_base_model
     domain = project / "data" / "domains" / "tiny.toml"
     domain.parent.mkdir(parents=True)
     domain.write_text(
-        f'name = "tiny"\ndescription = "d"\n[sources]\ncorpus = "../corpus"\n[student]\nmodel = "{tiny_model_dir}"\nmax_new_tokens = 4\n',
+        'name = "tiny"\ndescription = "d"\n[sources]\ncorpus = "../corpus"\n'
+        f'[student]\nmodel = "{tiny_model_dir}"\nmax_new_tokens = 4\n',
         encoding="utf-8",
     )
     elsewhere = tmp_path / "elsewhere"

@@ -90,7 +90,8 @@ def test_alas_run_survives_kills_at_every_named_point(tiny_domain, tmp_path, mon
     first = AlasProcess.start(work, "qa_pairs_write:2", args)
     writing = first.reached()
     instance = dg.DagsterInstance.get()  # the subprocess's persistent instance (DAGSTER_HOME)
-    # One driver per domain: a second `alas run`, the loop sensor and the schedule's check are refused, naming the holder.
+    # One driver per domain: a second `alas run`, the loop sensor and the schedule's check are refused,
+    # naming the holder.
     monkeypatch.setenv("ALAS_DOMAIN", str(tiny_domain))
     assert main(args) == 3
     refusal = capsys.readouterr().err
@@ -180,7 +181,8 @@ def test_alas_run_survives_kills_at_every_named_point(tiny_domain, tmp_path, mon
     assert sft["resumed_from_epoch"].value == 2  # the adapter written after the kill came from the last checkpoint
     assert not list(domain.models_dir.glob(".*"))  # no checkpoint or staging folder left behind
     print(
-        f"\nfaults injected and survived: {len(faults)} ({'; '.join(faults)}); SIGTERM stopped alas run in {stop_seconds:.1f}s"
+        f"\nfaults injected and survived: {len(faults)} ({'; '.join(faults)}); "
+        f"SIGTERM stopped alas run in {stop_seconds:.1f}s"
     )
 
 

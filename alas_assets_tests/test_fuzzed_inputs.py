@@ -138,8 +138,8 @@ field = st.one_of(
     ),
 )
 rss_item = st.builds(
-    lambda t, l, g, d, p: (
-        f"<item><title>{t}</title><link>{l}</link><guid>{g}</guid><description>{d}</description><pubDate>{p}</pubDate></item>"
+    lambda t, link, g, d, p: (
+        f"<item><title>{t}</title><link>{link}</link><guid>{g}</guid><description>{d}</description><pubDate>{p}</pubDate></item>"
     ),
     field,
     field,

@@ -1,4 +1,5 @@
-"""`alas run` of the tiny domain with the teacher (and, second, the student too) on a loopback OpenAI-compatible server."""
+"""`alas run` of the tiny domain with the teacher (and, second, the student too) on a loopback OpenAI-compatible
+server."""
 
 from __future__ import annotations
 

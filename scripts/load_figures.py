@@ -205,7 +205,8 @@ def main() -> None:
             assert answered == n, (answered, n)
             figures["ask"].append({"questions": n, "seconds": round(seconds, 1), "peak_rss_mib": round(rss)})
             print(
-                f"alas ask --questions, {n} lines (tiny model): {seconds:.1f} s, peak RSS {rss:.0f} MiB, {answered} answers written"
+                f"alas ask --questions, {n} lines (tiny model): {seconds:.1f} s, peak RSS {rss:.0f} MiB, "
+                f"{answered} answers written"
             )
     print(json.dumps(figures))
 

@@ -44,7 +44,9 @@ llm.create_chat_completion(messages=[{"role": "user", "content": "Hi"}], max_tok
 tokens, started = 0, time.perf_counter()
 answers = []
 for prompt in prompts[:3]:
-    out = llm.create_chat_completion(messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens, temperature=0)
+    out = llm.create_chat_completion(
+        messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens, temperature=0
+    )
     tokens += out["usage"]["completion_tokens"]
     answers.append(out["choices"][0]["message"]["content"])
 print(json.dumps({"load_s": load, "tokens": tokens, "seconds": time.perf_counter() - started, "answers": answers}))

@@ -1,4 +1,5 @@
-"""Train the student: LoRA SFT (on the new pairs plus rehearsal, or from the base on every pair), then DPO on its mistakes."""
+"""Train the student: LoRA SFT (on the new pairs plus rehearsal, or from the base on every pair), then DPO on its
+mistakes."""
 
 import json
 from datetime import datetime, timezone

@@ -81,7 +81,8 @@ def advance(instance: dg.DagsterInstance, b: Build, lock: DriverLock | None = No
     if state.revised:
         if not state.continue_loop:
             return dg.SkipReason(
-                f"{state.key} is revised and the loop stopped ({state.stop_reason}); a refresh or new feed entries open the next iteration"
+                f"{state.key} is revised and the loop stopped ({state.stop_reason}); "
+                "a refresh or new feed entries open the next iteration"
             )
         if runs_in_flight(instance, b):
             return dg.SkipReason(
@@ -94,7 +95,8 @@ def advance(instance: dg.DagsterInstance, b: Build, lock: DriverLock | None = No
         )
     if state.planned and state.topics is None:
         return dg.SkipReason(
-            f"{state.key}: its curriculum records no topic_keys (an older materialisation); materialise curriculum for {state.key} again"
+            f"{state.key}: its curriculum records no topic_keys (an older materialisation); "
+            f"materialise curriculum for {state.key} again"
         )
     found = next_stage(instance, b, state)
     if found is None:
@@ -115,7 +117,8 @@ def advance(instance: dg.DagsterInstance, b: Build, lock: DriverLock | None = No
         return dg.SensorResult(run_requests=requests)
     if failed:
         return dg.SkipReason(
-            f"{state.key}: stage '{stage.job}' did not materialise for {', '.join(failed)}; re-execute it from the UI to go on"
+            f"{state.key}: stage '{stage.job}' did not materialise for {', '.join(failed)}; "
+            "re-execute it from the UI to go on"
         )
     return dg.SkipReason(f"{state.key}: waiting for stage '{stage.job}' ({len(waiting)} run(s) in flight)")
 
@@ -126,7 +129,9 @@ def build_loop_sensor(b: Build, jobs: list, lock: Callable[[], DriverLock] | Non
         jobs=jobs,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Drive the latest iteration stage by stage; open the next one until mastery, convergence or budget.",
+        description=(
+            "Drive the latest iteration stage by stage; open the next one until mastery, convergence or budget."
+        ),
     )
     def loop_sensor(context: dg.SensorEvaluationContext):
         return advance(context.instance, b, lock() if lock else None)

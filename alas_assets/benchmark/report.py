@@ -109,8 +109,9 @@ def render_markdown(figures: dict) -> str:
         "",
         "### Retention of general knowledge",
         "",
-        "Of the general-knowledge probes the base model answers correctly, the fraction a model still answers correctly "
-        '("kept vs base"); "retention vs base" is the promotion gate\'s figure: the model\'s accuracy as a fraction of the base model\'s.',
+        "Of the general-knowledge probes the base model answers correctly, the fraction a model still answers "
+        'correctly ("kept vs base"); "retention vs base" is the promotion gate\'s figure: the model\'s accuracy as a '
+        "fraction of the base model's.",
         "",
         table(
             ["model", "general probes", "accuracy", "kept vs base", "retention vs base"],
@@ -257,7 +258,8 @@ def render_markdown(figures: dict) -> str:
                 ["... of the layers below the adapter (N_below)", f"{params.get('linear_below', 0):,}"],
                 ["LM head weights (left out)", f"{params['lm_head']:,}"],
                 [
-                    f"LoRA parameters, rank {params['lora_rank']}, top {params.get('lora_layers', 'all')} layers (N_lora)",
+                    f"LoRA parameters, rank {params['lora_rank']}, "
+                    f"top {params.get('lora_layers', 'all')} layers (N_lora)",
                     f"{params['lora']:,}",
                 ],
                 ["training FLOPs per token (N_frozen = body - N_below)", f"{flops['flops_per_token']:,.0f}"],

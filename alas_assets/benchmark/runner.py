@@ -84,7 +84,8 @@ def run_benchmark(
     domain = load_domain(domain_file)
     if domain.student.backend != "local":
         raise BenchError(
-            f"domain file {domain_file}: alas bench measures the local student; [student] backend is '{domain.student.backend}'"
+            f"domain file {domain_file}: alas bench measures the local student; "
+            f"[student] backend is '{domain.student.backend}'"
         )
     out = Path(out_dir) if out_dir else default_out_dir(domain)
     state, _ = fresh_state(out)
@@ -164,7 +165,8 @@ def run_benchmark(
     documents = list(zip(sources["title"], sources["text"]))
     # The loop already graded the base model on exactly these probes before training (it0001's baseline_scores).
     closed_book = warehouse.query(
-        f"select * from {SCHEMA}.baseline_scores where split = 'probe' and iteration = ? and model_id = ? order by topic, pair_id",
+        f"select * from {SCHEMA}.baseline_scores where split = 'probe' and iteration = ? and model_id = ? "
+        "order by topic, pair_id",
         [first, f"{domain.slug}-base"],
         tables=(f"{SCHEMA}.baseline_scores",),
     )

@@ -18,7 +18,8 @@ FLOP_FORMULA = (
     "LoRA training FLOPs ~= (4 * N_frozen + 6 * N_lora + 2 * N_below / epochs) * tokens: forward (2N) and activation "
     "gradients (2N) through the frozen linear layers the adapter trains, forward and both gradients (6N) through the "
     "adapters, and the forward of the layers below the adapter (if it trains only the top layers) once per example; N "
-    "counts the linear weights of the transformer body (the LM head and attention scores are left out, so this is a lower bound)"
+    "counts the linear weights of the transformer body (the LM head and attention scores are left out, so this is a "
+    "lower bound)"
 )
 
 
@@ -224,7 +225,8 @@ def compare_trainers(
 # --- wall time per stage --------------------------------------------------------------------------
 @dataclass
 class StageClock:
-    """Wall time of each step the loop reports (on_step marks a step's start; the next mark or end_iteration its end)."""
+    """Wall time of each step the loop reports (on_step marks a step's start; the next mark or end_iteration its
+    end)."""
 
     steps: list[dict] = field(default_factory=list)
     _open: dict | None = None

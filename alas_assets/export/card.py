@@ -75,7 +75,8 @@ def model_card(info: dict, usage: str) -> str:
     ]
     for m in info["lineage"]:
         lines.append(
-            f"| {m['model_id']} | {m['iteration']} | {m['stage']} | {m['train_examples']} | {m['train_tokens']} | `{m['data_hash']}` |"
+            f"| {m['model_id']} | {m['iteration']} | {m['stage']} | {m['train_examples']} | {m['train_tokens']} "
+            f"| `{m['data_hash']}` |"
         )
     gate = info["evaluation"]["gate"]
     lines += ["", "## Evaluation", ""]
@@ -83,8 +84,10 @@ def model_card(info: dict, usage: str) -> str:
         lines += [
             "Held-out probes (never trained on), as graded by the domain's judge:",
             "",
-            f"- accuracy before training: {_number(gate.get('accuracy_before'))}, after: {_number(gate.get('accuracy_after'))}",
-            f"- general-knowledge retention (fraction of the base model's accuracy): {_number(gate.get('general_retention'))}",
+            f"- accuracy before training: {_number(gate.get('accuracy_before'))}, "
+            f"after: {_number(gate.get('accuracy_after'))}",
+            "- general-knowledge retention (fraction of the base model's accuracy): "
+            f"{_number(gate.get('general_retention'))}",
             f"- earlier topics' probes (fraction of the parent's accuracy): {_number(gate.get('earlier_retention'))}",
             f"- promotion gate: {gate.get('reason', 'n/a')}",
         ]

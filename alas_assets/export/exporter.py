@@ -45,7 +45,8 @@ def _usage(fmt: str, gguf_name: str = "") -> str:
         return (
             "```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer\n"
             'model = AutoModelForCausalLM.from_pretrained(".")\ntokenizer = AutoTokenizer.from_pretrained(".")\n```\n\n'
-            "or serve it: `vllm serve .` (where vLLM is installed), or convert it with llama.cpp's convert_hf_to_gguf.py."
+            "or serve it: `vllm serve .` (where vLLM is installed), "
+            "or convert it with llama.cpp's convert_hf_to_gguf.py."
         )
     if fmt == "gguf":
         return (

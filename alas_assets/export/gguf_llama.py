@@ -31,10 +31,11 @@ TYPES = {
 # llama.cpp identifies a BPE pre-tokenizer by the hash of the token IDs of this text (convert_hf_to_gguf.py,
 # get_vocab_base_pre; MIT). Only the hashes of the families this project ships or names are listed.
 _CHECK_TEXT = (
-    "\n \n\n \n\n\n \t \t\t \t\n  \n   \n    \n     \n🚀 (normal) 😶\u200d🌫️ (multiple emojis concatenated) ✅ 🦙🦙 3 33 333 "
-    "3333 33333 333333 3333333 33333333 3.3 3..3 3...3 កាន់តែពិសេសអាច😁 ?我想在apple工作1314151天～ ------======= нещо на "
-    "Български ''''''```````\"\"\"\"......!!!!!!?????? I've been 'told he's there, 'RE you sure? 'M not sure I'll make it, "
-    "'D you like some tea? We'Ve a'lL"
+    "\n \n\n \n\n\n \t \t\t \t\n  \n   \n    \n     \n🚀 (normal) 😶\u200d🌫️ (multiple emojis concatenated) "
+    "✅ 🦙🦙 3 33 333 3333 33333 333333 3333333 33333333 3.3 3..3 3...3 "
+    "កាន់តែពិសេសអាច😁 ?我想在apple工作1314151天～ ------======= нещо на "
+    "Български ''''''```````\"\"\"\"......!!!!!!?????? "
+    "I've been 'told he's there, 'RE you sure? 'M not sure I'll make it, 'D you like some tea? We'Ve a'lL"
 )
 _PRE_TOKENIZERS = {
     "855059429035d75a914d1eda9f10a876752e281a054a7a3d421ef0533e5b6249": "smollm",  # SmolLM, SmolLM2
@@ -87,7 +88,8 @@ def _check_architecture(config) -> None:
     rope = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None) or {}
     if rope.get("rope_type", rope.get("type", "default")) not in ("default", None):
         raise ExportError(
-            f"GGUF export does not write rope scaling '{rope.get('rope_type')}': export --format hf and use llama.cpp's converter"
+            f"GGUF export does not write rope scaling '{rope.get('rope_type')}': "
+            "export --format hf and use llama.cpp's converter"
         )
 
 
@@ -97,7 +99,8 @@ def _check_tokenizer(tokenizer_dir: Path) -> bool:
     model = spec.get("model", {})
     if model.get("type") != "BPE" or model.get("byte_fallback"):
         raise ExportError(
-            "GGUF export writes byte-level BPE tokenizers (SmolLM2, Llama 3); this one is not: use llama.cpp's converter"
+            "GGUF export writes byte-level BPE tokenizers (SmolLM2, Llama 3); "
+            "this one is not: use llama.cpp's converter"
         )
     config = json.loads((tokenizer_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
     if "add_prefix_space" in config:

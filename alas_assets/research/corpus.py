@@ -66,7 +66,8 @@ def parse_document(path: Path) -> Document:
     sentences = sum(1 for piece in _SENTENCE_BREAK.split(body) if piece.strip())
     if sentences > MAX_SENTENCES_PER_DOCUMENT:
         raise CorpusError(
-            f"document {path} has {sentences} sentences, more than {MAX_SENTENCES_PER_DOCUMENT}: split it into smaller documents"
+            f"document {path} has {sentences} sentences, more than {MAX_SENTENCES_PER_DOCUMENT}: "
+            "split it into smaller documents"
         )
     return Document(path, str(meta["title"]).strip(), str(meta["url"]).strip(), published, body)
 

@@ -64,7 +64,8 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if not _loopback(args.host):
         print(
-            f"alas serve: listening on {args.host}: the endpoint has no authentication; anyone who can reach it may use it",
+            f"alas serve: listening on {args.host}: the endpoint has no authentication; "
+            "anyone who can reach it may use it",
             file=sys.stderr,
         )
     limits = Limits(max_tokens=args.max_tokens, default_max_tokens=min(256, args.max_tokens))

@@ -42,7 +42,8 @@ def _type_null_columns(connection, table_slice: TableSlice, table: str, obj: pd.
     untyped = {
         name
         for (name,) in connection.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ? and data_type in (?, ?)",
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? and data_type in (?, ?)",
             [table_slice.schema, table_slice.table, *_NULL_TYPES],
         ).fetchall()
     }

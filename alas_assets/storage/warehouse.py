@@ -141,12 +141,14 @@ class Warehouse:
         with connect(self.database) as con:
             con.execute("create schema if not exists registry")
             con.execute(
-                f"create table if not exists {ANSWERS} (model_id varchar, settings varchar, question varchar, answer varchar)"
+                f"create table if not exists {ANSWERS} "
+                "(model_id varchar, settings varchar, question varchar, answer varchar)"
             )
             con.register("incoming", frame)
             con.execute("begin transaction")
             con.execute(
-                f"delete from {ANSWERS} where model_id = ? and settings = ? and question in (select question from incoming)",
+                f"delete from {ANSWERS} where model_id = ? and settings = ? "
+                "and question in (select question from incoming)",
                 [model_id, settings],
             )
             con.execute(f"insert into {ANSWERS} by name select * from incoming")

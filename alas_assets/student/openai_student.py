@@ -98,7 +98,7 @@ class OpenAIStudent:
         for question in questions:
             response = self._call(
                 f"answering with {model}",
-                lambda: self.client.chat.completions.create(
+                lambda question=question: self.client.chat.completions.create(
                     model=model,
                     messages=[{"role": "user", "content": question}],
                     temperature=0,

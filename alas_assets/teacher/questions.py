@@ -396,7 +396,7 @@ def main_verb(text: str) -> _Clause | None:
             return _Clause(match.start(), word, match.end(), True, word.lower())
         if word in _AUX:  # 'All of them have a context window ...': 'have' as the main verb
             return _Clause(match.start(), word, match.end(), False, "have")
-        if re.match(r"\s+(?:%s)\b" % "|".join(_AUX), text[match.end() :]):
+        if re.match(r"\s+(?:" + "|".join(_AUX) + r")\b", text[match.end() :]):
             continue  # 'crates can move': the word before an auxiliary is its subject
         lemma = _verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
         if lemma:
@@ -576,15 +576,18 @@ def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
 
 # Where a clause ends: what follows is another statement about something else.
 _CLAUSE_BREAK = re.compile(
-    r":\s|;\s|,\s(?:so|which|who|and|because|but|while|showing|even though|so that)\s|\s(?:so that|because|even though)\s"
+    r":\s|;\s|,\s(?:so|which|who|and|because|but|while|showing|even though|so that)\s"
+    r"|\s(?:so that|because|even though)\s"
 )
 _OWN_SUBJECT = re.compile(r"(?:he|she|it|they)\b", re.I)
 # An opening adverbial ('On 8 May 2025', 'From 2015 to 2023', 'For people who cannot move yet,') that
 # questions put last: 'When did the cardinals elect ...', not 'When did On ... the cardinals elect'.
 _OPENING_ADVERBIAL = re.compile(
-    r"^(?P<adverbial>(?:(?:On|In)\s(?:\d{1,2}\s)?(?:%s)(?:\s\d{1,2},)?\s\d{4}\s(?!,))|(?:From\s\d{4}\sto\s\d{4}\s(?!,))"
+    r"^(?P<adverbial>(?:(?:On|In)\s(?:\d{1,2}\s)?(?:"
+    + MONTHS
+    + r")(?:\s\d{1,2},)?\s\d{4}\s(?!,))|(?:From\s\d{4}\sto\s\d{4}\s(?!,))"
     r"|(?:[A-Z][a-z]+\s(?:days|weeks|months|years)\s(?:after|before)\s[^,]{1,40},\s)"
-    r"|(?:(?:On|In|From|Since|Until|By|At|During|After|Before|For)\s[^,]{1,60}?,\s))" % MONTHS
+    r"|(?:(?:On|In|From|Since|Until|By|At|During|After|Before|For)\s[^,]{1,60}?,\s))"
 )
 
 

@@ -130,7 +130,10 @@ def _iso_dates(text: str) -> str:
     return _DATE.sub(to_iso, text)
 
 
-_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_UNITS = (
+    "zero one two three four five six seven eight nine ten "
+    "eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen"
+).split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _NUMBER_VALUES = {**{word: i for i, word in enumerate(_UNITS)}, **{word: 20 + 10 * i for i, word in enumerate(_TENS)}}
 # 'one' is left alone: it is more often a pronoun ("one of the ...") than a count.
@@ -151,7 +154,7 @@ def _number_words(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Lowercase, dates as ISO, number words as digits, thousands separators and markup dropped, punctuation as spaces."""
+    """Lowercase, ISO dates, number words as digits, thousands separators and markup dropped, punctuation as spaces."""
     text = _iso_dates(text.replace("`", "").replace("’", "'"))
     text = _number_words(re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower()))
     text = re.sub(r"[^\w.\-']+|(?<!\d)\.|\.(?!\d)", " ", text)

@@ -25,7 +25,8 @@ _RELEASE_PRONOUNS = re.compile(r"^(?:This release|This version|This update|The n
 _IT = re.compile(r"^It(?=\s)(?!\s+is\s+(?:now\s+|also\s+)?(?:possible|worth|time|important|easy|hard))")
 _PERSON_PRONOUNS = re.compile(r"^(?:He|She)(?=\s)")
 _TITLE_NOISE = re.compile(
-    r"^(?:what's new in|what is new in|introducing|announcing|the)\s+|\s+(?:release notes|is released|released|announced)$",
+    r"^(?:what's new in|what is new in|introducing|announcing|the)\s+"
+    r"|\s+(?:release notes|is released|released|announced)$",
     re.I,
 )
 
@@ -197,7 +198,8 @@ _PEOPLE = re.compile(
 # the organisation that opened the statement before, 'The operating system' for the document's subject.
 _ORGANISATION = re.compile(r"^The (?:company|firm|organi[sz]ation|startup|lab|laboratory|vendor)(?=\s)")
 _THING = re.compile(
-    r"^The (?:operating system|software|product|model|language|framework|database|distribution|project|browser|kernel|engine)(?=\s)"
+    r"^The (?:operating system|software|product|model|language|framework|database|distribution|project|browser"
+    r"|kernel|engine)(?=\s)"
 )
 _OBJECT_IT = re.compile(
     r"^(?P<head>[A-Z][\w.-]*(?:\s[A-Z0-9][\w.-]*){0,3}\s(?:[a-z]+ly\s)?[a-z]+s)\sit(?=\s(?:as|to|for|with|in|on)\b)"

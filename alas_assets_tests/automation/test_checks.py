@@ -122,7 +122,8 @@ def test_a_corrupted_citation_fails_the_check_in_dagster(tiny_defs, tiny_domain)
 
     with connect(load_domain(tiny_domain).database) as con:
         con.execute(
-            "update lake.qa_pairs set quote = 'A sentence no source says.' where pair_id = (select min(pair_id) from lake.qa_pairs)"
+            "update lake.qa_pairs set quote = 'A sentence no source says.' "
+            "where pair_id = (select min(pair_id) from lake.qa_pairs)"
         )
     # As the UI's "Execute" on a check does: the study job subset to the checks of qa_pairs, no asset.
     qa_checks = {e.asset_check_key for e in evaluations}

@@ -89,7 +89,10 @@ def test_recovery_fails_the_runs_whose_process_is_gone_with_the_reason_and_leave
 
 def test_the_dagster_yaml_alas_writes_turns_on_run_monitoring_and_upgrades_its_older_one(tmp_path, monkeypatch):
     homes = {name: tmp_path / name for name in ("fresh", "older", "users")}
-    older = "# Written by alas. DuckDB-writing assets share one pool of one slot: DuckDB has one writer per file.\nconcurrency:\n  pools:\n    default_limit: 1\n"
+    older = (
+        "# Written by alas. DuckDB-writing assets share one pool of one slot: DuckDB has one writer per file.\n"
+        "concurrency:\n  pools:\n    default_limit: 1\n"
+    )
     for name, text in (("older", older), ("users", "telemetry:\n  enabled: false\n")):
         homes[name].mkdir()
         (homes[name] / "dagster.yaml").write_text(text)

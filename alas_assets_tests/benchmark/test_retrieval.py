@@ -24,7 +24,9 @@ def test_the_passage_holding_the_answer_ranks_first(tmp_path):
     index = BM25(passages_of(_documents(tmp_path)))
 
     cases = {
-        'Answer briefly. In "The Orion Deep Survey launched on ___ from Kourou.", what is the missing date?': "10 May 2026",
+        (
+            'Answer briefly. In "The Orion Deep Survey launched on ___ from Kourou.", what is the missing date?'
+        ): "10 May 2026",
         "Who led the Zephyr Toolkit 9.2 release?": "Marta Kowalczyk",
         "How large is the mirror of the Orion Deep Survey telescope?": "4.2 metres",
         "What default cache size did Zephyr 9.2 set?": "512 megabytes",

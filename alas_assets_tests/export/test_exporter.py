@@ -149,7 +149,8 @@ def test_a_domain_on_the_openai_backend_cannot_be_exported(state_dir, tmp_path, 
     (tmp_path / "corpus").mkdir()
     domain = tmp_path / "remote.toml"
     domain.write_text(
-        'name = "remote"\ndescription = "d"\n[sources]\ncorpus = "corpus"\n[student]\nbackend = "openai"\nmodel = "gpt-4.1-mini-2025-04-14"\n'
+        'name = "remote"\ndescription = "d"\n[sources]\ncorpus = "corpus"\n'
+        '[student]\nbackend = "openai"\nmodel = "gpt-4.1-mini-2025-04-14"\n'
     )
     assert main(["export", "--domain", str(domain), "--format", "gguf", "--out", str(tmp_path / "g")]) == 2
     assert "export and serve need the local student" in capsys.readouterr().err

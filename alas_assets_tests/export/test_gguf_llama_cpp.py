@@ -3,7 +3,8 @@
 Skipped unless ALAS_LLAMA_CPP_PYTHON names a Python with `llama-cpp-python` (no wheel on the index; its
 sdist builds in about 6 minutes on 2 cores), as for alas_assets_tests/teacher/test_llama_cpp_server.py:
 
-    python -m venv /tmp/llama && CMAKE_BUILD_PARALLEL_LEVEL=2 /tmp/llama/bin/pip install "llama-cpp-python[server]==0.3.36"
+    python -m venv /tmp/llama
+    CMAKE_BUILD_PARALLEL_LEVEL=2 /tmp/llama/bin/pip install "llama-cpp-python[server]==0.3.36"
     ALAS_LLAMA_CPP_PYTHON=/tmp/llama/bin/python pytest alas_assets_tests/export/test_gguf_llama_cpp.py
 """
 
@@ -27,8 +28,11 @@ ANSWER = """
 import json, sys
 from llama_cpp import Llama
 llm = Llama(model_path=sys.argv[1], n_ctx=256, verbose=False)
-answers = [llm.create_chat_completion(messages=[{"role": "user", "content": q}], max_tokens=16, temperature=0)["choices"][0]["message"]["content"]
-           for q in json.loads(sys.argv[2])]
+answers = [
+    llm.create_chat_completion(messages=[{"role": "user", "content": q}], max_tokens=16, temperature=0)
+    ["choices"][0]["message"]["content"]
+    for q in json.loads(sys.argv[2])
+]
 print(json.dumps(answers))
 """
 

@@ -11,12 +11,15 @@ from alas_assets.research.feed_store import FeedStore
 from alas_assets.research.feeds import FeedEntry, FeedError, FeedResearcher, plain_text, read_feed
 from alas_assets_tests.feed_server import FeedServer, Item, rss
 
-ATOM = """<?xml version="1.0" encoding="utf-8"?>
+ATOM = (
+    """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>Atom test</title><id>urn:t</id><updated>2026-05-02T00:00:00Z</updated>
 <entry><id>urn:e1</id><title>Orion Deep Survey first light</title><link href="https://example.org/first-light"/>
 <updated>2026-05-02T10:00:00Z</updated>
-<content type="html">&lt;p&gt;The Orion Deep Survey saw first light on 2 May 2026.&lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;</content></entry>
+<content type="html">&lt;p&gt;The Orion Deep Survey saw first light on 2 May 2026.&lt;/p&gt;"""
+    """&lt;script&gt;alert(1)&lt;/script&gt;</content></entry>
 </feed>"""
+)
 
 ITEM = Item(
     "zephyr-9-3",

@@ -247,7 +247,8 @@ def test_serve_on_a_domain_with_a_remote_student_exits_2_with_the_reason(state_d
     (tmp_path / "corpus").mkdir()
     domain = tmp_path / "remote.toml"
     domain.write_text(
-        'name = "remote"\ndescription = "d"\n[sources]\ncorpus = "corpus"\n[student]\nbackend = "openai"\nmodel = "gpt-4.1-mini-2025-04-14"\n'
+        'name = "remote"\ndescription = "d"\n[sources]\ncorpus = "corpus"\n'
+        '[student]\nbackend = "openai"\nmodel = "gpt-4.1-mini-2025-04-14"\n'
     )
     assert main(["serve", "--domain", str(domain), "--port", "0"]) == 2
     assert "export and serve need the local student" in capsys.readouterr().err

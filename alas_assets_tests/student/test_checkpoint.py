@@ -1,4 +1,5 @@
-"""Per-epoch checkpoints: an SFT killed after an epoch resumes from it and ends with the adapter of an uninterrupted run."""
+"""Per-epoch checkpoints: an SFT killed after an epoch resumes from it and ends with the adapter of an uninterrupted
+run."""
 
 from __future__ import annotations
 

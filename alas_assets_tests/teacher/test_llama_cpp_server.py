@@ -3,7 +3,8 @@
 Skipped unless ALAS_LLAMA_CPP_PYTHON names a Python that has `llama-cpp-python[server]` (it has no
 wheel on the registry; its sdist builds in about 6 minutes on 2 cores), e.g.
 
-    python -m venv /tmp/llama && CMAKE_BUILD_PARALLEL_LEVEL=2 /tmp/llama/bin/pip install "llama-cpp-python[server]==0.3.36"
+    python -m venv /tmp/llama
+    CMAKE_BUILD_PARALLEL_LEVEL=2 /tmp/llama/bin/pip install "llama-cpp-python[server]==0.3.36"
     ALAS_LLAMA_CPP_PYTHON=/tmp/llama/bin/python pytest alas_assets_tests/teacher/test_llama_cpp_server.py
 """
 

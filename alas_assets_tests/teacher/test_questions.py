@@ -191,7 +191,8 @@ def test_list_items_labels_pronouns_and_table_rows_become_statements_questions_c
 def test_descriptions_object_pronouns_and_counted_lists_name_what_they_stand_for():
     body = (
         "Quillsoft released Vellum 3 on 2 May 2026. The company describes it as its fastest editor yet. "
-        "The editor ships in two editions: `vellum` and `vellum-lite`. All of them have a plugin limit of 64 plugins.\n\n"
+        "The editor ships in two editions: `vellum` and `vellum-lite`. "
+        "All of them have a plugin limit of 64 plugins.\n\n"
         "The software had been announced on 1 January 2026."
     )
     texts = [s.text for s in statements("Introducing Vellum 3", body)]
@@ -207,7 +208,10 @@ def test_descriptions_object_pronouns_and_counted_lists_name_what_they_stand_for
 
 
 def test_each_of_two_amounts_and_a_version_range_is_asked_on_its_own():
-    amounts = "At launch, the full `vellum` plan cost 5 US dollars per month for one seat and 40 US dollars per month for ten seats."
+    amounts = (
+        "At launch, the full `vellum` plan cost 5 US dollars per month for one seat "
+        "and 40 US dollars per month for ten seats."
+    )
     asked = {a.question: a.span.text for a in questions_for(amounts)}
     assert asked["How much did the full `vellum` plan cost per month for one seat at launch?"] == "5"
     assert asked["How much did the full `vellum` plan cost per month for ten seats at launch?"] == "40"
