@@ -226,7 +226,8 @@ _PREPOSITIONS = {
     "among",
 }
 _PERSON_TITLES = {"pope", "cardinal", "bishop", "president", "dr", "professor", "sir"}
-_NOT_PERSON_WORDS = {
+# Words that, as part of a capitalised span, name a place, group or thing rather than a person.
+NOT_PERSON_WORDS = {
     "square",
     "states",
     "chapel",
@@ -286,6 +287,11 @@ _NOT_PERSON_WORDS = {
     "sistine",
     "saint",
     "dicastery",
+    "augustine",
+    "bishops",
+    "releases",
+    "notes",
+    "server",
 }
 _PRONOUNS = {"they", "it", "he", "she", "we", "you", "these", "those", "this", "that", "them"}
 # Verbs whose subject is a person: 'Prevost was born', 'Kowalczyk led'.
@@ -404,6 +410,13 @@ def main_verb(text: str) -> _Clause | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _participles(lemma: str) -> tuple[str, ...]:
+    from lemminflect import getInflection
+
+    return getInflection(lemma, "VBN")
+
+
 def _possessive_have(word: str, after: str) -> bool:
     """'has'/'have'/'had' as the main verb ('have a context window'), not an auxiliary before a
     participle ('has been', 'had released', 'have now replaced')."""
@@ -413,34 +426,8 @@ def _possessive_have(word: str, after: str) -> bool:
     if not following:
         return False
     participle = following.group(1).lower()
-    if participle == "been":
-        return False
     lemma = _lemmas(participle).get("VERB")
-    return not (
-        lemma
-        and participle != lemma[0]
-        and participle.endswith(
-            (
-                "ed",
-                "en",
-                "wn",
-                "ne",
-                "ung",
-                "ought",
-                "ade",
-                "ept",
-                "elt",
-                "ft",
-                "ilt",
-                "ost",
-                "ut",
-                "et",
-                "ound",
-                "eld",
-                "ood",
-            )
-        )
-    )
+    return not (lemma and participle in _participles(lemma[0]))
 
 
 def _is_person(text: str) -> bool:
@@ -449,7 +436,7 @@ def _is_person(text: str) -> bool:
         return False
     if words[0].lower() in _PERSON_TITLES:
         return True
-    return not any(re.sub(r"['’]s$", "", w.lower()) in _NOT_PERSON_WORDS for w in words)
+    return not any(re.sub(r"['’]s$", "", w.lower()) in NOT_PERSON_WORDS for w in words)
 
 
 def _following_noun(text: str, end: int) -> str | None:

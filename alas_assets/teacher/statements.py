@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from alas_assets.research.corpus import inline_text
-from alas_assets.teacher.questions import is_base_verb
+from alas_assets.teacher.questions import NOT_PERSON_WORDS, is_base_verb
 from alas_assets.teacher.spans import salient_spans
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "No.", "Inc.", "Ltd.", "approx.")
@@ -131,41 +131,6 @@ _INTRODUCING = re.compile(
     r"\s(?:now\s+|also\s+)?(?:has|have|adds|added|introduces|introduced|gains|gained|offers|offered|released|ships|shipped|provides|brings|brought)\s+(?P<object>[^,.;:]+)"
 )
 _FINITE = re.compile(r"\s(?:is|are|was|were|has|have|had|can|will|must|does|did|\w+(?:s|ed))\s")
-# Last words of capitalised spans that name places, groups and things rather than people.
-_NOT_PERSON = {
-    "square",
-    "states",
-    "chapel",
-    "church",
-    "order",
-    "augustine",
-    "group",
-    "project",
-    "team",
-    "foundation",
-    "prize",
-    "prizes",
-    "institute",
-    "university",
-    "area",
-    "union",
-    "bishops",
-    "rewards",
-    "apps",
-    "module",
-    "platform",
-    "edition",
-    "updates",
-    "program",
-    "policy",
-    "support",
-    "release",
-    "releases",
-    "notes",
-    "server",
-    "api",
-    "chatgpt",
-}
 
 
 def _antecedent(previous: str, subject: str) -> str:
@@ -253,7 +218,7 @@ def _descriptions(text: str, subject: str, previous: str) -> str:
 
 def _person(text: str, person: str) -> str:
     """The person later 'He'/'She' stands for: a person that opens the statement, else the one before."""
-    names = [s for s in salient_spans(text) if s.kind == "name" and s.text.split()[-1].lower() not in _NOT_PERSON]
+    names = [s for s in salient_spans(text) if s.kind == "name" and s.text.split()[-1].lower() not in NOT_PERSON_WORDS]
     opening = [s for s in names if s.start == 0]
     if opening and (len(opening[0].text.split()) >= 2 or opening[0].text in person):
         return opening[0].text if len(opening[0].text.split()) >= 2 else person
