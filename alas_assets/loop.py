@@ -22,7 +22,7 @@ from alas_assets.domain import Domain, load_domain
 from alas_assets.jobs import STAGES
 from alas_assets.partitions import Build, iteration_key, iteration_number
 from alas_assets.storage.driver_lock import DriverLock, driver_lock
-from alas_assets.storage.warehouse import SCHEMA, Warehouse
+from alas_assets.storage.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -166,21 +166,10 @@ def run_iteration(
                 detail = error.message.strip() if error else ""
                 raise LoopError(f"stage '{stage.job}' failed for partition {partition} (run {result.run_id}): {detail}")
         if stage.job == "plan":
-            plan = warehouse.query(
-                f'select topic from {SCHEMA}.curriculum where iteration = ? order by "order"',
-                [key],
-                tables=(f"{SCHEMA}.curriculum",),
-            )
-            topics = list(plan["topic"])
+            topics = warehouse.planned_topics(key)
             on_plan(steps_per_iteration(len(topics)))
-    promotion = warehouse.query(
-        f"select * from {SCHEMA}.promotion where iteration = ?", [key], tables=(f"{SCHEMA}.promotion",)
-    ).iloc[0]
-    revision = warehouse.query(
-        f"select * from {SCHEMA}.curriculum_revision where iteration = ?",
-        [key],
-        tables=(f"{SCHEMA}.curriculum_revision",),
-    )
+    promotion = warehouse.promotion_of(key).iloc[0]
+    revision = warehouse.revision_of(key)
     general = promotion["general_retention"]
     return IterationOutcome(
         iteration=key,

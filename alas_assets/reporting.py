@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from alas_assets.storage.warehouse import SCHEMA, Warehouse
+from alas_assets.storage.warehouse import Warehouse
 
 
 def accuracy_report(warehouse: Warehouse) -> pd.DataFrame:
     """Probe accuracy per iteration and topic: before training, after SFT, after DPO."""
-    needed = tuple(f"{SCHEMA}.{t}" for t in ("baseline_scores", "judge_scores", "dpo_judge_scores"))
-    rows = warehouse.query(
-        f"""
-        select iteration, topic, 'before' as stage, correct from {SCHEMA}.baseline_scores where split = 'probe'
-        union all
-        select iteration, topic, 'after_sft', correct from {SCHEMA}.judge_scores where split = 'probe'
-        union all
-        select iteration, topic, 'after_dpo', correct from {SCHEMA}.dpo_judge_scores where split = 'probe'
-        """,
-        tables=needed,
-    )
+    rows = warehouse.probe_outcomes()
     if rows.empty:
         return rows
     table = rows.pivot_table(index=["iteration", "topic"], columns="stage", values="correct", aggfunc="mean")
@@ -30,28 +20,13 @@ def accuracy_report(warehouse: Warehouse) -> pd.DataFrame:
 
 def iteration_report(warehouse: Warehouse) -> pd.DataFrame:
     """Per iteration: accuracy before/after, retention, the promotion verdict."""
-    return warehouse.query(
-        f"""
-        select iteration, candidate_id, promoted, round(accuracy_before, 3) as accuracy_before,
-               round(accuracy_after, 3) as accuracy_after, round(general_retention, 3) as general_retention,
-               round(earlier_retention, 3) as earlier_retention, reason
-        from {SCHEMA}.promotion order by iteration
-        """,
-        tables=(f"{SCHEMA}.promotion",),
-    )
+    return warehouse.verdicts()
 
 
 def independent_report(warehouse: Warehouse) -> pd.DataFrame:
     """Per iteration: accuracy on the domain's independent questions (written by a person, never
     trained on) of the base model, the parent and the candidate, and whether the candidate was kept."""
-    rows = warehouse.query(
-        f"""
-        select s.iteration, replace(s.stage, 'retention:', '') as model, avg(s.correct::int) as accuracy,
-               count(*) as questions
-        from {SCHEMA}.retention_scores s where s.split = 'independent' group by all
-        """,
-        tables=(f"{SCHEMA}.retention_scores",),
-    )
+    rows = warehouse.independent_accuracy()
     if rows.empty:
         return rows
     table = rows.pivot_table(index="iteration", columns="model", values="accuracy").round(3)
@@ -65,14 +40,7 @@ def independent_report(warehouse: Warehouse) -> pd.DataFrame:
 
 def independent_by_topic(warehouse: Warehouse, iteration: str) -> pd.DataFrame:
     """One iteration's independent-question accuracy per topic: the base model and the candidate."""
-    rows = warehouse.query(
-        f"""
-        select topic, replace(stage, 'retention:', '') as model, correct::int as correct
-        from {SCHEMA}.retention_scores where split = 'independent' and iteration = ?
-        """,
-        [iteration],
-        tables=(f"{SCHEMA}.retention_scores",),
-    )
+    rows = warehouse.independent_verdicts(iteration)
     if rows.empty:
         return rows
     table = rows.pivot_table(index="topic", columns="model", values="correct", aggfunc="mean").round(3)

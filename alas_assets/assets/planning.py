@@ -15,7 +15,6 @@ from alas_assets.records import Topic, TopicRevision, from_frame, to_frame
 from alas_assets.research.feed_store import feed_store
 from alas_assets.research.feed_topics import with_feed_topics
 from alas_assets.resources import DomainResource, TeacherResource
-from alas_assets.storage.warehouse import SCHEMA
 
 
 def _kept_model_independent(retention_scores: pd.DataFrame, promoted: bool) -> dict:
@@ -32,19 +31,9 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         iteration = context.partition_key
         warehouse = domain.warehouse()
         previous_key = iteration_key(iteration_number(iteration) - 1)
-        previous = from_frame(
-            warehouse.query(
-                f"select * from {SCHEMA}.curriculum_revision where iteration = ?",
-                [previous_key],
-                tables=(f"{SCHEMA}.curriculum_revision",),
-            ),
-            TopicRevision,
-        )
-        earlier = warehouse.query(
-            f"select topic, name, source_refs from {SCHEMA}.curriculum where iteration < ?",
-            [iteration],
-            tables=(f"{SCHEMA}.curriculum",),
-        )
+        # Earlier iterations, read from the warehouse (no asset-graph edge): the last revision, every curriculum.
+        previous = from_frame(warehouse.revision_of(previous_key), TopicRevision)
+        earlier = warehouse.curricula_before(iteration)
         planner = teacher.planner()
         topics = planner.plan(iteration, previous, set(earlier["topic"]) if len(earlier) else set())
         # Feed entries the feed sensor kept and no earlier curriculum studied yet join their topics.
@@ -107,11 +96,8 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         for revision in revisions:
             revision.run_id = context.run_id
         frame = to_frame(revisions, TopicRevision)
-        earlier = domain.warehouse().query(
-            f"select {', '.join(PROGRESS_COLUMNS)} from {SCHEMA}.curriculum_revision where iteration < ?",
-            [iteration],
-            tables=(f"{SCHEMA}.curriculum_revision",),
-        )
+        # Earlier iterations' revisions, read from the warehouse (no asset-graph edge): the progress history.
+        earlier = domain.warehouse().revisions_before(iteration, PROGRESS_COLUMNS)
         parts = [f for f in (earlier, frame[PROGRESS_COLUMNS]) if len(f)]
         history = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=PROGRESS_COLUMNS)
         context.add_output_metadata(

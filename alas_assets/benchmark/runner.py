@@ -40,8 +40,8 @@ from alas_assets.evaluation import (
     retention_suites,
 )
 from alas_assets.jobs import STAGES
-from alas_assets.records import Judgement, QAPair, from_frame, to_frame
-from alas_assets.storage.warehouse import SCHEMA, Warehouse
+from alas_assets.records import Judgement, to_frame
+from alas_assets.storage.warehouse import Warehouse
 
 Log = Callable[[str], None]
 
@@ -131,7 +131,7 @@ def run_benchmark(
     from alas_assets.storage.models import adapter_chain
 
     chain = adapter_chain(warehouse, final.model_id)
-    probes = [Question.of(p) for p in _pairs(warehouse, "probe")]
+    probes = [Question.of(p) for p in warehouse.pairs("probe")]
     general = general_probes(domain.general_probes_file)
     independent = domain_independent_questions(domain)
     questions = probes + general + independent
@@ -157,19 +157,10 @@ def run_benchmark(
     phase = time.perf_counter()
     first = "it0001"
     first_probes = [q for q in probes if q.iteration == first]
-    sources = warehouse.query(
-        f"select distinct title, text from {SCHEMA}.raw_sources where iteration = ? order by title",
-        [first],
-        tables=(f"{SCHEMA}.raw_sources",),
-    )
+    sources = warehouse.sources_of(first)
     documents = list(zip(sources["title"], sources["text"]))
     # The loop already graded the base model on exactly these probes before training (it0001's baseline_scores).
-    closed_book = warehouse.query(
-        f"select * from {SCHEMA}.baseline_scores where split = 'probe' and iteration = ? and model_id = ? "
-        "order by topic, pair_id",
-        [first, f"{domain.slug}-base"],
-        tables=(f"{SCHEMA}.baseline_scores",),
-    )
+    closed_book = warehouse.baseline_probes_of(f"{domain.slug}-base", first)
     rows = run_baselines(
         student,
         judge,
@@ -183,11 +174,7 @@ def run_benchmark(
     )
     phases["baselines"] = time.perf_counter() - phase
     first_final = final_frame[(final_frame["iteration"] == first) & (final_frame["split"] == "probe")]
-    candidate = warehouse.query(
-        f"select correct from {SCHEMA}.dpo_judge_scores where split = 'probe' and iteration = ?",
-        [first],
-        tables=(f"{SCHEMA}.dpo_judge_scores",),
-    )
+    candidate = warehouse.probe_scores("dpo_judge_scores", first)
     alas_rows = [
         _alas_row(f"ALAS {first} candidate (after DPO)", candidate),
         _alas_row(f"ALAS final model ({final.model_id})", first_final),
@@ -204,7 +191,7 @@ def run_benchmark(
     # --- our trainer vs trl on iteration 1's training pairs ----------------------------------------------
     # Throughput needs no full training: two epochs (at most) measure the tokens/s ratio.
     phase = time.perf_counter()
-    examples = [(p.question, p.answer) for p in _pairs(warehouse, "train", first)]
+    examples = [(p.question, p.answer) for p in warehouse.pairs("train", first)]
     comparison_epochs = min(2, settings.sft_epochs)
     comparison = compare_trainers(
         student, examples, work, epochs=comparison_epochs, learning_rate=settings.sft_learning_rate, log=log
@@ -274,17 +261,6 @@ def run_benchmark(
 
 
 # --- accuracy read back from the warehouse -----------------------------------------------------------------
-def _pairs(warehouse: Warehouse, split: str, iteration: str | None = None) -> list[QAPair]:
-    sql = f"select * from {SCHEMA}.qa_pairs where split = ?"
-    params: list = [split]
-    if iteration:
-        sql += " and iteration = ?"
-        params.append(iteration)
-    return from_frame(
-        warehouse.query(sql + " order by iteration, topic, pair_id", params, tables=(f"{SCHEMA}.qa_pairs",)), QAPair
-    )
-
-
 def _mean(frame: pd.DataFrame) -> float | None:
     return float(frame["correct"].astype(bool).mean()) if len(frame) else None
 
@@ -292,15 +268,9 @@ def _mean(frame: pd.DataFrame) -> float | None:
 def loop_accuracy(warehouse: Warehouse, domain: Domain) -> dict:
     """Per iteration and topic: before, after SFT, after DPO; retention and forgetting from the loop's tables."""
     tables = {"before": "baseline_scores", "after_sft": "judge_scores", "after_dpo": "dpo_judge_scores"}
-    scores = {
-        stage: warehouse.query(
-            f"select iteration, topic, pair_id, correct from {SCHEMA}.{table} where split = 'probe'",
-            tables=(f"{SCHEMA}.{table}",),
-        )
-        for stage, table in tables.items()
-    }
-    promotion = warehouse.query(f"select * from {SCHEMA}.promotion order by iteration", tables=(f"{SCHEMA}.promotion",))
-    retained = warehouse.query(f"select * from {SCHEMA}.retention_scores", tables=(f"{SCHEMA}.retention_scores",))
+    scores = {stage: warehouse.probe_scores(table) for stage, table in tables.items()}
+    promotion = warehouse.promotions()
+    retained = warehouse.retention_scores()
     base_id = f"{domain.slug}-base"
     general = retained[retained["split"] == "general"] if len(retained) else retained
     # The base's general answers: its own rows, or (stored before those existed) its rows as iteration 1's parent.

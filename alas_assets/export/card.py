@@ -6,7 +6,7 @@ import json
 
 from alas_assets.domain import Domain
 from alas_assets.export.versions import Version
-from alas_assets.storage.warehouse import SCHEMA, Warehouse
+from alas_assets.storage.warehouse import Warehouse
 
 
 def evaluation(warehouse: Warehouse, version: Version) -> dict:
@@ -15,11 +15,8 @@ def evaluation(warehouse: Warehouse, version: Version) -> dict:
         metrics = json.loads(version.model.metrics or "{}")
     except ValueError:
         metrics = {}
-    table = f"{SCHEMA}.promotion"
-    rows = warehouse.query(
-        f"select per_topic from {table} where candidate_id = ?", [version.model.model_id], tables=(table,)
-    )
-    per_topic = json.loads(rows["per_topic"].iloc[-1]) if len(rows) else []
+    recorded = warehouse.gate_per_topic(version.model.model_id)
+    per_topic = json.loads(recorded) if recorded is not None else []
     return {"gate": metrics, "per_topic": per_topic}
 
 
