@@ -1,9 +1,14 @@
-"""Asset metadata shown in the Dagster UI: tables as Markdown, and what the teacher's requests cost."""
+"""Asset metadata shown in the Dagster UI: tables as Markdown, what the teacher's requests cost, and the
+earlier iterations an asset read."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import dagster as dg
 import pandas as pd
+
+from alas_assets.partitions import iteration_number
 
 
 def markdown_table(frame: pd.DataFrame, limit: int = 50) -> dg.MetadataValue:
@@ -28,3 +33,15 @@ def teacher_usage(*roles: object) -> dict:
     for usage in usages:
         total.add(usage)
     return total.as_metadata() if usages else {}
+
+
+def reads_earlier(iteration: str, every: Sequence[str] = (), previous: Sequence[str] = ()) -> dict:
+    """Lineage the asset graph cannot show, as asset metadata: the tables of earlier iterations an asset read
+    straight from the warehouse (``every`` from all earlier iterations, ``previous`` from the one before),
+    e.g. ``{"reads_earlier": "iteration 2 of curriculum_revision; iterations 1..2 of curriculum"}``."""
+    last = iteration_number(iteration) - 1
+    if last < 1:
+        return {"reads_earlier": "none (the first iteration)"}
+    span = "iteration 1" if last == 1 else f"iterations 1..{last}"
+    reads = [f"iteration {last} of {table}" for table in previous] + [f"{span} of {table}" for table in every]
+    return {"reads_earlier": "; ".join(reads)}

@@ -6,7 +6,7 @@ import pandas as pd
 from alas_assets.assets.shapes import inputs, per_cell
 from alas_assets.curation import keep_held_out
 from alas_assets.evaluation import evaluation_questions
-from alas_assets.metadata import markdown_table, teacher_usage
+from alas_assets.metadata import markdown_table, reads_earlier, teacher_usage
 from alas_assets.partitions import Build, cell
 from alas_assets.records import QAPair, SourceDoc, Topic, from_frame, to_frame
 from alas_assets.resources import DomainResource, TeacherResource
@@ -26,6 +26,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         topic = from_frame(curriculum[curriculum["topic"] == slug], Topic)[0]
         sources = from_frame(raw_sources, SourceDoc)
         warehouse = domain.warehouse()
+        # Earlier iterations' training pairs of this topic, read from the warehouse (no asset-graph edge).
         earlier = warehouse.pairs_before(iteration, "train", topic=slug)
         study_round = 1 + len({p.iteration for p in earlier})
         thresholds = domain.domain.thresholds
@@ -52,6 +53,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "synthesizer": synthesizer.name,
                 "rejected_by_synthesizer": len(getattr(synthesizer, "rejected", [])),
                 **teacher_usage(synthesizer),
+                **reads_earlier(iteration, every=["qa_pairs (this topic's training pairs)"]),
                 "pairs": markdown_table(frame[["split", "direction", "question", "answer_span"]]),
             }
         )

@@ -7,7 +7,7 @@ import pandas as pd
 
 from alas_assets.assets.shapes import inputs, per_iteration
 from alas_assets.evaluation import accuracy_by_topic, independent_overall, revise
-from alas_assets.metadata import markdown_table, teacher_usage
+from alas_assets.metadata import markdown_table, reads_earlier, teacher_usage
 from alas_assets.partitions import Build, iteration_key, iteration_number
 from alas_assets.progress import COLUMNS as PROGRESS_COLUMNS
 from alas_assets.progress import progress_metadata
@@ -55,6 +55,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "planner": planner.name,
                 **teacher_usage(planner),
                 "previous_revision": previous_key if previous else "none",
+                **reads_earlier(iteration, every=["curriculum"], previous=["curriculum_revision"]),
                 "curriculum": markdown_table(frame[["order", "topic", "name", "status", "difficulty"]]),
             }
         )
@@ -109,6 +110,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "stop_reason": revisions[0].stop_reason if revisions else "no topics",
                 "revision": markdown_table(frame[["topic", "accuracy_before", "accuracy_after", "status"]]),
                 **_kept_model_independent(retention_scores, promoted),
+                **reads_earlier(iteration, every=["curriculum_revision"]),
             }
         )
         return frame
