@@ -19,9 +19,12 @@ from alas_assets.storage.io_manager import AlasIOManager
 from alas_assets.storage.warehouse import SCHEMA
 
 
-def build_definitions(domain_file: str | Path) -> dg.Definitions:
+def build_definitions(domain_file: str | Path, state_root: str | Path | None = None) -> dg.Definitions:
+    """The domain's Definitions. ``state_root``: the folder that holds the domain's state, given to every
+    resource, the IO manager and the sensors (None: ``ALAS_STATE_DIR`` or the project's data folder)."""
     domain_file = str(Path(domain_file).resolve())
-    domain = load_domain(domain_file)
+    root = str(Path(state_root).resolve()) if state_root else None
+    domain = load_domain(domain_file, state_root=root)
     build = Build.for_domain(domain.slug)
     stage_jobs = build_jobs(build)
     automation = build_automation(build, domain, stage_jobs)
@@ -32,10 +35,10 @@ def build_definitions(domain_file: str | Path) -> dg.Definitions:
         schedules=automation.schedules,
         sensors=automation.sensors,
         resources={
-            "domain": DomainResource(domain_file=domain_file),
-            "teacher": TeacherResource(domain_file=domain_file),
-            "research": ResearchResource(domain_file=domain_file),
-            "student": StudentResource(domain_file=domain_file),
+            "domain": DomainResource(domain_file=domain_file, state_root=root),
+            "teacher": TeacherResource(domain_file=domain_file, state_root=root),
+            "research": ResearchResource(domain_file=domain_file, state_root=root),
+            "student": StudentResource(domain_file=domain_file, state_root=root),
             WAREHOUSE_IO: AlasIOManager(database=str(domain.database), schema=SCHEMA, lake_dir=str(domain.lake_dir)),
         },
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import tomllib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 DEFAULT_DOMAIN_FILE = Path("data/domains/demo.toml")
 STATE_DIR_ENV = "ALAS_STATE_DIR"  # an explicit state root, for every domain
@@ -185,6 +185,9 @@ class Domain(_Strict):
 
     # Where the file was read from; relative paths inside it are resolved against its folder.
     path: Path | None = Field(None, exclude=True)
+    # Folders the caller of load_domain gave explicitly; they win over the environment and the defaults.
+    _state_root: Path | None = PrivateAttr(None)
+    _dagster_home: Path | None = PrivateAttr(None)
 
     @field_validator("name")
     @classmethod
@@ -202,13 +205,14 @@ class Domain(_Strict):
         """Generated state of this domain (DuckDB, Parquet lake, model artifacts), kept apart per domain:
         ``<root>/<slug>``, the root being
 
-        - ``ALAS_STATE_DIR`` when it is set (an explicit setting wins);
+        - the ``state_root`` given to ``load_domain``, when given;
+        - else ``ALAS_STATE_DIR`` when it is set (an explicit setting wins over the defaults);
         - else ``state/`` in the data folder of the domain file's project (see ``project_data_dir``):
           ``<project>/data/state`` for ``<project>/data/domains/demo.toml``, from whatever folder
           the command runs in;
         - else, for a domain read from no file, ``data/state`` of the current folder.
         """
-        explicit = os.environ.get(STATE_DIR_ENV)
+        explicit = self._state_root or os.environ.get(STATE_DIR_ENV)
         if explicit:
             root = Path(explicit)
         elif self.path is not None:
@@ -219,16 +223,22 @@ class Domain(_Strict):
 
     @property
     def dagster_home(self) -> Path:
-        """The Dagster instance the domain's runs go to: ``DAGSTER_HOME`` when it is set, else
-        ``dagster_home/`` in the data folder of the domain file's project (beside ``state/``), so that
-        the instance and the warehouse it describes are found together from any folder; for a domain
-        read from no file, ``data/dagster_home`` of the current folder. The domains of one project
-        share it (their partitions are named after them)."""
-        explicit = os.environ.get("DAGSTER_HOME")
+        """The Dagster instance the domain's runs go to: the ``dagster_home`` given to ``load_domain``,
+        else ``DAGSTER_HOME`` when it is set, else ``dagster_home/`` in the data folder of the domain
+        file's project (beside ``state/``), so that the instance and the warehouse it describes are
+        found together from any folder; for a domain read from no file, ``data/dagster_home`` of the
+        current folder. The domains of one project share it (their partitions are named after them)."""
+        explicit = self._dagster_home or os.environ.get("DAGSTER_HOME")
         if explicit:
             return Path(explicit).resolve()
         data = project_data_dir(self.path) if self.path is not None else Path("data")
         return (data / "dagster_home").resolve()
+
+    def reloaded(self) -> Domain:
+        """The domain read again from its file (to see edits made since), with the same explicit folders."""
+        if self.path is None:
+            raise DomainError(f"domain {self.name} was read from no file")
+        return load_domain(self.path, state_root=self._state_root, dagster_home=self._dagster_home)
 
     @property
     def database(self) -> Path:
@@ -273,7 +283,12 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-")
 
 
-def load_domain(path: str | Path) -> Domain:
+def load_domain(
+    path: str | Path, *, state_root: str | Path | None = None, dagster_home: str | Path | None = None
+) -> Domain:
+    """Read and check a domain file. ``state_root`` (the folder that holds ``<slug>/``) and ``dagster_home``
+    set the domain's folders explicitly; without them ``ALAS_STATE_DIR``, ``DAGSTER_HOME`` or the project's
+    data folder decide (see ``Domain.state_dir`` and ``Domain.dagster_home``)."""
     path = Path(path)
     if not path.is_file():
         raise DomainError(f"domain file {path} does not exist")
@@ -315,4 +330,6 @@ def load_domain(path: str | Path) -> Domain:
     if local_model.is_dir():
         domain.student.model = str(local_model.resolve())
     domain.path = path.resolve()
+    domain._state_root = Path(state_root) if state_root else None
+    domain._dagster_home = Path(dagster_home) if dagster_home else None
     return domain

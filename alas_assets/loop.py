@@ -48,9 +48,9 @@ RUN_MONITORING = (
 
 
 def dagster_home(domain: Domain | None = None) -> Path:
-    """The domain's Dagster home (DAGSTER_HOME, or its project's data/dagster_home; without a domain,
-    DAGSTER_HOME or data/dagster_home of the current folder), created with its dagster.yaml, and set
-    as DAGSTER_HOME for the instance this process opens.
+    """The domain's Dagster home (see ``Domain.dagster_home``; without a domain, DAGSTER_HOME or
+    data/dagster_home of the current folder), created with its dagster.yaml. The environment is left
+    as it is: ``persistent_instance`` opens the instance from this folder.
 
     A dagster.yaml that alas wrote before run monitoring was part of it gets that section added; one
     written by anyone else is left alone."""
@@ -71,13 +71,12 @@ def dagster_home(domain: Domain | None = None) -> Path:
         text = config.read_text()
         if text.startswith(WRITTEN_BY_ALAS) and "run_monitoring:" not in text:
             config.write_text(text.rstrip("\n") + "\n" + RUN_MONITORING)
-    os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
 def persistent_instance(domain: Domain | None = None) -> dg.DagsterInstance:
-    dagster_home(domain)
-    return dg.DagsterInstance.get()
+    """The persistent Dagster instance of the domain's Dagster home (see ``dagster_home``)."""
+    return dg.DagsterInstance.from_config(str(dagster_home(domain)))
 
 
 @dataclass
@@ -225,8 +224,10 @@ def run_loop(
     on_iteration: Callable[[IterationOutcome], None] = lambda outcome: None,
     stop: Callable[[], str | None] = lambda: None,
     lock: DriverLock | None = None,
+    state_root: Path | None = None,
 ) -> list[IterationOutcome]:
     """Run iterations until the revision says stop, or `iterations` of them (default: the domain's budget).
+    ``state_root``: the folder that holds the domain's state (None: ALAS_STATE_DIR or the project's).
 
     Holds the domain's driver lock throughout: raises DomainBusy (naming the holder) if another `alas
     run`, the loop sensor or a refresh drives the domain; the runs of the domain whose process died
@@ -234,8 +235,8 @@ def run_loop(
     from alas_assets.definitions import build_definitions
 
     logging.getLogger("dagster").setLevel(logging.WARNING)
-    domain = load_domain(domain_file)
-    defs = build_definitions(domain_file)
+    domain = load_domain(domain_file, state_root=state_root)
+    defs = build_definitions(domain_file, state_root=state_root)
     instance = instance or persistent_instance(domain)
     b = Build.for_domain(domain.slug)
     budget = iterations or domain.thresholds.max_iterations

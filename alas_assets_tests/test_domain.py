@@ -74,6 +74,19 @@ def test_state_is_kept_apart_per_domain(tmp_path, monkeypatch):
     assert first.lake_dir.parent == first.state_dir
 
 
+def test_folders_given_to_load_domain_win_over_the_environment_and_survive_a_reload(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALAS_STATE_DIR", str(tmp_path / "env-state"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "env-home"))
+    path = write_domain(tmp_path, MINIMAL)
+    domain = load_domain(path, state_root=tmp_path / "mine", dagster_home=tmp_path / "my-home")
+    assert domain.database == (tmp_path / "mine" / "space-missions" / "alas.duckdb").resolve()
+    assert domain.dagster_home == (tmp_path / "my-home").resolve()
+    again = domain.reloaded()
+    assert (again.state_dir, again.dagster_home) == (domain.state_dir, domain.dagster_home)
+    plain = load_domain(path)  # without them, the environment still decides
+    assert (plain.state_dir, plain.dagster_home) == ((tmp_path / "env-state" / "space-missions"), tmp_path / "env-home")
+
+
 def test_shipped_demo_domain_loads():
     domain = load_domain(PROJECT / DEFAULT_DOMAIN_FILE)
     assert domain.slug == "demo"

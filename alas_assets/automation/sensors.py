@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from alas_assets.automation.state import busy, iteration_to_open
-from alas_assets.domain import load_domain
+from alas_assets.domain import Domain
 from alas_assets.jobs import STAGES
 from alas_assets.partitions import Build
 from alas_assets.records import content_hash
@@ -57,7 +57,7 @@ def poll(feeds: list[str], log) -> tuple[list[FeedEntry], list[str]]:
     return entries, broken
 
 
-def build_feed_sensor(b: Build, domain_file: str) -> dg.SensorDefinition:
+def build_feed_sensor(b: Build, defined: Domain) -> dg.SensorDefinition:
     plan_job = STAGES[0].job_name(b.prefix)
 
     @dg.sensor(
@@ -68,7 +68,7 @@ def build_feed_sensor(b: Build, domain_file: str) -> dg.SensorDefinition:
         description="Poll the domain's RSS/Atom feeds; open an iteration that studies the new entries.",
     )
     def feed_sensor(context: dg.SensorEvaluationContext):
-        domain = load_domain(domain_file)
+        domain = defined.reloaded()  # the file read again each tick: edits to its feeds are seen
         if not domain.sources.feeds:
             return dg.SkipReason(f"domain {domain.name} lists no [sources] feeds")
         cursor = FeedCursor.parse(context.cursor)

@@ -35,6 +35,6 @@ def build_automation(b: Build, domain: Domain, stage_jobs: list) -> Automation:
     return Automation(
         jobs=[refresh],
         schedules=[build_nightly_schedule(b, domain.schedule, refresh, lock)],
-        sensors=[build_loop_sensor(b, stage_jobs, lock), build_feed_sensor(b, str(domain.path))],
+        sensors=[build_loop_sensor(b, stage_jobs, lock), build_feed_sensor(b, domain)],
         asset_checks=build_checks(b),
     )

@@ -137,8 +137,10 @@ class LocalStudent:
         max_new_tokens: int = 40,
         seed: int = 0,
         skip_learned: bool = False,
+        cache_dir: Path | None = None,
     ):
         self.base_model = base_model
+        self.cache_dir = cache_dir  # where a shipped base model is dequantised (None: default_cache_dir())
         self.skip_learned = skip_learned
         self.lora_rank = lora_rank
         self.lora_layers = lora_layers
@@ -160,7 +162,7 @@ class LocalStudent:
         from peft import PeftModel
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        base = resolve_base_model(self.base_model)
+        base = resolve_base_model(self.base_model, self.cache_dir)
         tokenizer = AutoTokenizer.from_pretrained(base)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token

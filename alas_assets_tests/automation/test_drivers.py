@@ -15,7 +15,7 @@ from dagster._core.scheduler.instigation import InstigatorState, InstigatorStatu
 
 from alas_assets.automation.drivers import recover_dead_runs, take_the_wheel
 from alas_assets.domain import load_domain
-from alas_assets.loop import dagster_home, run_loop
+from alas_assets.loop import dagster_home, persistent_instance, run_loop
 from alas_assets.partitions import Build
 from alas_assets.storage.driver_lock import DomainBusy, driver_lock
 from alas_assets_tests.automation.helpers import queued_run, tick
@@ -106,6 +106,18 @@ def test_the_dagster_yaml_alas_writes_turns_on_run_monitoring_and_upgrades_its_o
     monkeypatch.setenv("DAGSTER_HOME", str(homes["users"]))
     dagster_home()
     assert (homes["users"] / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"  # not alas's: left alone
+
+
+def test_the_persistent_instance_opens_the_domains_dagster_home_and_leaves_the_environment_alone(
+    tiny_domain, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "from-the-environment"))
+    domain = load_domain(tiny_domain, dagster_home=tmp_path / "given")
+    with persistent_instance(domain) as instance:
+        assert instance.root_directory == str(tmp_path / "given")
+        assert instance.run_monitoring_enabled  # the dagster.yaml alas wrote there
+    assert os.environ["DAGSTER_HOME"] == str(tmp_path / "from-the-environment")
+    assert not (tmp_path / "from-the-environment").exists()
 
 
 def test_alas_run_is_refused_while_a_refresh_run_is_in_flight(tiny_domain, instance):

@@ -165,6 +165,27 @@ def test_replanning_an_iteration_replaces_the_curriculum(tiny_domain):
     assert sorted(instance.get_dynamic_partitions(parts.topic.name)) == ["orion-mission", "zephyr-release"]
 
 
+def test_definitions_given_a_state_root_keep_every_table_under_it(tiny_domain, state_dir, tmp_path):
+    given = tmp_path / "given"
+    defs = build_definitions(tiny_domain, state_root=given)
+    parts = DomainPartitions.for_domain("tiny")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(parts.iteration.name, ["it0001"])
+    assert defs.resolve_job_def("tiny__plan").execute_in_process(partition_key="it0001", instance=instance).success
+    studied = defs.resolve_job_def("tiny__study").execute_in_process(
+        partition_key=cell_key("it0001", "orion-mission"),
+        instance=instance,
+        asset_selection=[dg.AssetKey(["tiny", "raw_sources"]), dg.AssetKey(["tiny", "qa_pairs"])],
+    )
+    assert studied.success
+
+    warehouse = Warehouse(load_domain(tiny_domain, state_root=given).database)
+    assert warehouse.planned_topics("it0001") == ["orion-mission", "zephyr-release"]
+    assert {p.topic for p in warehouse.pairs("train")} == {"orion-mission"}
+    assert (given / "tiny" / "lake" / "qa_pairs").is_dir()
+    assert not state_dir.exists()  # ALAS_STATE_DIR (the fixture's) is only the default
+
+
 def test_a_failed_write_keeps_the_rows_already_stored(setup):
     tmp_path, values, (facts, _, _), materialize = setup
     assert materialize(facts, cell_key("it0001", "alpha")).success
