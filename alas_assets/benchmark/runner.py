@@ -4,7 +4,6 @@ measured here; nothing is carried over."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -55,15 +54,12 @@ def default_out_dir(domain: Domain) -> Path:
 
 
 def fresh_state(out_dir: Path) -> tuple[Path, Path]:
-    """The benchmark's own state folder and Dagster home under out_dir, emptied, and set in the environment:
-    the loop's Dagster resources and IO manager load the domain again from its file, and ALAS_STATE_DIR
-    is what reaches them (passing the folder instead would take a state setting in every resource)."""
+    """The benchmark's own state root and Dagster home under out_dir, emptied. The benchmark passes both
+    on explicitly (to the domain, the loop and its Dagster resources); the environment is left alone."""
     state, home = (out_dir / "state").resolve(), (out_dir / "dagster_home").resolve()
     for folder in (state, home, (out_dir / "work").resolve()):
         shutil.rmtree(folder, ignore_errors=True)
     state.mkdir(parents=True)
-    os.environ["ALAS_STATE_DIR"] = str(state)
-    os.environ["DAGSTER_HOME"] = str(home)
     return state, home
 
 
@@ -88,7 +84,8 @@ def run_benchmark(
             f"[student] backend is '{domain.student.backend}'"
         )
     out = Path(out_dir) if out_dir else default_out_dir(domain)
-    state, _ = fresh_state(out)
+    state, home = fresh_state(out)
+    domain = load_domain(domain_file, state_root=state, dagster_home=home)
     work = (out / "work").resolve()
     started_at = datetime.now(timezone.utc)
     started = time.perf_counter()
@@ -106,11 +103,16 @@ def run_benchmark(
     flops_at_start = flop_limits(matmul_size)
     phases["matmul at start"] = time.perf_counter() - phase
 
-    instance = persistent_instance()
+    instance = persistent_instance(domain)
     try:
         phase = time.perf_counter()
         outcomes = run_loop(
-            domain_file, iterations, instance=instance, on_step=step, on_iteration=lambda outcome: clock.end_iteration()
+            domain_file,
+            iterations,
+            instance=instance,
+            on_step=step,
+            on_iteration=lambda outcome: clock.end_iteration(),
+            state_root=state,
         )
         phases["loop"] = time.perf_counter() - phase
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -11,10 +12,9 @@ from alas_assets.cli import main
 
 @pytest.fixture(autouse=True)
 def _restore_alas_domain(monkeypatch):
-    # main() sets ALAS_DOMAIN, and the benchmark sets ALAS_STATE_DIR and DAGSTER_HOME: restore them afterwards.
-    for name in ("ALAS_DOMAIN", "ALAS_STATE_DIR", "DAGSTER_HOME"):
-        monkeypatch.setenv(name, "placeholder")
-        monkeypatch.delenv(name)
+    # main() sets ALAS_DOMAIN: restore it afterwards.
+    monkeypatch.setenv("ALAS_DOMAIN", "placeholder")
+    monkeypatch.delenv("ALAS_DOMAIN")
 
 
 GENERAL = [
@@ -24,6 +24,7 @@ GENERAL = [
 
 
 def test_bench_on_the_tiny_domain_writes_markdown_plot_and_json(tiny_domain, tmp_path, capsys):
+    environment = {name: os.environ.get(name) for name in ("ALAS_STATE_DIR", "DAGSTER_HOME")}
     # Two general-knowledge probes instead of the shipped forty: the same code path, in less time.
     (tmp_path / "general.jsonl").write_text("\n".join(GENERAL) + "\n", encoding="utf-8")
     tiny_domain.write_text(
@@ -39,6 +40,9 @@ def test_bench_on_the_tiny_domain_writes_markdown_plot_and_json(tiny_domain, tmp
     figures = json.loads((out / "bench.json").read_text(encoding="utf-8"))
     assert (out / "state" / "tiny" / "alas.duckdb").is_file()  # its own fresh state under the out dir
     assert (out / "dagster_home").is_dir()
+    # Given to the loop explicitly: the environment's folders (the fixture's) are neither changed nor used.
+    assert {name: os.environ.get(name) for name in environment} == environment
+    assert not (tmp_path / "state").exists() and not (tmp_path / "dagster_home").exists()
 
     accuracy = figures["accuracy"]
     assert [r["iteration"] for r in accuracy["iterations"]] == ["it0001"]
