@@ -61,8 +61,10 @@ def main() -> int:
     )
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="alas-measure-"))
-    os.environ["ALAS_STATE_DIR"] = str(work / "state")
-    os.environ.setdefault("ALAS_CACHE_DIR", str(work / "cache"))
+    # A fresh state under the work folder; the base model's cache there too unless ALAS_CACHE_DIR names one.
+    # Both are passed explicitly to what loads the domain and the student.
+    state = work / "state"
+    cache = Path(os.environ.get("ALAS_CACHE_DIR") or work / "cache")
     domain_file = ROOT / "data" / "domains" / "demo.toml"
 
     import torch
@@ -77,10 +79,10 @@ def main() -> int:
     from alas_assets.storage.warehouse import Warehouse
 
     figures: dict = {"torch_threads": torch.get_num_threads(), "load_average_at_start": os.getloadavg()[0]}
-    domain = load_domain(domain_file)
+    domain = load_domain(domain_file, state_root=state)
     warehouse = Warehouse(domain.database)
-    version = resolve_version(domain, warehouse)  # registers and dequantises the base once
-    student = StudentResource(domain_file=str(domain_file)).backend()
+    version = resolve_version(domain, warehouse, cache_dir=cache)  # registers and dequantises the base once
+    student = StudentResource(domain_file=str(domain_file), state_root=str(state), cache_dir=str(cache)).backend()
     exports = {}
     for fmt, kind in (("hf", None), ("gguf", "f16"), ("gguf", "q8_0")):
         name = fmt if kind is None else f"{fmt}-{kind}"
@@ -98,7 +100,7 @@ def main() -> int:
     figures["load_gguf_f16_transformers_s"] = round(time.perf_counter() - started, 2)
 
     started = time.perf_counter()
-    running = start_server(domain_file, "127.0.0.1", 0, poll_seconds=5.0)
+    running = start_server(domain_file, "127.0.0.1", 0, poll_seconds=5.0, state_root=state, cache_dir=cache)
     figures["serve_start_s"] = round(time.perf_counter() - started, 2)
     threading.Thread(target=running.server.serve_forever, daemon=True).start()
     client = OpenAI(base_url=running.server.url, api_key="unused", max_retries=0, timeout=600)

@@ -87,7 +87,8 @@ def export_version(
         if fmt == "peft":
             from alas_assets.export.peft_chain import copy_chain
 
-            info["chain"] = copy_chain(version, resolve_base_model(version.base.base_model), folder)
+            base = resolve_base_model(version.base.base_model, getattr(student, "cache_dir", None))
+            info["chain"] = copy_chain(version, base, folder)
         else:
             model, tokenizer = student.load(version.chain)
             if fmt == "hf":

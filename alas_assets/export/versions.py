@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from alas_assets.domain import Domain
 from alas_assets.records import ModelVersion
@@ -29,8 +30,11 @@ class Version:
         return self.lineage[0]
 
 
-def resolve_version(domain: Domain, warehouse: Warehouse, model_id: str | None = None) -> Version:
-    """The named model version (default: the latest promoted one) of a domain with a local student."""
+def resolve_version(
+    domain: Domain, warehouse: Warehouse, model_id: str | None = None, cache_dir: Path | None = None
+) -> Version:
+    """The named model version (default: the latest promoted one) of a domain with a local student;
+    ``cache_dir``: where a shipped base model is dequantised when it is registered (None: the default)."""
     from alas_assets.storage.models import ensure_base_model  # torch loads only here
 
     if domain.student.backend != "local":
@@ -38,7 +42,7 @@ def resolve_version(domain: Domain, warehouse: Warehouse, model_id: str | None =
             f"domain {domain.name} trains on the '{domain.student.backend}' backend: its models live on that service "
             "(use their fine-tuned model IDs there); export and serve need the local student"
         )
-    ensure_base_model(warehouse, domain)
+    ensure_base_model(warehouse, domain, cache_dir)
     model = warehouse.promoted_model() if model_id is None else warehouse.model(model_id)
     if model is None:
         known = ", ".join(m.model_id for m in warehouse.models()) or "none"

@@ -39,18 +39,26 @@ def start_server(
     poll_seconds: float = 5.0,
     max_batch: int = 8,
     limits: Limits = Limits(),
+    state_root: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> Running:
-    """Load the promoted model, start the watcher and the engine, and bind the server (call serve_forever)."""
+    """Load the promoted model, start the watcher and the engine, and bind the server (call serve_forever).
+    ``state_root`` and ``cache_dir``: explicit state root and base-model cache (None: the defaults)."""
     from alas_assets.export.versions import resolve_version
     from alas_assets.resources import StudentResource
     from alas_assets.storage.models import adapter_chain
     from alas_assets.storage.warehouse import Warehouse
 
     domain_file = str(Path(domain_file).resolve())
-    domain = load_domain(domain_file)
+    domain = load_domain(domain_file, state_root=state_root)
     warehouse = Warehouse(domain.database)
-    resolve_version(domain, warehouse)  # a local student, the base registered: else a clear error now
-    student = StudentResource(domain_file=domain_file).backend()
+    # A local student, the base registered: else a clear error now.
+    resolve_version(domain, warehouse, cache_dir=cache_dir)
+    student = StudentResource(
+        domain_file=domain_file,
+        state_root=str(state_root) if state_root else None,
+        cache_dir=str(cache_dir) if cache_dir else None,
+    ).backend()
     live = LiveModel(
         PromotedInRegistry(warehouse), lambda model_id: student.load(adapter_chain(warehouse, model_id)), poll_seconds
     )

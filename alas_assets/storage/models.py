@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 from alas_assets.domain import Domain
 from alas_assets.records import ModelVersion, content_hash
 from alas_assets.storage.warehouse import Warehouse
 
 
-def ensure_base_model(warehouse: Warehouse, domain: Domain) -> ModelVersion:
-    """Register the base model as the first promoted version, once."""
+def ensure_base_model(warehouse: Warehouse, domain: Domain, cache_dir: Path | None = None) -> ModelVersion:
+    """Register the base model as the first promoted version, once; ``cache_dir``: where a shipped base
+    model is dequantised (None: the default cache)."""
     from alas_assets.student.local import resolve_base_model  # here: torch loads only when a model is needed
 
     model_id = f"{domain.slug}-base"
@@ -26,7 +28,7 @@ def ensure_base_model(warehouse: Warehouse, domain: Domain) -> ModelVersion:
         stage="base",
         parent_id=None,
         base_model=domain.student.model,
-        artifact_path=resolve_base_model(domain.student.model),
+        artifact_path=resolve_base_model(domain.student.model, cache_dir),
         data_hash=content_hash(domain.student.model),
         hyperparameters=json.dumps({}),
         created_at=datetime.now(timezone.utc),
