@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -110,6 +110,11 @@ def evaluation_questions(domain: Domain) -> list[str]:
     and the domain's independent questions."""
     general = [q.question for q in general_probes(domain.general_probes_file)]
     return general + [q.question for q in domain_independent_questions(domain)]
+
+
+def retention_questions(general: Sequence[Question], earlier_probes: Sequence[QAPair]) -> list[Question]:
+    """What retention grades: the general questions, and earlier iterations' probes (split 'earlier')."""
+    return list(general) + [replace(Question.of(p), split="earlier") for p in earlier_probes]
 
 
 def grade(

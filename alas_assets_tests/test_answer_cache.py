@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alas_assets.domain import load_domain
-from alas_assets.storage.models import answerer, ensure_base_model
+from alas_assets.storage.models import answerer, ensure_base_model, warm_answers
 from alas_assets.storage.warehouse import Warehouse
 
 
@@ -53,3 +53,23 @@ def test_answers_are_kept_per_answering_settings(tiny_domain):
     longer = domain.model_copy(update={"student": domain.student.model_copy(update={"max_new_tokens": 64})})
     answerer(longer, warehouse, student, base.model_id)(["What is 2+2?"])
     assert student.asked == ["What is 2+2?", "What is 2+2?"]
+
+
+def test_warming_answers_every_new_question_in_one_batch_for_later_gradings(tiny_domain):
+    domain = load_domain(tiny_domain)
+    warehouse = Warehouse(domain.database)
+    base = ensure_base_model(warehouse, domain)
+    student = CountingStudent()
+    answerer(domain, warehouse, student, base.model_id)(["Known?"])
+    calls = len(student.expected)
+
+    generated = warm_answers(domain, warehouse, student, base.model_id, ["Known?", "New?", "Other?", "New?"])
+
+    assert generated == 2
+    assert len(student.expected) == calls + 1 and student.asked[-2:] == ["New?", "Other?"]  # one batch, once each
+    assert student.expected[-1] is None  # warming generates: nothing is checked against a reference
+    # A later grading of the same version finds every answer kept: the backend is not asked again.
+    answers = answerer(domain, warehouse, student, base.model_id)(["Other?", "New?"])
+    assert len(student.expected) == calls + 1 and answers[0].endswith("Other?")
+    assert warm_answers(domain, warehouse, student, base.model_id, ["New?", "Known?"]) == 0
+    assert len(student.expected) == calls + 1

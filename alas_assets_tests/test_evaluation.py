@@ -20,10 +20,11 @@ from alas_assets.evaluation import (
     kept_fraction,
     promotion_gate,
     retention,
+    retention_questions,
     retention_suites,
     revise,
 )
-from alas_assets.records import Topic
+from alas_assets.records import QAPair, Topic
 from alas_assets.teacher.offline import ReferenceJudge
 
 THRESHOLDS = Thresholds()  # mastery 0.90, delta 0.01, 3 iterations, floors 0.95 / 0.90
@@ -236,6 +237,30 @@ def test_grade_of_nothing_does_not_call_the_model():
         raise AssertionError("the model must not be loaded for no questions")
 
     assert grade(model, ReferenceJudge(), [], stage="sft", model_id="m") == []
+
+
+def test_retention_grades_the_general_questions_and_earlier_probes_as_earlier():
+    general = [Question("", "general", "general-1", "general", "What is 2+2?", "4", "4")]
+    probe = QAPair(
+        iteration="it0001",
+        topic="py",
+        pair_id="p1",
+        split="probe",
+        question="Who managed Python 3.14?",
+        answer="Hugo van Kemenade.",
+        answer_span="Hugo van Kemenade",
+        fact_id="f1",
+        source_id="s1",
+        source_url="https://example.org",
+        quote="Hugo van Kemenade",
+    )
+
+    questions = retention_questions(general, [probe])
+
+    assert questions[0] == general[0]
+    assert questions[1] == Question(
+        "it0001", "py", "p1", "earlier", "Who managed Python 3.14?", "Hugo van Kemenade.", "Hugo van Kemenade"
+    )
 
 
 # --- revision ------------------------------------------------------------------------------

@@ -9,11 +9,14 @@ import dagster as dg
 import pytest
 
 from alas_assets.curation import near_duplicates
+from alas_assets.definitions import build_definitions
 from alas_assets.domain import load_domain
-from alas_assets.loop import run_loop
+from alas_assets.loop import run_iteration, run_loop
 from alas_assets.partitions import DomainPartitions
 from alas_assets.reporting import accuracy_report, independent_report, iteration_report
+from alas_assets.resources import StudentResource, TeacherResource
 from alas_assets.storage.warehouse import SCHEMA, Warehouse
+from alas_assets.teacher.base import Verdict
 from alas_assets_tests.conftest import INDEPENDENT_QUESTIONS
 
 
@@ -152,37 +155,93 @@ def test_a_failed_iteration_resumes_at_the_step_that_failed(tiny_domain, monkeyp
     assert "promote" in steps
 
 
-def test_when_dpo_is_skipped_the_candidate_is_not_graded_twice(tiny_domain, monkeypatch):
-    from alas_assets.assets import evaluation as evaluation_assets
-    from alas_assets.assets import training as training_assets
+class RecordingStudent:
+    """The domain's student, recording each question it is asked, in which stage, and whether it was
+    given a reference to check instead of generating."""
 
-    monkeypatch.setattr(training_assets, "preference_pairs", lambda judgements, pairs: ([], 0))  # nothing for DPO
-    graded_stages: list[str] = []
-    checked: list[tuple[str, bool]] = []  # (split, whether its answer may come from teacher forcing)
-    real_graded = evaluation_assets._graded
+    def __init__(self, student, stage: list[str], answered: list[tuple[str, str, bool]]):
+        self._student, self._stage, self._answered = student, stage, answered
 
-    def counting(*args, **kwargs):
-        graded_stages.append(args[5])
-        expected = kwargs.get("expected") or [None] * len(args[4])
-        checked.extend((q.split, e is not None) for q, e in zip(args[4], expected, strict=True))
-        return real_graded(*args, **kwargs)
+    def answer(self, chain, questions, progress=None, expected=None):
+        checked = expected or [None] * len(questions)
+        self._answered.extend((self._stage[0], q, e is not None) for q, e in zip(questions, checked, strict=True))
+        return self._student.answer(chain, questions, progress, expected)
 
-    monkeypatch.setattr(evaluation_assets, "_graded", counting)
-    run_loop(tiny_domain, iterations=1, instance=dg.DagsterInstance.ephemeral())
+    def __getattr__(self, name):  # training, loading for export: the domain's student's own
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._student, name)
 
-    warehouse = Warehouse(load_domain(tiny_domain).database)
+    def train_dpo(self, *args, **kwargs):
+        raise AssertionError("DPO trained with no wrong answers")
+
+
+class AllRightJudge:
+    """Rules every answer right (so the SFT model has no mistakes for DPO), recording what it graded."""
+
+    name = "all-right-judge"
+
+    def __init__(self, stage: list[str], judged: list[tuple[str, str]]):
+        self._stage, self._judged = stage, judged
+
+    def grade(self, question, reference, answer_span, answer):
+        self._judged.append((self._stage[0], question))
+        return Verdict(True, 1.0, "every answer is right")
+
+
+def test_when_dpo_is_skipped_the_candidate_is_not_graded_twice(tiny_domain):
+    stage: list[str] = [""]  # the loop's stage now
+    judged: list[tuple[str, str]] = []  # (stage, question) of every answer the judge graded
+    answered: list[tuple[str, str, bool]] = []  # (stage, question, checked against its reference)
+
+    class Teacher(TeacherResource):
+        def judge(self):
+            return AllRightJudge(stage, judged)
+
+    class Student(StudentResource):
+        def backend(self):
+            return RecordingStudent(super().backend(), stage, answered)
+
+    defs = build_definitions(tiny_domain)
+    domain_file = str(tiny_domain.resolve())
+    defs = dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
+        resources={
+            **defs.resources,
+            "teacher": Teacher(domain_file=domain_file),
+            "student": Student(domain_file=domain_file),
+        },
+    )
+    domain = load_domain(tiny_domain)
+    run_iteration(
+        defs,
+        domain,
+        dg.DagsterInstance.ephemeral(),
+        1,
+        on_step=lambda job, partition: stage.__setitem__(0, job),
+    )
+
+    warehouse = Warehouse(domain.database)
+    models = warehouse.query(f"select model_id from {SCHEMA}.dpo_model")["model_id"]
+    assert list(models) == list(warehouse.query(f"select model_id from {SCHEMA}.sft_model")["model_id"])
     sft = warehouse.query(
         f"select pair_id, answer, correct, model_id from {SCHEMA}.judge_scores where split = 'probe' order by pair_id"
     )
     dpo = warehouse.query(
         f"select pair_id, answer, correct, model_id, stage from {SCHEMA}.dpo_judge_scores order by pair_id"
     )
-    assert "dpo" not in graded_stages and "sft" in graded_stages
-    # Only training answers may be checked by teacher forcing instead of generated; probes always are.
-    assert {split for split, by_reference in checked if by_reference} == {"train"}
-    assert not any(by_reference for split, by_reference in checked if split != "train")
+    # The SFT model was graded (in 'grade'); the candidate, the same model, is not graded or asked again.
+    assert {s for s, _ in judged} >= {"grade"} and not [q for s, q in judged if s == "regrade"]
+    assert not [q for s, q, _ in answered if s == "regrade"]
     assert set(dpo["stage"]) == {"dpo"}
-    assert dpo[["pair_id", "answer", "correct", "model_id"]].equals(sft)
+    assert len(dpo) == 4 and dpo[["pair_id", "answer", "correct", "model_id"]].equals(sft)
+    # Only training answers may be checked by teacher forcing instead of generated; probes always are.
+    splits = dict(warehouse.query(f"select question, split from {SCHEMA}.qa_pairs").itertuples(index=False))
+    checked = {splits.get(q, "other") for _, q, by_reference in answered if by_reference}
+    assert checked == {"train"}
+    assert any(splits.get(q) == "probe" for _, q, _ in answered)
 
 
 @pytest.mark.parametrize("sft_start", ["promoted", "base"])

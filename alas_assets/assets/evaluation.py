@@ -1,17 +1,23 @@
 """Grade the student with the judge: before training, after SFT, after DPO, and on retention probes."""
 
-from dataclasses import replace
-
 import dagster as dg
 import pandas as pd
 
 from alas_assets.assets.shapes import inputs, per_cell, per_iteration
-from alas_assets.evaluation import INDEPENDENT, Question, accuracy, domain_independent_questions, general_probes, grade
+from alas_assets.evaluation import (
+    INDEPENDENT,
+    Question,
+    accuracy,
+    domain_independent_questions,
+    general_probes,
+    grade,
+    retention_questions,
+)
 from alas_assets.metadata import markdown_table, teacher_usage
 from alas_assets.partitions import Build, cell
 from alas_assets.records import Judgement, ModelVersion, QAPair, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource, TeacherResource
-from alas_assets.storage.models import answerer, ensure_base_model, parent_model
+from alas_assets.storage.models import answerer, ensure_base_model, parent_model, warm_answers
 
 
 def _graded(
@@ -143,15 +149,11 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         base = ensure_base_model(warehouse, domain.domain)
         candidate = from_frame(dpo_model, ModelVersion)[0]
         general = general_probes(domain.domain.general_probes_file) + domain_independent_questions(domain.domain)
-        questions = general + [
-            replace(Question.of(p), split="earlier") for p in warehouse.pairs_before(iteration, "probe")
-        ]
+        questions = retention_questions(general, warehouse.pairs_before(iteration, "probe"))
         # The candidate answers this iteration's probes in the same batches: dpo_judge_scores, four probes
         # per topic, then finds its answers in the answer registry instead of generating in small batches.
-        own_probes = [p.question for p in warehouse.pairs_of(iteration, "probe")]
-        answerer(domain.domain, warehouse, student.backend(), candidate.model_id)(
-            [q.question for q in questions] + own_probes
-        )
+        asked = [q.question for q in questions] + [p.question for p in warehouse.pairs_of(iteration, "probe")]
+        warm_answers(domain.domain, warehouse, student.backend(), candidate.model_id, asked)
         judge = teacher.judge()
         graded = {
             role: _graded(

@@ -2,61 +2,18 @@
 mistakes."""
 
 import json
-from datetime import datetime, timezone
 
 import dagster as dg
 import pandas as pd
 
 from alas_assets.assets.shapes import MODEL, inputs, per_cell, per_iteration
-from alas_assets.curation import (
-    preference_pairs,
-    read_questions,
-    rehearsal_sample,
-    replayable,
-    self_replay,
-    sft_examples,
-)
-from alas_assets.evaluation import evaluation_questions
+from alas_assets.curation import preference_pairs
 from alas_assets.metadata import markdown_table
 from alas_assets.partitions import Build
-from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, content_hash, from_frame, to_frame
+from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource
-from alas_assets.storage.models import adapter_chain, answerer, ensure_base_model, parent_model
-
-
-def _version(
-    context: dg.AssetExecutionContext,
-    stage: str,
-    parent: ModelVersion,
-    domain,
-    model_id: str,
-    data_hash: str,
-    hyper: dict,
-    result,
-) -> ModelVersion:
-    return ModelVersion(
-        model_id=model_id,
-        iteration=context.partition_key,
-        stage=stage,
-        parent_id=parent.model_id,
-        base_model=parent.base_model,
-        artifact_path=str(domain.models_dir / model_id),
-        data_hash=data_hash,
-        # A remote backend's own ID for the trained model (e.g. OpenAI's ft:...), recorded for the registry.
-        hyperparameters=json.dumps({**hyper, **({"served_model": result.model_ref} if result.model_ref else {})}),
-        train_examples=result.examples,
-        train_tokens=result.tokens,
-        train_loss=result.loss,
-        train_seconds=round(result.seconds, 2),
-        tokens_per_second=round(result.tokens_per_second, 1),
-        created_at=datetime.now(timezone.utc),
-        run_id=context.run_id,
-    )
-
-
-def _model_id(domain, iteration: str, stage: str, parent: ModelVersion, data_hash: str, hyper: dict) -> str:
-    """Named by what made it: the same parent, data and settings give the same ID (and artifact folder)."""
-    return f"{domain.slug}-{iteration}-{stage}-{content_hash(parent.model_id, data_hash, hyper)[:8]}"
+from alas_assets.storage.models import adapter_chain, answerer
+from alas_assets.training_plan import plan_dpo, plan_sft, sft_start_model
 
 
 def _model_metadata(version: ModelVersion) -> dict:
@@ -94,63 +51,39 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         iteration = context.partition_key
         settings = domain.domain.student
         warehouse = domain.warehouse()
-        pairs = from_frame(qa_pairs, QAPair)
-        new = [p for p in pairs if p.split == "train"]
-        # Never replayed: anything that looks like a probe or an evaluation question.
-        probes = [p.question for p in pairs if p.split == "probe"] + evaluation_questions(domain.domain)
-        earlier = warehouse.pairs_before(iteration, "train")
-        from_base = settings.sft_start == "base"
-        if from_base:  # a fresh adapter on the base, trained on everything so far
-            start = ensure_base_model(warehouse, domain.domain)
-            replayed, replay_kind = replayable(earlier, probes), "earlier"
-        else:
-            start = parent_model(warehouse, domain.domain, iteration)
-            replayed, replay_kind = (
-                rehearsal_sample(earlier, new, settings.rehearsal_fraction, probes, settings.seed),
-                "rehearsal",
-            )
+        start = sft_start_model(warehouse, domain.domain, iteration)
         backend = student.backend()
-        anchors = self_replay(
-            read_questions(domain.domain.general_replay_file),
-            evaluation_questions(domain.domain),
+        plan = plan_sft(
+            domain.domain,
+            iteration,
+            from_frame(qa_pairs, QAPair),
+            warehouse.pairs_before(iteration, "train"),
+            start,
+            backend.kind,
             answerer(domain.domain, warehouse, backend, start.model_id),
         )
-        examples = sft_examples(new + replayed)
-        hyper = {
-            "method": f"{backend.kind}-sft",
-            "epochs": settings.sft_epochs,
-            "learning_rate": settings.sft_learning_rate,
-            "lora_rank": settings.lora_rank,
-            "batch_size": settings.batch_size,
-            # Only when set: model IDs of the default settings stay what they were.
-            **({"start": "base"} if from_base else {"rehearsal_fraction": settings.rehearsal_fraction}),
-            "anchors": len(anchors),
-            **({"lora_layers": settings.lora_layers} if settings.lora_layers else {}),
-            **({"skip_learned": True} if settings.skip_learned else {}),
-        }
-        data_hash = content_hash([examples, sorted(anchors)])
+        replay = plan.replay
         context.log.info(
-            f"SFT of {start.model_id} on {len(new)} new + {len(replayed)} {replay_kind} pairs, "
-            f"anchored to its own answers to {len(anchors)} general questions"
+            f"SFT of {start.model_id} on {len(plan.new)} new + {len(replay.pairs)} {replay.kind} pairs, "
+            f"anchored to its own answers to {len(plan.anchors)} general questions"
         )
-        model_id = _model_id(domain.domain, iteration, "sft", start, data_hash, hyper)
         result = backend.train_sft(
             adapter_chain(warehouse, start.model_id),
-            examples,
-            domain.domain.models_dir / model_id,
+            plan.examples,
+            plan.recipe.artifact_dir(domain.domain.models_dir),
             epochs=settings.sft_epochs,
             learning_rate=settings.sft_learning_rate,
             on_log=context.log.info,
-            anchors=anchors,
+            anchors=plan.anchors,
         )
-        version = _version(context, "sft", start, domain.domain, model_id, data_hash, hyper, result)
+        version = plan.recipe.version(result, domain.domain.models_dir, context.run_id)
         warehouse.register(version)
         context.add_output_metadata(
             {
                 **_model_metadata(version),
-                "new_pairs": len(new),
-                f"{replay_kind}_pairs": len(replayed),
-                "anchors": len(anchors),
+                "new_pairs": len(plan.new),
+                f"{replay.kind}_pairs": len(replay.pairs),
+                "anchors": len(plan.anchors),
                 **({"examples_trained_per_epoch": list(result.trained_per_epoch)} if result.trained_per_epoch else {}),
                 **_resumed(context, result),
             }
@@ -192,33 +125,27 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             context.log.info("no wrong training answers: DPO skipped, the SFT model is the candidate")
             context.add_output_metadata({**_model_metadata(sft), "dpo": "skipped: no wrong answers"})
             return to_frame([sft], ModelVersion)
-        beta = domain.domain.thresholds.dpo_beta
         backend = student.backend()
-        hyper = {
-            "method": f"{backend.kind}-dpo",
-            "beta": beta,
-            "epochs": settings.dpo_epochs,
-            "learning_rate": settings.dpo_learning_rate,
-            "lora_rank": settings.lora_rank,
-            **({"lora_layers": settings.lora_layers} if settings.lora_layers else {}),
-        }
-        # Sorted: the warehouse returns rows in no fixed order, and the batches must not depend on it.
-        triples = sorted((p.prompt, p.chosen, p.rejected) for p in preferences)
-        data_hash = content_hash(triples)
-        model_id = _model_id(domain.domain, context.partition_key, "dpo", sft, data_hash, hyper)
+        plan = plan_dpo(domain.domain, context.partition_key, sft, preferences, backend.kind)
+        beta = domain.domain.thresholds.dpo_beta
         result = backend.train_dpo(
             adapter_chain(warehouse, sft.model_id),
-            triples,
-            domain.domain.models_dir / model_id,
+            plan.triples,
+            plan.recipe.artifact_dir(domain.domain.models_dir),
             beta=beta,
             epochs=settings.dpo_epochs,
             learning_rate=settings.dpo_learning_rate,
             on_log=context.log.info,
         )
-        version = _version(context, "dpo", sft, domain.domain, model_id, data_hash, hyper, result)
+        version = plan.recipe.version(result, domain.domain.models_dir, context.run_id)
         warehouse.register(version)
         context.add_output_metadata(
-            {**_model_metadata(version), "preference_pairs": len(triples), "beta": beta, **_resumed(context, result)}
+            {
+                **_model_metadata(version),
+                "preference_pairs": len(plan.triples),
+                "beta": beta,
+                **_resumed(context, result),
+            }
         )
         return to_frame([version], ModelVersion)
 

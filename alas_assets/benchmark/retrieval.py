@@ -1,12 +1,12 @@
-"""A small lexical retriever: Okapi BM25 over the sentences of the sources, for the retrieval baseline."""
+"""A lexical retriever for the retrieval baseline: BM25 (the bm25s library) over the sentences of the sources."""
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import bm25s
 
 from alas_assets.research.corpus import document_text
 from alas_assets.teacher.spans import split_sentences
@@ -45,29 +45,27 @@ def passages_of(documents: Sequence[tuple[str, str]]) -> list[Passage]:
 
 
 class BM25:
-    """Okapi BM25 (k1, b) with the usual smoothed idf; a passage is indexed with its document title."""
+    """Okapi BM25 (k1, b; Lucene's smoothed idf) by bm25s, over our own terms (``terms``); a passage is
+    indexed with its document title."""
 
     def __init__(self, passages: Sequence[Passage], k1: float = 1.5, b: float = 0.75):
         if not passages:
             raise ValueError("BM25 needs at least one passage")
         self.passages = list(passages)
-        self.k1, self.b = k1, b
-        self._tf = [Counter(terms(p.render())) for p in self.passages]
-        self._len = [sum(tf.values()) for tf in self._tf]
-        self._avg = sum(self._len) / len(self._len) or 1.0
-        df = Counter(term for tf in self._tf for term in tf)
-        n = len(self.passages)
-        self._idf = {term: math.log(1 + (n - f + 0.5) / (f + 0.5)) for term, f in df.items()}
+        corpus = [terms(p.render()) for p in self.passages]
+        self._index: bm25s.BM25 | None = None
+        if any(corpus):  # bm25s cannot index passages without a single term; they all score 0
+            # float64, as Python's own floats: float32 rounding could make near-equal scores tie, or swap them.
+            self._index = bm25s.BM25(k1=k1, b=b, method="lucene", dtype="float64")
+            self._index.index(corpus, show_progress=False)
 
     def scores(self, query: str) -> list[float]:
-        wanted = terms(query)
-        result = []
-        for tf, length in zip(self._tf, self._len):
-            norm = self.k1 * (1 - self.b + self.b * length / self._avg)
-            result.append(
-                sum(self._idf.get(t, 0.0) * tf[t] * (self.k1 + 1) / (tf[t] + norm) for t in wanted if t in tf)
-            )
-        return result
+        """Each passage's score for the query, in corpus order (0 for a passage sharing no term with it)."""
+        # Terms the index has never seen score nothing; a query of none of its terms scores every passage 0.
+        known = self._index.get_tokens_ids(terms(query)) if self._index is not None else []
+        if not known:
+            return [0.0] * len(self.passages)
+        return [float(score) for score in self._index.get_scores(known)]
 
     def top(self, query: str, k: int = 3) -> list[Passage]:
         """The k best passages, best first (ties keep corpus order)."""

@@ -51,11 +51,16 @@ def adapter_chain(warehouse: Warehouse, model_id: str) -> list[str]:
     return [m.artifact_path for m in warehouse.lineage(model_id) if m.stage != "base"]
 
 
+def answering_settings(domain: Domain) -> str:
+    """What the kept answers of a version are valid for: the backend, the base model, the answer length."""
+    return f"{domain.student.backend}:{domain.student.model}:max_new_tokens={domain.student.max_new_tokens}"
+
+
 def answerer(domain: Domain, warehouse: Warehouse, backend, model_id: str) -> Callable[..., list[str]]:
     """The model version's greedy answers, each question answered once per answering settings and kept
     in the registry: a parent that stays from one iteration to the next is not asked the same again.
     The returned function takes (questions, expected=None), as Student.answer does after the chain."""
-    settings = f"{domain.student.backend}:{domain.student.model}:max_new_tokens={domain.student.max_new_tokens}"
+    settings = answering_settings(domain)
     chain = adapter_chain(warehouse, model_id)
 
     def answer(questions: Sequence[str], expected: Sequence[str | None] | None = None) -> list[str]:
@@ -74,3 +79,14 @@ def answerer(domain: Domain, warehouse: Warehouse, backend, model_id: str) -> Ca
         return [known[q] for q in questions]
 
     return answer
+
+
+def warm_answers(domain: Domain, warehouse: Warehouse, backend, model_id: str, questions: Sequence[str]) -> int:
+    """Answer the questions the model version has not answered yet, all in one call to the backend, and
+    keep the answers: a later grading of the version finds them in the registry instead of generating
+    them in its own, smaller batches. Returns how many questions it generated answers to."""
+    known = warehouse.answers(model_id, answering_settings(domain))
+    new = {q for q in questions if q not in known}
+    if new:
+        answerer(domain, warehouse, backend, model_id)(questions)
+    return len(new)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
+from collections import Counter
+
+import pytest
 
 from alas_assets.benchmark.baselines import raw_document_examples
 from alas_assets.benchmark.retrieval import BM25, Passage, passages_of, retrieval_prompt, terms
@@ -35,6 +39,44 @@ def test_the_passage_holding_the_answer_ranks_first(tmp_path):
         top = index.top(question, k=3)
         assert len(top) == 3
         assert answer in top[0].text, (question, [p.text for p in top])
+
+
+def okapi(passages: list[Passage], query: str, k1: float = 1.5, b: float = 0.75) -> list[float]:
+    """Okapi BM25 written out (Lucene's idf, without the constant (k1 + 1) factor): what the index computes."""
+    counts = [Counter(terms(p.render())) for p in passages]
+    lengths = [sum(c.values()) for c in counts]
+    average = sum(lengths) / len(lengths)
+    n = len(passages)
+
+    def idf(term: str) -> float:
+        df = sum(term in c for c in counts)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    return [
+        sum(idf(t) * c[t] / (c[t] + k1 * (1 - b + b * length / average)) for t in terms(query) if t in c)
+        for c, length in zip(counts, lengths)
+    ]
+
+
+def test_scores_are_okapi_bm25_over_our_terms(tmp_path):
+    passages = passages_of(_documents(tmp_path))
+    index = BM25(passages)
+    for query in ("Who led the Zephyr Toolkit 9.2 release?", "Orion Orion mirror", "zephyr.flow module streaming"):
+        assert index.scores(query) == pytest.approx(okapi(passages, query), rel=1e-9)
+
+
+def test_a_query_without_known_terms_keeps_corpus_order_and_k_may_exceed_the_passages(tmp_path):
+    passages = passages_of(_documents(tmp_path))
+    index = BM25(passages)
+    for query in ("", "what is the", "quasar nebula"):  # empty, stopwords only, words no passage has
+        assert index.scores(query) == [0.0] * len(passages)
+        assert index.top(query, k=3) == passages[:3]
+    assert index.top("Orion mirror", k=100)[0].text == "The Orion Deep Survey telescope has a mirror of 4.2 metres."
+    assert len(index.top("Orion mirror", k=100)) == len(passages)
+    no_terms = BM25([Passage("The", "It was."), Passage("A", "Of the.")])  # nothing but stopwords to index
+    assert no_terms.scores("was it") == [0.0, 0.0] and [p.title for p in no_terms.top("it", k=3)] == ["The", "A"]
+    with pytest.raises(ValueError):
+        BM25([])
 
 
 def test_passages_are_sentences_with_their_title_and_terms_skip_stopwords(tmp_path):
