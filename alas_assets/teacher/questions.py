@@ -10,6 +10,11 @@ packages") and takes one of several forms:
 - ``embedded``: "Do you know which module provides tools for inspecting annotations?"
 - ``context``: a question that names the document's subject when the statement does not:
   "In Python 3.14, which module provides tools for inspecting annotations?"
+- ``short``: the fronted or subject question without the adjuncts after its core, as people ask
+  it: "Where was Prevost born?" for "Prevost was born in Chicago on 14 September 1955", kept only
+  while the core still names something (a name, a version, a code identifier)
+- ``passive``: a past event asked about by its named object: "When was GPT-5 released?" for
+  "OpenAI released GPT-5 on 7 August 2025"
 - ``cleft`` (held-out probes only, never trained): the answer's type as a noun phrase, "What was
   the date on which Python 3.14.0 was released?", "What is the module that provides ...?": the same
   fact asked in a wording no training question has, as a user would rephrase it
@@ -26,7 +31,7 @@ from functools import lru_cache
 
 from alas_assets.teacher.spans import MONTHS, Span, normalise, salient_spans
 
-FORMS = ("fronted", "subject", "embedded", "context")
+FORMS = ("fronted", "subject", "short", "passive", "embedded", "context")
 _AUX = {
     "is",
     "are",
@@ -405,9 +410,23 @@ def main_verb(text: str) -> _Clause | None:
         if re.match(r"\s+(?:" + "|".join(_AUX) + r")\b", text[match.end() :]):
             continue  # 'crates can move': the word before an auxiliary is its subject
         lemma = _verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
+        if lemma and _plural_before_its_verb(word, text[match.end() :]):
+            continue  # 'Exported files now default to': 'files' is the subject's noun
         if lemma:
             return _Clause(match.start(), word, match.end(), False, lemma)
     return None
+
+
+def _plural_before_its_verb(word: str, after: str) -> bool:
+    """A word that is a plural noun or a verb ('files', 'drops'), followed by an adverb that comes
+    before a verb ('now', 'also', 'no longer'): the noun."""
+    following = re.match(r"\s+([a-z]+)", after)
+    return (
+        word.endswith("s")
+        and "NOUN" in _lemmas(word.lower())
+        and following is not None
+        and following.group(1) in _BASE_FORM_AFTER | {"no"}
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -859,6 +878,100 @@ def _cleft_head(wh: str, past: bool) -> str:
     return f"What {be} it that"
 
 
+# Words that open an adjunct after a clause's core: 'born | in Chicago on 14 September 1955'.
+_ADJUNCT_OPENERS = {
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "from",
+    "by",
+    "during",
+    "since",
+    "after",
+    "before",
+    "without",
+    "using",
+    "via",
+    "through",
+    "following",
+    "rather",
+    "instead",
+    "when",
+    "while",
+    "because",
+    "so",
+    "as",
+    "into",
+    "under",
+    "over",
+    "across",
+}
+
+
+def _names_something(text: str) -> bool:
+    """The words name a thing a question can be about: a capitalised name, a number or a code span."""
+    return re.search(r"`|\d|(?<!^)\b[A-Z][\w.+-]*", text.strip()) is not None
+
+
+def _short(question: str, core_words: int, wh_words: int) -> str | None:
+    """The question cut at the first adjunct after its first ``core_words`` words (the wh-phrase, the
+    verb and the subject), when what is left after the wh-phrase still names something; None when
+    nothing would be cut or the cut would strand a word that needs what follows it."""
+    words = question.rstrip("?").split()
+    for index in range(core_words + 1, len(words)):
+        if words[index].lower() not in _ADJUNCT_OPENERS:
+            continue
+        kept = words[:index]
+        if "," in " ".join(kept[core_words:]):  # 'release Debian 13, codenamed': not a clause's core
+            return None
+        last = kept[-1].lower()
+        if last in _STRANDING or last.endswith("ly") or len(words) - index < 2:
+            return None
+        return _question(" ".join(kept)) if _names_something(" ".join(words[wh_words:index])) else None
+    return None
+
+
+# Words a question cannot end on: what follows them is part of the same phrase.
+_STRANDING = _AUX | _PREPOSITIONS | {"the", "a", "an", "that", "which", "who", "known", "codenamed", "called", "named"}
+
+
+def _passive(text: str, span: Span, wh: str) -> str | None:
+    """'OpenAI released GPT-5 on 7 August 2025', asked for the date -> 'When was GPT-5 released?':
+    a past active clause whose direct object is a name, asked by that name (its complement kept:
+    'When was Leo XIV called to Rome?')."""
+    clause = main_verb(text)
+    if clause is None or clause.aux or _tense(clause.verb, clause.lemma) != "did" or span.start < clause.verb_end:
+        return None
+    body = text.rstrip(".")
+    name = r"[A-Z0-9`][\w.+`-]*(?:\s(?:of\s)?[A-Z0-9][\w.+'-]*){0,4}"
+    match = re.match(rf"\s+((?:the\s)?{name})(?=[\s,.]|$)", body[clause.verb_end :])
+    if not match or span.text in match.group(1) or clause.verb_end + match.end() > span.start:
+        return None
+    _, r_start, r_end = wh_phrase(text, span)
+    between = re.sub(r"^,[^,]*,", "", body[clause.verb_end + match.end() : r_start])  # an apposition
+    middle = between.split()
+    if wh in ("when", "in which year") and middle[-1:] and middle[-1].lower() in _DATE_PREPOSITIONS:
+        middle = middle[:-1]
+    rest = f"{' '.join(middle)} {body[r_end:]}".strip(" ,")
+    participles = _participles(clause.lemma)
+    if not participles:
+        return None
+    thing = match.group(1)
+    be = "were" if is_plural_noun(thing.split()[-1]) else "was"
+    full = _question(f"{wh} {be} {thing} {participles[0]} {rest}")
+    core = len(wh.split()) + 1 + len(thing.split()) + 1
+    return _short(full, core - 1, len(wh.split())) or (full if not rest else None)
+
+
+def is_plural_noun(word: str) -> bool:
+    """'packages', 'laureates': a plural common noun (lemminflect's noun lemma differs from it)."""
+    lower = word.lower()
+    noun = _lemmas(lower).get("NOUN")
+    return bool(noun) and noun[0] != lower and lower.endswith("s")
+
+
 def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> str | None:
     """One question for the span in one form; None when the form does not fit the statement."""
     text, span = clause_of(text, span)
@@ -873,6 +986,20 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
         return None
     if form == "subject":
         return _question(f"{wh} {right}") if opens and right else None
+    if form == "short":
+        if opens:
+            return _short(_question(f"{wh} {right}"), len(wh.split()) + 1, len(wh.split())) if right else None
+        full = ask(text, span, "fronted", subject, lead)
+        if not full or clause is None:
+            return None
+        core = len(wh.split()) + 1 + len(body[: clause.subject_end].split()) + (0 if clause.aux else 1)
+        middle = body[clause.verb_end : r_start].split()
+        dated = wh in ("when", "in which year") and middle[-1:] and middle[-1].lower() in _DATE_PREPOSITIONS
+        if middle[-1:] and middle[-1].lower() in _PREPOSITIONS and not dated:  # the wh's own preposition stays
+            core = len(full.split()) - len(right.split())
+        return _short(full, core - 1, len(wh.split()))
+    if form == "passive":
+        return _passive(text, span, wh) if wh in ("when", "in which year", "where") else None
     if form == "fronted" and opens:
         return None  # the subject form asks it
     if form == "in-situ":
