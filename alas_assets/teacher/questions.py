@@ -31,7 +31,7 @@ from functools import lru_cache
 
 from alas_assets.teacher.spans import MONTHS, Span, normalise, salient_spans
 
-FORMS = ("fronted", "subject", "short", "passive", "embedded", "context")
+FORMS = ("fronted", "subject", "passive", "short", "embedded", "context")
 _AUX = {
     "is",
     "are",
@@ -537,7 +537,10 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         if span.kind == "name":
             verb = re.match(r"\s+(?:was\s+|is\s+|has\s+)?([a-z]+)", text[end:])
             people = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", span.text)
-            if all(_is_person(p) for p in people) or (start == 0 and verb and verb.group(1) in _PERSON_VERBS):
+            acronym = re.match(r"\s\([A-Z]{2,6}s?\)", text[end:])  # 'Live Document Sync (LDS)': a thing
+            if not acronym and (
+                all(_is_person(p) for p in people) or (start == 0 and verb and verb.group(1) in _PERSON_VERBS)
+            ):
                 return "who", start, end
             place = re.search(r"(?:^|(?<=\s))(?:in|at|from)\s(?:the\s)?$", before)
             if place and not _is_person(span.text):
@@ -605,6 +608,8 @@ def _without_opening_adverbial(text: str) -> str:
         return text
     adverbial = match.group("adverbial").strip().rstrip(",")
     rest = body[match.end() :].strip()
+    if re.fullmatch(r"For (?:them|him|her|it|these|those)", adverbial):  # 'For them, ...': says nothing of its own
+        return f"{rest[0].upper()}{rest[1:]}."
     return f"{rest[0].upper()}{rest[1:]} {adverbial[0].lower()}{adverbial[1:]}."
 
 
@@ -972,9 +977,52 @@ def is_plural_noun(word: str) -> bool:
     return bool(noun) and noun[0] != lower and lower.endswith("s")
 
 
+_ACRONYM_NOTE = re.compile(r"\s\([A-Z]{2,6}s?\)")
+_CALLED = re.compile(r",\s(?P<how>codenamed|code-named|known as)\s")
+
+
+def _called(text: str, span: Span, form: str) -> str | None:
+    """'Debian 13, codenamed Trixie': the codename asked as one ('What is the codename of Debian 13?')
+    and the thing by its codename ('Which Debian version is codenamed Trixie?'); '' when the span is
+    neither, so the other forms ask it."""
+    after = _CALLED.match(text, span.end)
+    if after:  # the span is the thing that is called something
+        alias = re.match(r"`[^`]+`|[\w.+-]+(?:\s[A-Z0-9][\w.+-]*)*", text[after.end() :])
+        if not alias or form != "short":
+            return ""
+        wh, _, _ = wh_phrase(text, span)
+        how = "codenamed" if after.group("how").startswith("code") else "known as"
+        return _question(f"{wh} {'is' if not is_plural_noun(span.text.split()[-1]) else 'are'} {how} {alias.group(0)}")
+    before = [m for m in _CALLED.finditer(text) if m.end() == span.start]
+    if not before:
+        return ""
+    thing = re.search(
+        r"(?:`[^`]+`|[A-Z0-9][\w.+-]*(?:\s[A-Z0-9][\w.+-]*){0,3}|[a-z][\w-]*\s[a-z][\w-]*)$", text[: before[0].start()]
+    )
+    if not thing:
+        return None
+    codename = before[0].group("how").startswith("code")
+    be = "are" if is_plural_noun(thing.group(0).split()[-1]) else "is"
+    return {
+        "fronted": f"What is the codename of {thing.group(0)}?"
+        if codename
+        else f"What {be} {thing.group(0)} known as?",
+        "short": f"What {be} {thing.group(0)} codenamed?" if codename else None,
+        "embedded": f"Do you know the codename of {thing.group(0)}?" if codename else None,
+        "cleft": f"What is the name that {thing.group(0)} {'go' if be == 'are' else 'goes'} by?",
+    }.get(form)
+
+
 def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> str | None:
     """One question for the span in one form; None when the form does not fit the statement."""
+    called = _called(text, span, form)
+    if called != "":
+        return called
     text, span = clause_of(text, span)
+    bare = _ACRONYM_NOTE.sub("", text)  # 'Extended Security Updates (ESU)': the acronym is said elsewhere
+    if bare != text and span.text in bare:
+        where = bare.find(span.text, max(0, span.start - (len(text) - len(bare))))
+        text, span = bare, Span(span.text, span.kind, where, where + len(span.text))
     if span.start < 0 or len(text.split()) < 3:
         return None
     wh, r_start, r_end = wh_phrase(text, span)
