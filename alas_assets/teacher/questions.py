@@ -488,9 +488,10 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         return "when", (since.start() if since else start), end
     if span.kind == "number" and re.fullmatch(r"(?:19|20)\d\d", span.text):
         return "in which year", (start - 3 if before.endswith("in ") else start), end
-    versions = re.search(r"\b(?:[A-Z][\w+-]*\s)?versions?\s$", before)
+    versions = re.search(r"\b(?:[A-Z][\w+-]*\s)?[Vv]ersions?\s$", before)
     if span.kind in ("number", "version") and versions:  # 'supports Python versions 3.11 to 3.13'
-        return f"which {versions.group(0).strip()}", versions.start(), end
+        named = re.sub(r"^Version", "version", versions.group(0).strip())  # 'Version 22H2 was ...' opens it
+        return f"which {named}", versions.start(), end
     if span.kind == "number":
         scale = re.match(r"\s+(?:million|billion|thousand)\b", text[end:])
         end = end + (scale.end() if scale else 0)
@@ -505,7 +506,7 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         name = span.text.rsplit(" ", 1)[0]
         if len(name.split()) <= 2:
             return (f"which {name}" if name.isupper() else f"which {name} version"), start, end
-        return "what", start, end
+        return "what", (determiner.start() if determiner else start), end
     if span.kind == "ordinal":
         noun = _following_noun(text, end)
         if noun:
@@ -595,7 +596,7 @@ _OPENING_ADVERBIAL = re.compile(
     r"^(?P<adverbial>(?:(?:On|In)\s(?:\d{1,2}\s)?(?:"
     + MONTHS
     + r")(?:\s\d{1,2},)?\s\d{4}\s(?!,))|(?:From\s\d{4}\sto\s\d{4}\s(?!,))"
-    r"|(?:[A-Z][a-z]+\s(?:days|weeks|months|years)\s(?:after|before)\s[^,]{1,40},\s)"
+    r"|(?:[A-Z][a-z]+\s(?:days|weeks|months|years)\s(?:after|before)\s[^,]{1,40},\s)|(?:At the same time,?\s)"
     r"|(?:(?:On|In|From|Since|Until|By|At|During|After|Before|For)\s[^,]{1,60}?,\s))"
 )
 
@@ -633,6 +634,8 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
         elif main and main.verb_end < stops[index - 1] and len(body[main.verb_end : stops[index - 1]].split()) <= 6:
             clause = f"{body[main.verb_end : stops[index - 1]].strip()} {clause}"  # '... replaces Debian 12, which ...'
     elif index and subject:
+        if kind == "and" and re.search(r"[A-Z0-9]", subject) and re.search(r"\bits\b", clause):
+            clause = re.sub(r"\bits\b", f"{subject}'s", clause, count=1)  # '..., and version 22H2 was its ...'
         if _OWN_SUBJECT.match(clause):
             clause = _OWN_SUBJECT.sub(subject, clause, count=1)
         elif main_verb(f"X {clause}.") and main_verb(f"X {clause}.").subject_end == 2:
@@ -780,6 +783,12 @@ def askable_spans(text: str) -> list[Span]:
         if not clause:
             continue
         phrases = []
+        honoured = re.match(
+            r"(\s+(?:been\s+)?[a-z]+(?:ed|en)\s+(?:for|with|as)\s+)((?:[\w'-]+\s+){1,6}?[\w'-]+)(?=[,.;:]|$|\s(?:which|that|so|because)\b)",
+            part[clause.verb_end :],
+        )
+        if clause.aux and honoured:  # 'were honoured for discoveries concerning ...': what for
+            phrases.append((clause.verb_end + honoured.end(1), honoured.group(2)))
         if not clause.aux:  # the verb's object: 'retains optimizer statistics'
             phrase = re.match(
                 r"\s+((?:[\w'-]+\s+){0,6}?[\w'-]+)(?=\s+(?:to|for|with|in|on|by|from|as|into|through|so|because|and)\b|[,.;:]|$)",
@@ -997,7 +1006,8 @@ def _called(text: str, span: Span, form: str) -> str | None:
     if not before:
         return ""
     thing = re.search(
-        r"(?:`[^`]+`|[A-Z0-9][\w.+-]*(?:\s[A-Z0-9][\w.+-]*){0,3}|[a-z][\w-]*\s[a-z][\w-]*)$", text[: before[0].start()]
+        r"(?:`[^`]+`|[A-Z0-9][\w.+-]*(?:\s[A-Z0-9][\w.+-]*){0,3}|(?:the\s)?(?:[\w-]+\s){0,2}[a-z][\w-]*)$",
+        text[: before[0].start()],
     )
     if not thing:
         return None
@@ -1032,6 +1042,11 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
     opens = not left or re.fullmatch(r"(?:the|a|an)", left, re.I) is not None
     if left and not opens and " " not in left:  # 'On <date> the cardinals ...': no form fits
         return None
+    counted = re.fullmatch(r"(?:the|The)\s([a-z]+)\sof", left)
+    if counted and wh.startswith("how many ") and clause is not None and r_end <= clause.subject_end:
+        # 'The conclave of 133 cardinal electors chose ...': 'How many cardinal electors were in the conclave?'
+        asked = f"how many {body[span.end : clause.subject_end].strip()} were in the {counted.group(1)}"
+        return {"fronted": _question(asked), "embedded": _question(f"{_LEADS[lead % len(_LEADS)]} {asked}")}.get(form)
     if form == "subject":
         return _question(f"{wh} {right}") if opens and right else None
     if form == "short":

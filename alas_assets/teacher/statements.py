@@ -173,6 +173,9 @@ def _antecedent(previous: str, subject: str) -> str:
         return re.sub(r"^(?:a|an)\s", "the ", phrase)
     verb = _FINITE.search(previous)
     head = previous[: verb.start()].strip() if verb else ""
+    named = [s.text for s in salient_spans(previous) if s.kind == "version"]
+    if head and not re.search(r"[A-Z0-9`]", head[1:]) and named:  # 'The usual way forward is ... Windows 11'
+        return named[-1]
     if head and not head.lower().startswith(("it ", "they ", "this ", "these ", "there ")) and len(head.split()) <= 8:
         return head[0].lower() + head[1:] if head.split()[0] in ("The", "A", "An") else head
     return subject

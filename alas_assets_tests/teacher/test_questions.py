@@ -264,3 +264,21 @@ def test_this_release_they_and_it_is_possible_name_what_they_stand_for():
     asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3")}
     assert asked["Who is the release manager for Vellum 3?"] == "Ada Quill"
     assert asked["Which prefix are live macros written with?"] == "`@live`"
+
+
+def test_facts_inside_a_subject_a_passive_complement_and_a_release_code_are_asked():
+    asked = _asked("The conclave of 133 cardinal electors chose Ada Quill on its fourth ballot.")
+    assert asked["How many cardinal electors were in the conclave?"] == "133"
+    honoured = _asked("Ada Quill and Bo Lind were honoured for discoveries concerning sparse indexes.")
+    assert honoured["What were Ada Quill and Bo Lind honoured for?"] == "discoveries concerning sparse indexes"
+    code = _asked("Vellum 3 had been released on 2 May 2026, and version 26H1 was its final feature update.")
+    assert code["Which version was Vellum 3's final feature update?"] == "26H1"
+    chip = _asked("Vellum 4 requires a Trusted Sync Module version 2.0.")
+    assert chip["What does Vellum 4 require?"] == "Trusted Sync Module version 2.0"
+    texts = [
+        s.text
+        for s in statements(
+            "Vellum", "The usual way forward is an upgrade to Vellum 4, which is free. It requires a licence key."
+        )
+    ]
+    assert "Vellum 4 requires a licence key." in texts  # 'It': the thing named, not 'the usual way forward'
