@@ -31,7 +31,7 @@ from functools import lru_cache
 
 from alas_assets.teacher.spans import MONTHS, Span, normalise, salient_spans
 
-FORMS = ("fronted", "subject", "passive", "short", "embedded", "context")
+FORMS = ("fronted", "subject", "passive", "short", "context", "embedded")
 _AUX = {
     "is",
     "are",
