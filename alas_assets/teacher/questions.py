@@ -15,6 +15,8 @@ packages") and takes one of several forms:
   while the core still names something (a name, a version, a code identifier)
 - ``passive``: a past event asked about by its named object: "When was GPT-5 released?" for
   "OpenAI released GPT-5 on 7 August 2025"
+- ``synonym``: the verb in other words ("Which MariaDB version does Django 6.0 remove?" for
+  "... drops support for MariaDB 10.5"); a release as "When did Python 3.14.0 come out?"
 - ``cleft`` (held-out probes only, never trained): the answer's type as a noun phrase, "What was
   the date on which Python 3.14.0 was released?", "What is the module that provides ...?": the same
   fact asked in a wording no training question has, as a user would rephrase it
@@ -31,7 +33,7 @@ from functools import lru_cache
 
 from alas_assets.teacher.spans import MONTHS, Span, normalise, salient_spans
 
-FORMS = ("fronted", "subject", "passive", "short", "context", "embedded")
+FORMS = ("fronted", "subject", "passive", "short", "synonym", "context", "embedded")
 _AUX = {
     "is",
     "are",
@@ -1023,6 +1025,79 @@ def _called(text: str, span: Span, form: str) -> str | None:
     }.get(form)
 
 
+# Verbs of release notes and news with a word people often ask with instead (transitive for transitive).
+SYNONYMS = {
+    "add": "introduce",
+    "introduce": "add",
+    "provide": "offer",
+    "offer": "provide",
+    "require": "need",
+    "need": "require",
+    "retain": "keep",
+    "keep": "retain",
+    "support": "work with",
+    "drop": "remove",
+    "remove": "drop",
+    "gain": "get",
+    "receive": "get",
+    "use": "rely on",
+    "enable": "turn on",
+    "disable": "turn off",
+    "ship": "come with",
+    "contain": "include",
+    "include": "contain",
+    "elect": "choose",
+    "lead": "head",
+    "announce": "unveil",
+    "win": "receive",
+    "award": "give",
+    "end": "stop",
+    "deprecate": "phase out",
+    "develop": "create",
+    "demonstrate": "show",
+}
+# Verbs of coming out: 'X was released on D' is asked 'When did X come out?'.
+_COMING_OUT = {"release", "launch", "publish"}
+
+
+def _inflected(phrase: str, like: str, lemma: str) -> str:
+    """``phrase`` (a base-form verb and its particle) in the form of the finite verb ``like``."""
+    from lemminflect import getInflection
+
+    head, _, rest = phrase.partition(" ")
+    lower = like.lower()
+    tag = "VBP" if lower == lemma else "VBZ" if lower.endswith("s") and not lower.endswith("ss") else "VBD"
+    inflected = (getInflection(head, tag) or (head,))[0]
+    return f"{inflected} {rest}".strip()
+
+
+def _in_other_words(text, span, wh, left, right, body, clause, opens, r_start) -> str | None:
+    """The fronted or subject question with its verb said in other words ('What does Django 6.0
+    drop?' -> 'What does Django 6.0 remove?'); a release asked 'When did X come out?'."""
+    if clause is None:
+        return None
+    participle = re.match(r"\s*(?:been\s+)?([a-z]+)", body[clause.verb_end :])
+    released = clause.aux and participle and (_lemmas(participle.group(1)).get("VERB") or ("",))[0] in _COMING_OUT
+    if wh in ("when", "in which year") and released and not opens and clause.subject_end <= r_start:
+        return _question(f"{wh} did {_lower_first(body[: clause.subject_end].strip())} come out")
+    if clause.aux or clause.lemma not in SYNONYMS or clause.verb.endswith("ing"):
+        return None
+    if clause.lemma == "support" and not re.search(r"\d", body[clause.verb_end :]):
+        return None  # 'supports Python 3.12' works with it; 'supports skip scan lookups' does not
+    synonym = SYNONYMS[clause.lemma]
+    if opens:
+        if not right.startswith(clause.verb):
+            return None
+        return _question(f"{wh} {_inflected(synonym, clause.verb, clause.lemma)}{right[len(clause.verb) :]}")
+    if clause.subject_end > r_start:
+        return None
+    subject_text = _lower_first(body[: clause.subject_end].strip())
+    middle = body[clause.verb_end : r_start].strip()
+    if wh in ("when", "in which year") and middle.split()[-1:] and middle.split()[-1].lower() in _DATE_PREPOSITIONS:
+        middle = " ".join(middle.split()[:-1])
+    return _question(f"{wh} {_tense(clause.verb, clause.lemma)} {subject_text} {synonym} {middle} {right}")
+
+
 def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> str | None:
     """One question for the span in one form; None when the form does not fit the statement."""
     called = _called(text, span, form)
@@ -1069,6 +1144,8 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
         if opens:
             return None
         return _question(f"{left} {wh} {right}")
+    if form == "synonym":
+        return _in_other_words(text, span, wh, left, right, body, clause, opens, r_start)
     if form in ("fronted", "embedded", "context", "cleft"):
         if opens:
             declarative = f"{wh} {right}"

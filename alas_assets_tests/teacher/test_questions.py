@@ -282,3 +282,14 @@ def test_facts_inside_a_subject_a_passive_complement_and_a_release_code_are_aske
         )
     ]
     assert "Vellum 4 requires a licence key." in texts  # 'It': the thing named, not 'the usual way forward'
+
+
+def test_a_verb_is_also_asked_in_other_words_and_a_release_as_coming_out():
+    asked = _asked("Vellum 3 drops support for Python 3.9.")
+    assert asked["Which Python version does Vellum 3 remove support for?"] == "Python 3.9"
+    released = _asked("Vellum 3 was released on 2 May 2026.")
+    assert released["When did Vellum 3 come out?"] == "2 May 2026"
+    provides = _asked("The new `vellum.sync` module provides tools for shared editing.")
+    assert provides["Which new module offers tools for shared editing?"] == "`vellum.sync`"
+    features = _asked("Vellum 3 supports live macros in templates.")
+    assert not any("work with" in q for q in features)  # a feature is supported, not worked with
