@@ -87,7 +87,7 @@ class Student(_Strict):
         "(sft_start = 'promoted')",
     )
     skip_learned: bool = Field(
-        False,
+        True,
         description="SFT leaves out of later epochs each example the model already answers token for token "
         "(anchors stay): less training on what is learned",
     )

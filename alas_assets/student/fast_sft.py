@@ -76,6 +76,13 @@ def length_buckets(lengths: Sequence[int], batch_size: int, rng: random.Random) 
     return batches
 
 
+def padding_share(lengths: Sequence[int], batch_size: int, seed: int = 0) -> float:
+    """The share of the tokens a length-bucketed epoch computes that are padding: what packing could save."""
+    batches = length_buckets(lengths, batch_size, random.Random(seed))
+    computed = sum(max(lengths[i] for i in batch) * len(batch) for batch in batches)
+    return 1 - sum(lengths) / computed if computed else 0.0
+
+
 def collate(items: Sequence[Encoded], pad_id: int, device: str) -> tuple[torch.Tensor, ...]:
     width = max(len(item.input_ids) for item in items)
     ids = torch.full((len(items), width), pad_id, dtype=torch.long)
@@ -358,6 +365,9 @@ def train(
     ``skip_learned``: examples the model already answers exactly are not trained in later epochs (anchors stay)."""
     torch.manual_seed(seed)
     data = encode_pairs(tokenizer, examples) + encode_pairs(tokenizer, anchors, anchor=True)
+    if on_log:
+        share = padding_share([len(item.input_ids) for item in data], batch_size, seed)
+        on_log(f"{len(data)} examples in length buckets of {batch_size}: {share:.1%} of computed tokens are padding")
     pad_id = pad_token_id(tokenizer)
     causal_lm = unwrapped(model)
     depth = frozen_depth(causal_lm)

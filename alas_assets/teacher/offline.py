@@ -14,6 +14,7 @@ from pathlib import Path
 from alas_assets.domain import slugify
 from alas_assets.records import QAPair, SourceDoc, Topic, TopicRevision, content_hash
 from alas_assets.research.corpus import Document, document_text, load_corpus
+from alas_assets.teacher.aliases import aliases, with_alias
 from alas_assets.teacher.base import Verdict
 from alas_assets.teacher.questions import Asked, ask, clause_of, questions_for
 from alas_assets.teacher.spans import Span, contains_span, salient_spans, split_sentences
@@ -109,10 +110,14 @@ class ExtractiveSynthesizer:
                 )
             )
         ]
+        names = {
+            source.source_id: aliases([source.title] + [s.text for s in statements(source.title, source.text)])
+            for source in sources
+        }
         train: list[QAPair] = []
         seen: set[str] = set()
         for source, statement, asked in facts:
-            for a in _spread(asked, study_round)[: self.questions_per_fact]:
+            for a in _by_other_names(_spread(asked, study_round), names[source.source_id], self.questions_per_fact):
                 pair = self._pair(topic, source, statement, "train", a)
                 if pair.pair_id not in seen:  # two statements can give one question: asked once
                     seen.add(pair.pair_id)
@@ -218,6 +223,20 @@ def _spread(asked: list[Asked], study_round: int) -> list[Asked]:
         shift = (study_round - 1) % len(group)
         turns.append(group[shift:] + group[:shift])
     return [a for row in itertools.zip_longest(*turns) for a in row if a is not None]
+
+
+def _by_other_names(asked: list[Asked], names: dict[str, set[str]], questions_per_fact: int) -> list[Asked]:
+    """A fact's questions, up to a third of them asked by another name the document gives a thing
+    ('Debian Trixie' for Debian 13), within the same ``questions_per_fact``: people ask by the name
+    they know."""
+    renamed = []
+    for turn, a in enumerate(asked):
+        defines = re.search(r"\b(?:codenamed|code-named|known as|also called|nicknamed|took the name)\b", a.question)
+        question = with_alias(a.question, names, a.span.text, turn) if names and not defines else None
+        if question and question not in {r.question for r in renamed}:
+            renamed.append(Asked(question, a.span, "alias"))
+    renamed = renamed[: questions_per_fact // 3]
+    return asked[: questions_per_fact - len(renamed)] + renamed
 
 
 def _probed(facts: list, n_probes: int, topic_name: str) -> list[int]:

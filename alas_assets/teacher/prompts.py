@@ -52,7 +52,13 @@ Rules:
   in several phrasings, and from both directions (the attribute of a subject, and which subject has an
   attribute). Name the subject in each question: resolve "it", "this release" and "he" from the text.
   Never quote the source sentence in a question, never write a fill-in-the-blank.
-- Each answer is a short sentence that states the key fact.
+- Keep some questions short, as a person types them: the subject and the verb without the
+  sentence's other details ("Where was Prevost born?", not "... born in 1955 in the Midwest?").
+- Ask about an event by the thing it happened to as well as by who did it ("When was GPT-5
+  released?" beside "When did OpenAI release GPT-5?"), and by every name the source gives a thing
+  (a codename, an acronym, a former name).
+- Each answer opens with the key fact, then says the short sentence that states it
+  ("7 August 2025 - OpenAI released GPT-5 on 7 August 2025.").
 - A probe asks the fact of its group in other words and from another direction than that group's
   training questions (never a copy or a light rewording of one of them): the answer it asks for is
   one that no training question of its group asks for.

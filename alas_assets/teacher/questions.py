@@ -10,6 +10,13 @@ packages") and takes one of several forms:
 - ``embedded``: "Do you know which module provides tools for inspecting annotations?"
 - ``context``: a question that names the document's subject when the statement does not:
   "In Python 3.14, which module provides tools for inspecting annotations?"
+- ``short``: the fronted or subject question without the adjuncts after its core, as people ask
+  it: "Where was Prevost born?" for "Prevost was born in Chicago on 14 September 1955", kept only
+  while the core still names something (a name, a version, a code identifier)
+- ``passive``: a past event asked about by its named object: "When was GPT-5 released?" for
+  "OpenAI released GPT-5 on 7 August 2025"
+- ``synonym``: the verb in other words ("Which MariaDB version does Django 6.0 remove?" for
+  "... drops support for MariaDB 10.5"); a release as "When did Python 3.14.0 come out?"
 - ``cleft`` (held-out probes only, never trained): the answer's type as a noun phrase, "What was
   the date on which Python 3.14.0 was released?", "What is the module that provides ...?": the same
   fact asked in a wording no training question has, as a user would rephrase it
@@ -26,7 +33,7 @@ from functools import lru_cache
 
 from alas_assets.teacher.spans import MONTHS, Span, normalise, salient_spans
 
-FORMS = ("fronted", "subject", "embedded", "context")
+FORMS = ("fronted", "subject", "passive", "short", "synonym", "context", "embedded")
 _AUX = {
     "is",
     "are",
@@ -405,9 +412,23 @@ def main_verb(text: str) -> _Clause | None:
         if re.match(r"\s+(?:" + "|".join(_AUX) + r")\b", text[match.end() :]):
             continue  # 'crates can move': the word before an auxiliary is its subject
         lemma = _verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
+        if lemma and _plural_before_its_verb(word, text[match.end() :]):
+            continue  # 'Exported files now default to': 'files' is the subject's noun
         if lemma:
             return _Clause(match.start(), word, match.end(), False, lemma)
     return None
+
+
+def _plural_before_its_verb(word: str, after: str) -> bool:
+    """A word that is a plural noun or a verb ('files', 'drops'), followed by an adverb that comes
+    before a verb ('now', 'also', 'no longer'): the noun."""
+    following = re.match(r"\s+([a-z]+)", after)
+    return (
+        word.endswith("s")
+        and "NOUN" in _lemmas(word.lower())
+        and following is not None
+        and following.group(1) in _BASE_FORM_AFTER | {"no"}
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -469,9 +490,10 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         return "when", (since.start() if since else start), end
     if span.kind == "number" and re.fullmatch(r"(?:19|20)\d\d", span.text):
         return "in which year", (start - 3 if before.endswith("in ") else start), end
-    versions = re.search(r"\b(?:[A-Z][\w+-]*\s)?versions?\s$", before)
+    versions = re.search(r"\b(?:[A-Z][\w+-]*\s)?[Vv]ersions?\s$", before)
     if span.kind in ("number", "version") and versions:  # 'supports Python versions 3.11 to 3.13'
-        return f"which {versions.group(0).strip()}", versions.start(), end
+        named = re.sub(r"^Version", "version", versions.group(0).strip())  # 'Version 22H2 was ...' opens it
+        return f"which {named}", versions.start(), end
     if span.kind == "number":
         scale = re.match(r"\s+(?:million|billion|thousand)\b", text[end:])
         end = end + (scale.end() if scale else 0)
@@ -486,7 +508,7 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         name = span.text.rsplit(" ", 1)[0]
         if len(name.split()) <= 2:
             return (f"which {name}" if name.isupper() else f"which {name} version"), start, end
-        return "what", start, end
+        return "what", (determiner.start() if determiner else start), end
     if span.kind == "ordinal":
         noun = _following_noun(text, end)
         if noun:
@@ -518,7 +540,10 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         if span.kind == "name":
             verb = re.match(r"\s+(?:was\s+|is\s+|has\s+)?([a-z]+)", text[end:])
             people = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", span.text)
-            if all(_is_person(p) for p in people) or (start == 0 and verb and verb.group(1) in _PERSON_VERBS):
+            acronym = re.match(r"\s\([A-Z]{2,6}s?\)", text[end:])  # 'Live Document Sync (LDS)': a thing
+            if not acronym and (
+                all(_is_person(p) for p in people) or (start == 0 and verb and verb.group(1) in _PERSON_VERBS)
+            ):
                 return "who", start, end
             place = re.search(r"(?:^|(?<=\s))(?:in|at|from)\s(?:the\s)?$", before)
             if place and not _is_person(span.text):
@@ -573,7 +598,7 @@ _OPENING_ADVERBIAL = re.compile(
     r"^(?P<adverbial>(?:(?:On|In)\s(?:\d{1,2}\s)?(?:"
     + MONTHS
     + r")(?:\s\d{1,2},)?\s\d{4}\s(?!,))|(?:From\s\d{4}\sto\s\d{4}\s(?!,))"
-    r"|(?:[A-Z][a-z]+\s(?:days|weeks|months|years)\s(?:after|before)\s[^,]{1,40},\s)"
+    r"|(?:[A-Z][a-z]+\s(?:days|weeks|months|years)\s(?:after|before)\s[^,]{1,40},\s)|(?:At the same time,?\s)"
     r"|(?:(?:On|In|From|Since|Until|By|At|During|After|Before|For)\s[^,]{1,60}?,\s))"
 )
 
@@ -586,6 +611,8 @@ def _without_opening_adverbial(text: str) -> str:
         return text
     adverbial = match.group("adverbial").strip().rstrip(",")
     rest = body[match.end() :].strip()
+    if re.fullmatch(r"For (?:them|him|her|it|these|those)", adverbial):  # 'For them, ...': says nothing of its own
+        return f"{rest[0].upper()}{rest[1:]}."
     return f"{rest[0].upper()}{rest[1:]} {adverbial[0].lower()}{adverbial[1:]}."
 
 
@@ -609,6 +636,8 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
         elif main and main.verb_end < stops[index - 1] and len(body[main.verb_end : stops[index - 1]].split()) <= 6:
             clause = f"{body[main.verb_end : stops[index - 1]].strip()} {clause}"  # '... replaces Debian 12, which ...'
     elif index and subject:
+        if kind == "and" and re.search(r"[A-Z0-9]", subject) and re.search(r"\bits\b", clause):
+            clause = re.sub(r"\bits\b", f"{subject}'s", clause, count=1)  # '..., and version 22H2 was its ...'
         if _OWN_SUBJECT.match(clause):
             clause = _OWN_SUBJECT.sub(subject, clause, count=1)
         elif main_verb(f"X {clause}.") and main_verb(f"X {clause}.").subject_end == 2:
@@ -756,6 +785,12 @@ def askable_spans(text: str) -> list[Span]:
         if not clause:
             continue
         phrases = []
+        honoured = re.match(
+            r"(\s+(?:been\s+)?[a-z]+(?:ed|en)\s+(?:for|with|as)\s+)((?:[\w'-]+\s+){1,6}?[\w'-]+)(?=[,.;:]|$|\s(?:which|that|so|because)\b)",
+            part[clause.verb_end :],
+        )
+        if clause.aux and honoured:  # 'were honoured for discoveries concerning ...': what for
+            phrases.append((clause.verb_end + honoured.end(1), honoured.group(2)))
         if not clause.aux:  # the verb's object: 'retains optimizer statistics'
             phrase = re.match(
                 r"\s+((?:[\w'-]+\s+){0,6}?[\w'-]+)(?=\s+(?:to|for|with|in|on|by|from|as|into|through|so|because|and)\b|[,.;:]|$)",
@@ -859,9 +894,220 @@ def _cleft_head(wh: str, past: bool) -> str:
     return f"What {be} it that"
 
 
+# Words that open an adjunct after a clause's core: 'born | in Chicago on 14 September 1955'.
+_ADJUNCT_OPENERS = {
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "from",
+    "by",
+    "during",
+    "since",
+    "after",
+    "before",
+    "without",
+    "using",
+    "via",
+    "through",
+    "following",
+    "rather",
+    "instead",
+    "when",
+    "while",
+    "because",
+    "so",
+    "as",
+    "into",
+    "under",
+    "over",
+    "across",
+}
+
+
+def _names_something(text: str) -> bool:
+    """The words name a thing a question can be about: a capitalised name, a number or a code span."""
+    return re.search(r"`|\d|(?<!^)\b[A-Z][\w.+-]*", text.strip()) is not None
+
+
+def _short(question: str, core_words: int, wh_words: int) -> str | None:
+    """The question cut at the first adjunct after its first ``core_words`` words (the wh-phrase, the
+    verb and the subject), when what is left after the wh-phrase still names something; None when
+    nothing would be cut or the cut would strand a word that needs what follows it."""
+    words = question.rstrip("?").split()
+    for index in range(core_words + 1, len(words)):
+        if words[index].lower() not in _ADJUNCT_OPENERS:
+            continue
+        kept = words[:index]
+        if "," in " ".join(kept[core_words:]):  # 'release Debian 13, codenamed': not a clause's core
+            return None
+        last = kept[-1].lower()
+        if last in _STRANDING or last.endswith("ly") or len(words) - index < 2:
+            return None
+        return _question(" ".join(kept)) if _names_something(" ".join(words[wh_words:index])) else None
+    return None
+
+
+# Words a question cannot end on: what follows them is part of the same phrase.
+_STRANDING = _AUX | _PREPOSITIONS | {"the", "a", "an", "that", "which", "who", "known", "codenamed", "called", "named"}
+
+
+def _passive(text: str, span: Span, wh: str) -> str | None:
+    """'OpenAI released GPT-5 on 7 August 2025', asked for the date -> 'When was GPT-5 released?':
+    a past active clause whose direct object is a name, asked by that name (its complement kept:
+    'When was Leo XIV called to Rome?')."""
+    clause = main_verb(text)
+    if clause is None or clause.aux or _tense(clause.verb, clause.lemma) != "did" or span.start < clause.verb_end:
+        return None
+    body = text.rstrip(".")
+    name = r"[A-Z0-9`][\w.+`-]*(?:\s(?:of\s)?[A-Z0-9][\w.+'-]*){0,4}"
+    match = re.match(rf"\s+((?:the\s)?{name})(?=[\s,.]|$)", body[clause.verb_end :])
+    if not match or span.text in match.group(1) or clause.verb_end + match.end() > span.start:
+        return None
+    _, r_start, r_end = wh_phrase(text, span)
+    between = re.sub(r"^,[^,]*,", "", body[clause.verb_end + match.end() : r_start])  # an apposition
+    middle = between.split()
+    if wh in ("when", "in which year") and middle[-1:] and middle[-1].lower() in _DATE_PREPOSITIONS:
+        middle = middle[:-1]
+    rest = f"{' '.join(middle)} {body[r_end:]}".strip(" ,")
+    participles = _participles(clause.lemma)
+    if not participles:
+        return None
+    thing = match.group(1)
+    be = "were" if is_plural_noun(thing.split()[-1]) else "was"
+    full = _question(f"{wh} {be} {thing} {participles[0]} {rest}")
+    core = len(wh.split()) + 1 + len(thing.split()) + 1
+    return _short(full, core - 1, len(wh.split())) or (full if not rest else None)
+
+
+def is_plural_noun(word: str) -> bool:
+    """'packages', 'laureates': a plural common noun (lemminflect's noun lemma differs from it)."""
+    lower = word.lower()
+    noun = _lemmas(lower).get("NOUN")
+    return bool(noun) and noun[0] != lower and lower.endswith("s")
+
+
+_ACRONYM_NOTE = re.compile(r"\s\([A-Z]{2,6}s?\)")
+_CALLED = re.compile(r",\s(?P<how>codenamed|code-named|known as)\s")
+
+
+def _called(text: str, span: Span, form: str) -> str | None:
+    """'Debian 13, codenamed Trixie': the codename asked as one ('What is the codename of Debian 13?')
+    and the thing by its codename ('Which Debian version is codenamed Trixie?'); '' when the span is
+    neither, so the other forms ask it."""
+    after = _CALLED.match(text, span.end)
+    if after:  # the span is the thing that is called something
+        alias = re.match(r"`[^`]+`|[\w.+-]+(?:\s[A-Z0-9][\w.+-]*)*", text[after.end() :])
+        if not alias or form != "short":
+            return ""
+        wh, _, _ = wh_phrase(text, span)
+        how = "codenamed" if after.group("how").startswith("code") else "known as"
+        return _question(f"{wh} {'is' if not is_plural_noun(span.text.split()[-1]) else 'are'} {how} {alias.group(0)}")
+    before = [m for m in _CALLED.finditer(text) if m.end() == span.start]
+    if not before:
+        return ""
+    thing = re.search(
+        r"(?:`[^`]+`|[A-Z0-9][\w.+-]*(?:\s[A-Z0-9][\w.+-]*){0,3}|(?:the\s)?(?:[\w-]+\s){0,2}[a-z][\w-]*)$",
+        text[: before[0].start()],
+    )
+    if not thing:
+        return None
+    codename = before[0].group("how").startswith("code")
+    be = "are" if is_plural_noun(thing.group(0).split()[-1]) else "is"
+    return {
+        "fronted": f"What is the codename of {thing.group(0)}?"
+        if codename
+        else f"What {be} {thing.group(0)} known as?",
+        "short": f"What {be} {thing.group(0)} codenamed?" if codename else None,
+        "embedded": f"Do you know the codename of {thing.group(0)}?" if codename else None,
+        "cleft": f"What is the name that {thing.group(0)} {'go' if be == 'are' else 'goes'} by?",
+    }.get(form)
+
+
+# Verbs of release notes and news with a word people often ask with instead (transitive for transitive).
+SYNONYMS = {
+    "add": "introduce",
+    "introduce": "add",
+    "provide": "offer",
+    "offer": "provide",
+    "require": "need",
+    "need": "require",
+    "retain": "keep",
+    "keep": "retain",
+    "support": "work with",
+    "drop": "remove",
+    "remove": "drop",
+    "gain": "get",
+    "receive": "get",
+    "use": "rely on",
+    "enable": "turn on",
+    "disable": "turn off",
+    "ship": "come with",
+    "contain": "include",
+    "include": "contain",
+    "elect": "choose",
+    "lead": "head",
+    "announce": "unveil",
+    "win": "receive",
+    "award": "give",
+    "end": "stop",
+    "deprecate": "phase out",
+    "develop": "create",
+    "demonstrate": "show",
+}
+# Verbs of coming out: 'X was released on D' is asked 'When did X come out?'.
+_COMING_OUT = {"release", "launch", "publish"}
+
+
+def _inflected(phrase: str, like: str, lemma: str) -> str:
+    """``phrase`` (a base-form verb and its particle) in the form of the finite verb ``like``."""
+    from lemminflect import getInflection
+
+    head, _, rest = phrase.partition(" ")
+    lower = like.lower()
+    tag = "VBP" if lower == lemma else "VBZ" if lower.endswith("s") and not lower.endswith("ss") else "VBD"
+    inflected = (getInflection(head, tag) or (head,))[0]
+    return f"{inflected} {rest}".strip()
+
+
+def _in_other_words(text, span, wh, left, right, body, clause, opens, r_start) -> str | None:
+    """The fronted or subject question with its verb said in other words ('What does Django 6.0
+    drop?' -> 'What does Django 6.0 remove?'); a release asked 'When did X come out?'."""
+    if clause is None:
+        return None
+    participle = re.match(r"\s*(?:been\s+)?([a-z]+)", body[clause.verb_end :])
+    released = clause.aux and participle and (_lemmas(participle.group(1)).get("VERB") or ("",))[0] in _COMING_OUT
+    if wh in ("when", "in which year") and released and not opens and clause.subject_end <= r_start:
+        return _question(f"{wh} did {_lower_first(body[: clause.subject_end].strip())} come out")
+    if clause.aux or clause.lemma not in SYNONYMS or clause.verb.endswith("ing"):
+        return None
+    if clause.lemma == "support" and not re.search(r"\d", body[clause.verb_end :]):
+        return None  # 'supports Python 3.12' works with it; 'supports skip scan lookups' does not
+    synonym = SYNONYMS[clause.lemma]
+    if opens:
+        if not right.startswith(clause.verb):
+            return None
+        return _question(f"{wh} {_inflected(synonym, clause.verb, clause.lemma)}{right[len(clause.verb) :]}")
+    if clause.subject_end > r_start:
+        return None
+    subject_text = _lower_first(body[: clause.subject_end].strip())
+    middle = body[clause.verb_end : r_start].strip()
+    if wh in ("when", "in which year") and middle.split()[-1:] and middle.split()[-1].lower() in _DATE_PREPOSITIONS:
+        middle = " ".join(middle.split()[:-1])
+    return _question(f"{wh} {_tense(clause.verb, clause.lemma)} {subject_text} {synonym} {middle} {right}")
+
+
 def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> str | None:
     """One question for the span in one form; None when the form does not fit the statement."""
+    called = _called(text, span, form)
+    if called != "":
+        return called
     text, span = clause_of(text, span)
+    bare = _ACRONYM_NOTE.sub("", text)  # 'Extended Security Updates (ESU)': the acronym is said elsewhere
+    if bare != text and span.text in bare:
+        where = bare.find(span.text, max(0, span.start - (len(text) - len(bare))))
+        text, span = bare, Span(span.text, span.kind, where, where + len(span.text))
     if span.start < 0 or len(text.split()) < 3:
         return None
     wh, r_start, r_end = wh_phrase(text, span)
@@ -871,14 +1117,35 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
     opens = not left or re.fullmatch(r"(?:the|a|an)", left, re.I) is not None
     if left and not opens and " " not in left:  # 'On <date> the cardinals ...': no form fits
         return None
+    counted = re.fullmatch(r"(?:the|The)\s([a-z]+)\sof", left)
+    if counted and wh.startswith("how many ") and clause is not None and r_end <= clause.subject_end:
+        # 'The conclave of 133 cardinal electors chose ...': 'How many cardinal electors were in the conclave?'
+        asked = f"how many {body[span.end : clause.subject_end].strip()} were in the {counted.group(1)}"
+        return {"fronted": _question(asked), "embedded": _question(f"{_LEADS[lead % len(_LEADS)]} {asked}")}.get(form)
     if form == "subject":
         return _question(f"{wh} {right}") if opens and right else None
+    if form == "short":
+        if opens:
+            return _short(_question(f"{wh} {right}"), len(wh.split()) + 1, len(wh.split())) if right else None
+        full = ask(text, span, "fronted", subject, lead)
+        if not full or clause is None:
+            return None
+        core = len(wh.split()) + 1 + len(body[: clause.subject_end].split()) + (0 if clause.aux else 1)
+        middle = body[clause.verb_end : r_start].split()
+        dated = wh in ("when", "in which year") and middle[-1:] and middle[-1].lower() in _DATE_PREPOSITIONS
+        if middle[-1:] and middle[-1].lower() in _PREPOSITIONS and not dated:  # the wh's own preposition stays
+            core = len(full.split()) - len(right.split())
+        return _short(full, core - 1, len(wh.split()))
+    if form == "passive":
+        return _passive(text, span, wh) if wh in ("when", "in which year", "where") else None
     if form == "fronted" and opens:
         return None  # the subject form asks it
     if form == "in-situ":
         if opens:
             return None
         return _question(f"{left} {wh} {right}")
+    if form == "synonym":
+        return _in_other_words(text, span, wh, left, right, body, clause, opens, r_start)
     if form in ("fronted", "embedded", "context", "cleft"):
         if opens:
             declarative = f"{wh} {right}"

@@ -24,7 +24,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"\b(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b(?=\s+[a-z])"
         ),
     ),
-    ("version", re.compile(rf"\b{_WORD}(?: {_WORD})* \d+(?:\.\d+)*\b")),
+    ("version", re.compile(rf"\b{_WORD}(?: {_WORD})* (?:version )?\d+(?:\.\d+)*\b")),
+    ("version", re.compile(r"(?<=\b[Vv]ersion )\d[\w.]*[A-Za-z][\w.]*\b")),  # 'version 22H2
     ("number", re.compile(r"(?<![\w.-])\d[\d,]*(?:\.\d+)*(?![\w])")),
     ("name", re.compile(rf"\b{_WORD}(?:\s+(?:{_CONNECTOR}\s+)?{_WORD})*")),
 ]

@@ -24,6 +24,10 @@ _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}")
 _RELEASE_PRONOUNS = re.compile(r"^(?:This release|This version|This update|The new release)(?=\s)")
 _IT = re.compile(r"^It(?=\s)(?!\s+is\s+(?:now\s+|also\s+)?(?:possible|worth|time|important|easy|hard))")
 _PERSON_PRONOUNS = re.compile(r"^(?:He|She)(?=\s)")
+# 'this release' inside a statement names the document's subject too: 'The release manager for this version'.
+_RELEASE_MENTION = re.compile(r"(?<=\s)(?:this|the new) (?:release|version|update)\b")
+# 'It is now possible to run ...': what the subject now lets you do.
+_POSSIBLE = re.compile(r"^It is (?P<now>now |also )?possible to (?=[a-z])")
 _TITLE_NOISE = re.compile(
     r"^(?:what's new in|what is new in|introducing|announcing|the)\s+"
     r"|\s+(?:release notes|is released|released|announced)$",
@@ -128,9 +132,34 @@ def _table_statements(rows: list[str], subject: str, section: str) -> list[State
 
 # After "X has/adds/introduces Y", "It" is most often the Y just introduced; otherwise the subject.
 _INTRODUCING = re.compile(
-    r"\s(?:now\s+|also\s+)?(?:has|have|adds|added|introduces|introduced|gains|gained|offers|offered|released|ships|shipped|provides|brings|brought)\s+(?P<object>[^,.;:]+)"
+    r"\s(?:now\s+|also\s+)?(?:has|have|adds|added|introduces|introduced|gains|gained|offers|offered|released|ships|shipped"
+    r"|provides|brings|brought)\s+(?P<object>[^,.;:]+)"
 )
 _FINITE = re.compile(r"\s(?:is|are|was|were|has|have|had|can|will|must|does|did|\w+(?:s|ed))\s")
+
+
+_ALL_OF_THEM = re.compile(r"^(?:All|Both|Each) of them(?=\s)")
+
+
+def _plural_antecedent(previous: str) -> str:
+    """What 'They' stands for when no people were listed: a plural the statement before introduced
+    ('... stabilizes async closures') or opened with ('Generated columns now default ...'), or ''."""
+    from alas_assets.teacher.questions import is_plural_noun, main_verb
+
+    introduced = _INTRODUCING.search(previous) or re.search(
+        r"\s(?:now\s+|also\s+)?(?:stabiliz|stabilis|support|deprecat|remov)(?:es|ed)\s+(?P<object>[^,.;:]+)", previous
+    )
+    if introduced:
+        phrase = re.split(r"\s(?:to|for|in|on|with|from|by|as|which|that|so)\s|,", introduced.group("object"))[0]
+        phrase = phrase.strip()
+        if phrase and is_plural_noun(phrase.split()[-1]):
+            return re.sub(r"^(?:a|an)\s", "", phrase)
+    clause = main_verb(previous)
+    head = previous[: clause.subject_end].strip() if clause else ""
+    head = re.sub(r"\s(?:now|also|still|no longer)$", "", head)
+    if head and len(head.split()) <= 5 and is_plural_noun(head.split()[-1]) and not head.startswith(("They", "These")):
+        return head[0].lower() + head[1:] if head.split()[0] in ("The",) else head
+    return ""
 
 
 def _antecedent(previous: str, subject: str) -> str:
@@ -144,6 +173,9 @@ def _antecedent(previous: str, subject: str) -> str:
         return re.sub(r"^(?:a|an)\s", "the ", phrase)
     verb = _FINITE.search(previous)
     head = previous[: verb.start()].strip() if verb else ""
+    named = [s.text for s in salient_spans(previous) if s.kind == "version"]
+    if head and not re.search(r"[A-Z0-9`]", head[1:]) and named:  # 'The usual way forward is ... Windows 11'
+        return named[-1]
     if head and not head.lower().startswith(("it ", "they ", "this ", "these ", "there ")) and len(head.split()) <= 8:
         return head[0].lower() + head[1:] if head.split()[0] in ("The", "A", "An") else head
     return subject
@@ -186,6 +218,11 @@ def _resolve(text: str, subject: str, person: str, previous: str) -> str:
         opening = tail[0].upper() + tail[1:]
         resolved = _resolve(opening, subject, person, previous)
         return text if resolved == opening else text[: lead.start("pronoun")] + resolved
+    if subject and subject.lower() not in text.lower():
+        text = _RELEASE_MENTION.sub(subject, text, count=1)
+    possible = _POSSIBLE.match(text)
+    if possible and subject:
+        return f"{subject} can {possible.group('now') or ''}{text[possible.end() :]}"
     if _RELEASE_PRONOUNS.match(text):
         return _RELEASE_PRONOUNS.sub(subject, text, count=1)
     if _IT.match(text):
@@ -193,10 +230,18 @@ def _resolve(text: str, subject: str, person: str, previous: str) -> str:
         return antecedent[0].upper() + antecedent[1:] + text[2:]
     if person and _PERSON_PRONOUNS.match(text):
         text = _PERSON_PRONOUNS.sub(person, text, count=1)
-    if _THEY.match(text):  # 'They' after a list of people: the people
+    if _THEY.match(text):  # 'They' after a list of people: the people; else the plural said before
         people = _PEOPLE.search(previous)
         if people:
             return _THEY.sub(people.group(0), text, count=1)
+        plural = _plural_antecedent(previous)
+        if plural and text.startswith("They "):
+            return plural[0].upper() + plural[1:] + text[4:]
+    all_of_them = _ALL_OF_THEM.match(text)
+    counted = re.search(r"\bthe (?P<count>two|three|four|five|six|seven|eight|nine|ten) (?P<noun>[a-z]+s)\b", previous)
+    if all_of_them and counted:
+        count = "Both" if counted.group("count") == "two" else f"All {counted.group('count')}"
+        return f"{count} {counted.group('noun')}{text[all_of_them.end() :]}"
     if person and not text.startswith(person):
         text = re.sub(r"(?<=\s)(?:him|her)(?=[\s,.])", person, text, count=1)
     return text

@@ -107,6 +107,12 @@ def test_anchors_keep_the_model_close_to_its_parent_while_it_learns(sharp_model_
     assert _drift(free, tokenizer) > 0.1  # without anchors training really moves the model there
 
 
+def test_length_buckets_compute_little_padding_where_lengths_vary_a_little():
+    lengths = [60 + (i * 7) % 25 for i in range(400)]  # questions and answers of 60-84 tokens
+    assert fast_sft.padding_share(lengths, 4) < 0.02  # similar lengths share a batch
+    assert fast_sft.padding_share([10, 100], 2) == 1 - 110 / 200  # one batch, padded to its longest
+
+
 def test_length_buckets_cover_every_example_once():
     lengths = [5, 50, 7, 48, 6, 49, 8]
     batches = fast_sft.length_buckets(lengths, 2, random.Random(0))

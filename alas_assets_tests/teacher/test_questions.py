@@ -202,7 +202,8 @@ def test_descriptions_object_pronouns_and_counted_lists_name_what_they_stand_for
     asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3")}
     assert asked["What does the editor ship in?"] == "`vellum` and `vellum-lite`"
     # 'have' with an object is the main verb (do-support), 'had been' an auxiliary
-    assert asked["How many plugins do all of them have a plugin limit of?"] == "64"
+    assert "Both editions have a plugin limit of 64 plugins." in texts  # 'All of them': the editions
+    assert asked["How many plugins do both editions have a plugin limit of?"] == "64"
     assert asked["When had Vellum 3 been announced?"] == "1 January 2026"
     assert not any(q.startswith("Do you know what?") for q in asked)
 
@@ -228,3 +229,67 @@ def test_an_opening_period_is_asked_with_when_and_the_rest_of_the_sentence_stays
     assert asked["When did Anna Nowak serve as mayor of Tarnow, a city in the south?"] == "2019 to 2022"
     assert any(span == "Tarnow" for span in asked.values())
     assert not any(" to?" in q or "from to" in q for q in asked)
+
+
+def test_short_questions_leave_out_adjuncts_and_a_past_event_is_asked_about_its_object():
+    born = _asked("Prevost was born in Chicago on 14 September 1955.")
+    assert born["Where was Prevost born?"] == "Chicago"  # as people ask it, without the date
+    assert born["When was Prevost born?"] == "14 September 1955"
+    assert born["Where was Prevost born on 14 September 1955?"] == "Chicago"  # the full question stays
+    inaugurated = _asked("Leo XIV was formally inaugurated at a Mass in St Peter's Square on 18 May 2025.")
+    assert inaugurated["When was Leo XIV formally inaugurated?"] == "18 May 2025"
+    released = _asked("Quillsoft released Vellum 3 on 2 May 2026.")
+    assert released["When was Vellum 3 released?"] == "2 May 2026"  # by the thing released, passive
+    assert released["When did Quillsoft release Vellum 3?"] == "2 May 2026"
+    # a cut that leaves nothing named, or strands the wh-phrase's preposition, is not made
+    support = _asked("The new `zlib` module provides tools for reading compressed archives.")
+    assert "Which new module provides tools?" not in support
+    assert support["Which new module provides tools for reading compressed archives?"] == "`zlib`"
+    windows = _asked("Vellum 3 adds preliminary support for Windows on ARM.")
+    assert not any(q.endswith("add preliminary support?") for q in windows)
+
+
+def test_this_release_they_and_it_is_possible_name_what_they_stand_for():
+    body = (
+        "Vellum 3 was released on 2 May 2026. The release manager for this version is Ada Quill.\n\n"
+        "Vellum 3 also stabilizes live macros, as specified in RFC 12. They are written with the `@live` prefix.\n\n"
+        "Exported files now default to `UTF-8`. They keep their line endings instead of rewriting them.\n\n"
+        "It is now possible to open several windows in one process, using the `vellum.windows` module."
+    )
+    texts = [s.text for s in statements("Introducing Vellum 3", body)]
+    assert "The release manager for Vellum 3 is Ada Quill." in texts
+    assert "Live macros are written with the `@live` prefix." in texts
+    assert "Exported files keep their line endings instead of rewriting them." in texts
+    assert "Vellum 3 can now open several windows in one process, using the `vellum.windows` module." in texts
+    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3")}
+    assert asked["Who is the release manager for Vellum 3?"] == "Ada Quill"
+    assert asked["Which prefix are live macros written with?"] == "`@live`"
+
+
+def test_facts_inside_a_subject_a_passive_complement_and_a_release_code_are_asked():
+    asked = _asked("The conclave of 133 cardinal electors chose Ada Quill on its fourth ballot.")
+    assert asked["How many cardinal electors were in the conclave?"] == "133"
+    honoured = _asked("Ada Quill and Bo Lind were honoured for discoveries concerning sparse indexes.")
+    assert honoured["What were Ada Quill and Bo Lind honoured for?"] == "discoveries concerning sparse indexes"
+    code = _asked("Vellum 3 had been released on 2 May 2026, and version 26H1 was its final feature update.")
+    assert code["Which version was Vellum 3's final feature update?"] == "26H1"
+    chip = _asked("Vellum 4 requires a Trusted Sync Module version 2.0.")
+    assert chip["What does Vellum 4 require?"] == "Trusted Sync Module version 2.0"
+    texts = [
+        s.text
+        for s in statements(
+            "Vellum", "The usual way forward is an upgrade to Vellum 4, which is free. It requires a licence key."
+        )
+    ]
+    assert "Vellum 4 requires a licence key." in texts  # 'It': the thing named, not 'the usual way forward'
+
+
+def test_a_verb_is_also_asked_in_other_words_and_a_release_as_coming_out():
+    asked = _asked("Vellum 3 drops support for Python 3.9.")
+    assert asked["Which Python version does Vellum 3 remove support for?"] == "Python 3.9"
+    released = _asked("Vellum 3 was released on 2 May 2026.")
+    assert released["When did Vellum 3 come out?"] == "2 May 2026"
+    provides = _asked("The new `vellum.sync` module provides tools for shared editing.")
+    assert provides["Which new module offers tools for shared editing?"] == "`vellum.sync`"
+    features = _asked("Vellum 3 supports live macros in templates.")
+    assert not any("work with" in q for q in features)  # a feature is supported, not worked with
