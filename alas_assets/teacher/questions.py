@@ -364,7 +364,7 @@ def _takes_base_form(before: str, after: str) -> bool:
     """After one of the adverbs above ('PCs no longer receive'), or after a plural noun and before
     a preposition or an object ('columns default to'), a base form is the finite verb."""
     last = before.split()[-1].lower().strip("`")
-    if last in _BASE_FORM_AFTER:
+    if last in _BASE_FORM_AFTER or last in ("you", "we", "they", "i"):
         return True
     plural = re.fullmatch(r"[a-z]+[^s]s", last) is not None and last not in _NOT_PLURAL
     return plural and re.match(r"\s+(?:to|the|a|an|on|in|for|with|from|by|at|`)\b", after) is not None
@@ -390,10 +390,12 @@ class _Clause:
 
 
 def main_verb(text: str) -> _Clause | None:
-    """The statement's first finite verb after a subject of one to twelve words."""
+    """The statement's first finite verb after a subject of one to twelve words (never a word of a
+    `code` span)."""
+    code = [m.span() for m in re.finditer(r"`[^`]*`", text)]
     for match in re.finditer(r"\b[\w'-]+\b", text):
         word = match.group(0)
-        if match.start() == 0:
+        if match.start() == 0 or any(start < match.start() < end for start, end in code):
             continue
         before = text[: match.start()].strip()
         if not before or before.endswith((",", ":", "(")) or len(before.split()) > 12:
@@ -453,8 +455,8 @@ def _possessive_have(word: str, after: str) -> bool:
 
 def _is_person(text: str) -> bool:
     words = text.split()
-    if not 1 < len(words) <= 5 or any(ch.isdigit() for ch in text) or "`" in text:
-        return False
+    if not 1 < len(words) <= 5 or any(ch.isdigit() for ch in text) or "`" in text or "," in text:
+        return False  # 'Ghent, Belgium': a place and its country, not a name
     if words[0].lower() in _PERSON_TITLES:
         return True
     return not any(re.sub(r"['’]s$", "", w.lower()) in NOT_PERSON_WORDS for w in words)
@@ -494,6 +496,11 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     if span.kind in ("number", "version") and versions:  # 'supports Python versions 3.11 to 3.13'
         named = re.sub(r"^Version", "version", versions.group(0).strip())  # 'Version 22H2 was ...' opens it
         return f"which {named}", versions.start(), end
+    bare_version = re.fullmatch(r"\d+\.\d+(?:\.\d+)*(?:\.x)?|\d+\.x", span.text)
+    if span.kind == "number" and bare_version and (start == 0 or re.search(r"\b(?:to|from|than|on|before)\s$", before)):
+        counted_after = re.match(r"\s+[a-z]+s\b", text[end:])
+        if not counted_after and not re.match(r"\s+(?:million|billion|percent|GB|TB|MB|times)\b", text[end:]):
+            return "which version", start, end  # 'upgrade to 3.9 first', '4.1 supports ...': a release, no count
     if span.kind == "number":
         scale = re.match(r"\s+(?:million|billion|thousand)\b", text[end:])
         end = end + (scale.end() if scale else 0)
@@ -545,9 +552,12 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
                 all(_is_person(p) for p in people) or (start == 0 and verb and verb.group(1) in _PERSON_VERBS)
             ):
                 return "who", start, end
-            place = re.search(r"(?:^|(?<=\s))(?:in|at|from)\s(?:the\s)?$", before)
+            place = re.search(r"(?:^|(?<=\s))(?P<at>in|at|from)\s(?:the\s)?$", before) or re.search(
+                r"\b(?:coming|going|moving|travelling|traveling|returning|comes|goes|moves|returns)\s(?P<at>to)\s$",
+                before,
+            )
             if place and not _is_person(span.text):
-                return "where", place.start(), end
+                return "where", place.start("at"), end
     # 'a plain `str`' is asked as 'what', determiner and adjectives included.
     described = re.search(r"\b(?:the|a|an)\s+(?:[a-z-]+\s+){0,2}$", before)
     return "what", (described.start() if described else start), end
@@ -714,6 +724,11 @@ _FOLLOWERS = (
         "never",
         "already",
         "later",
+        "when",
+        "if",
+        "unless",
+        "once",
+        "whether",
     }
 )
 
@@ -841,7 +856,7 @@ def _lower_first(text: str) -> str:
     """The statement's first word as it reads mid-question: 'Each prize', 'existing crates', but
     'Django', 'Windows 10', 'OpenAI' kept."""
     head, _, rest = text.partition(" ")
-    if head in _DETERMINERS:
+    if head in _DETERMINERS or head in ("You", "We"):
         return text[0].lower() + text[1:]
     if not re.fullmatch(r"[A-Z][a-z]+", head) or re.match(r"[A-Z0-9`]", rest):
         return text

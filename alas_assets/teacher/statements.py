@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from alas_assets.research.corpus import inline_text
-from alas_assets.teacher.questions import NOT_PERSON_WORDS, is_base_verb
+from alas_assets.teacher.questions import NOT_PERSON_WORDS, is_base_verb, main_verb
 from alas_assets.teacher.spans import salient_spans
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "No.", "Inc.", "Ltd.", "approx.")
@@ -29,7 +29,7 @@ _RELEASE_MENTION = re.compile(r"(?<=\s)(?:this|the new) (?:release|version|updat
 # 'It is now possible to run ...': what the subject now lets you do.
 _POSSIBLE = re.compile(r"^It is (?P<now>now |also )?possible to (?=[a-z])")
 _TITLE_NOISE = re.compile(
-    r"^(?:what's new in|what is new in|introducing|announcing|the)\s+"
+    r"^(?:what's new in|what is new in|introducing|announcing|about|the)\s+"
     r"|\s+(?:release notes|is released|released|announced)$",
     re.I,
 )
@@ -45,7 +45,11 @@ class Statement:
 
 
 def document_subject(title: str) -> str:
-    """What the document is about, from its title: 'What's new in Python 3.14' -> 'Python 3.14'."""
+    """What the document is about, from its title: 'What's new in Python 3.14' -> 'Python 3.14',
+    'WLSA-2026-03 - path traversal in snapshot restore' -> 'WLSA-2026-03'."""
+    named = re.match(r"^(?P<name>[A-Z0-9][\w.+-]*(?:\s[A-Z0-9][\w.+-]*){0,3})(?:\s[-–—]\s|:\s)", title.strip())
+    if named:
+        return named.group("name")
     cleaned = _TITLE_NOISE.sub("", title.strip()).strip()
     cleaned = _TITLE_NOISE.sub("", cleaned).strip()
     versions = [s for s in salient_spans(cleaned) if s.kind == "version"]
@@ -173,6 +177,10 @@ def _antecedent(previous: str, subject: str) -> str:
         return re.sub(r"^(?:a|an)\s", "the ", phrase)
     verb = _FINITE.search(previous)
     head = previous[: verb.start()].strip() if verb else ""
+    if (
+        previous.startswith(("You ", "We ")) and "`" in previous
+    ):  # 'Run `x --check`. It reports ...': the thing just run
+        return re.findall(r"`[^`]+`", previous)[-1]
     named = [s.text for s in salient_spans(previous) if s.kind == "version"]
     if head and not re.search(r"[A-Z0-9`]", head[1:]) and named:  # 'The usual way forward is ... Windows 11'
         return named[-1]
@@ -302,9 +310,10 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
                 continue
             if kind == "item" and intro and number == 0:  # "Consumers can enrol in one of several ways: buy ..."
                 text = _item_with_intro(intro, text)
-            text = _counted_list(text[0].upper() + text[1:]) + "."
+            text = _imperative(_counted_list(text[0].upper() + text[1:]) + ".")
             resolved = _resolve(text, subject, person, previous)
-            result.append(Statement(text=resolved, quote=_raw_quote(clause), section=section))
+            for said in _appositions(resolved):
+                result.append(Statement(text=said, quote=_raw_quote(clause), section=section))
             person = _person(resolved, person)
             previous = resolved
         if kind == "text":
@@ -348,6 +357,46 @@ def _counted_list(text: str) -> str:
     if not 2 <= len(items) <= 8 or any(len(item.split()) > 4 for item in items):
         return text
     return f"{match.group('head')}the {match.group('count')} {match.group('items')}"
+
+
+_APPOSITION = re.compile(
+    r"^(?P<name>[A-Z][\w.'-]*(?:\s[A-Z0-9][\w.'-]*){0,3}),\s(?P<description>(?:the|a|an)\s[^,]{3,100}),\s(?P<rest>[a-z].+)$"
+)
+
+
+def _appositions(text: str) -> list[str]:
+    """'WrenFest, the annual conference for ..., is coming to Ghent.' -> 'WrenFest is coming to
+    Ghent.' and 'WrenFest is the annual conference for ...': each says one fact with its name."""
+    match = _APPOSITION.match(text)
+    if not match:
+        return [text]
+    said = f"{match.group('name')} {match.group('rest')}"
+    clause = main_verb(said)
+    if clause is None or clause.subject_end != len(match.group("name")) + 1:
+        return [text]
+    return [said, f"{match.group('name')} is {match.group('description')}."]
+
+
+_CONDITION = re.compile(
+    r"^(?P<condition>(?:If|When|Once|Unless|Before|After|Until)\s[^,]{1,80}),\s(?P<rest>[a-z].*)\.$"
+)
+
+
+def _imperative(text: str) -> str:
+    """An instruction says who does it: 'Stop the server and run `x --check`.' -> 'You stop the
+    server and run `x --check`.'; a condition before it goes last ('If you cannot upgrade, set ...'
+    -> 'You set ... if you cannot upgrade.')."""
+    condition = _CONDITION.match(text)
+    if condition and is_base_verb(condition.group("rest").split()[0]):
+        rest, lead = condition.group("rest"), condition.group("condition")
+        text = f"{rest[0].upper()}{rest[1:]} {lead[0].lower()}{lead[1:]}."
+    first = text.split()[0]
+    second = text.split()[1] if len(text.split()) > 1 else ""
+    if not (first[:1].isupper() and first[1:].islower() and is_base_verb(first)) or second[:1].isupper():
+        return text  # 'Google Cloud Storage is planned': a name, not an instruction
+    candidate = f"You {first.lower()}{text[len(first) :]}"
+    clause = main_verb(candidate)
+    return candidate if clause is not None and clause.subject_end == 4 else text
 
 
 def _raw_quote(clause: str) -> str:

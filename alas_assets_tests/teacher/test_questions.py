@@ -293,3 +293,23 @@ def test_a_verb_is_also_asked_in_other_words_and_a_release_as_coming_out():
     assert provides["Which new module offers tools for shared editing?"] == "`vellum.sync`"
     features = _asked("Vellum 3 supports live macros in templates.")
     assert not any("work with" in q for q in features)  # a feature is supported, not worked with
+
+
+def test_instructions_appositions_code_spans_and_advisory_titles_are_read_as_people_write_them():
+    body = (
+        "Stop the server and run `vellum-migrate --check`. It reports problems without changing anything.\n\n"
+        'If you cannot upgrade right away, set `sync = "disabled"` in `vellum.toml`.\n\n'
+        "Quillfest, the annual conference for Vellum users, is coming to Ghent, Belgium."
+    )
+    texts = [s.text for s in statements("VSA-2026-01 - path traversal in sync", body)]
+    assert document_subject("VSA-2026-01 - path traversal in sync") == "VSA-2026-01"
+    assert "You stop the server and run `vellum-migrate --check`." in texts
+    assert "`vellum-migrate --check` reports problems without changing anything." in texts
+    assert 'You set `sync = "disabled"` in `vellum.toml` if you cannot upgrade right away.' in texts
+    assert "Quillfest is coming to Ghent, Belgium." in texts
+    assert "Quillfest is the annual conference for Vellum users." in texts
+    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "VSA-2026-01")}
+    assert asked["What do you stop the server and run?"] == "`vellum-migrate --check`"
+    assert asked["Where is Quillfest coming?"] == "Ghent, Belgium"
+    assert all('"disabled"' in q for q in asked if "`sync" in q)  # a code span is never rewritten
+    assert "Which version do you upgrade to first?" in _asked("You upgrade to 3.9 first.")
