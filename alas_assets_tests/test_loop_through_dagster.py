@@ -291,3 +291,9 @@ def test_iteration_two_trains_on_the_promoted_model_or_retrains_the_base_on_ever
         assert earlier <= set(examples)  # every earlier training pair, not a rehearsal sample
         assert list(sft["parent_id"]) == ["tiny-base"]
         assert not set(adapter_chain(warehouse, first)) & set(adapter_chain(warehouse, second))
+    # What iteration 2 read of iteration 1 straight from the warehouse is its recorded lineage.
+    from alas_assets.partitions import Build
+
+    for asset, read in (("sft_model", "qa_pairs (training pairs"), ("retention_scores", "qa_pairs (probes)")):
+        event = instance.get_latest_materialization_event(Build.for_domain("tiny").key(asset))
+        assert f"iteration 1 of {read}" in event.asset_materialization.metadata["reads_earlier"].value

@@ -13,7 +13,7 @@ from alas_assets.evaluation import (
     grade,
     retention_questions,
 )
-from alas_assets.metadata import markdown_table, teacher_usage
+from alas_assets.metadata import markdown_table, reads_earlier, teacher_usage
 from alas_assets.partitions import Build, cell
 from alas_assets.records import Judgement, ModelVersion, QAPair, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource, TeacherResource
@@ -149,6 +149,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         base = ensure_base_model(warehouse, domain.domain)
         candidate = from_frame(dpo_model, ModelVersion)[0]
         general = general_probes(domain.domain.general_probes_file) + domain_independent_questions(domain.domain)
+        # earlier iterations' probes: what the candidate must not forget
         questions = retention_questions(general, warehouse.pairs_before(iteration, "probe"))
         # The candidate answers this iteration's probes in the same batches: dpo_judge_scores, four probes
         # per topic, then finds its answers in the answer registry instead of generating in small batches.
@@ -179,6 +180,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "general_probes": len([q for q in general if q.split == "general"]),
                 "independent_questions": len([q for q in general if q.split == INDEPENDENT]),
                 "earlier_probes": len([q for q in questions if q.split == "earlier"]),
+                **reads_earlier(iteration, every=["qa_pairs (probes)"]),
                 "accuracy": markdown_table(summary),
                 **teacher_usage(judge),
             }

@@ -8,7 +8,7 @@ import pandas as pd
 
 from alas_assets.assets.shapes import MODEL, inputs, per_cell, per_iteration
 from alas_assets.curation import preference_pairs
-from alas_assets.metadata import markdown_table
+from alas_assets.metadata import markdown_table, reads_earlier
 from alas_assets.partitions import Build
 from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, from_frame, to_frame
 from alas_assets.resources import DomainResource, StudentResource
@@ -57,7 +57,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
             domain.domain,
             iteration,
             from_frame(qa_pairs, QAPair),
-            warehouse.pairs_before(iteration, "train"),
+            warehouse.pairs_before(iteration, "train"),  # earlier iterations' training pairs: the replay
             start,
             backend.kind,
             answerer(domain.domain, warehouse, backend, start.model_id),
@@ -84,6 +84,7 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
                 "new_pairs": len(plan.new),
                 f"{replay.kind}_pairs": len(replay.pairs),
                 "anchors": len(plan.anchors),
+                **reads_earlier(iteration, every=["qa_pairs (training pairs, for the replay)"]),
                 **({"examples_trained_per_epoch": list(result.trained_per_epoch)} if result.trained_per_epoch else {}),
                 **_resumed(context, result),
             }
