@@ -468,9 +468,10 @@ def _following_noun(text: str, end: int) -> str | None:
 
 
 def _following_head(text: str, end: int) -> str | None:
-    """The head noun that names what the span is: '`gen` keyword', '`partialdef` template tag'."""
+    """The head noun that names what the span is: '`gen` keyword', '`partialdef` template tag'
+    ('S3-compatible object storage': a name before 'object' is no code object)."""
     after = re.match(r"\s+([a-z][a-z-]+)(?:\s+([a-z][a-z-]+))?", text[end:])
-    if not after:
+    if not after or (text[end - 1 : end] != "`" and after.group(1) in ("object", "type")):
         return None
     if after.group(1) in _HEADS:
         return after.group(1)
@@ -498,7 +499,9 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         return f"which {named}", versions.start(), end
     bare_version = re.fullmatch(r"\d+\.\d+(?:\.\d+)*(?:\.x)?|\d+\.x", span.text)
     if span.kind == "number" and bare_version and (start == 0 or re.search(r"\b(?:to|from|than|on|before)\s$", before)):
-        counted_after = re.match(r"\s+[a-z]+s\b", text[end:])
+        following = re.match(r"\s+([a-z]+s)\b", text[end:])
+        clause = main_verb(text)
+        counted_after = following and not (clause and clause.verb == following.group(1))
         if not counted_after and not re.match(r"\s+(?:million|billion|percent|GB|TB|MB|times)\b", text[end:]):
             return "which version", start, end  # 'upgrade to 3.9 first', '4.1 supports ...': a release, no count
     if span.kind == "number":

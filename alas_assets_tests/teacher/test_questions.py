@@ -313,3 +313,19 @@ def test_instructions_appositions_code_spans_and_advisory_titles_are_read_as_peo
     assert asked["Where is Quillfest coming?"] == "Ghent, Belgium"
     assert all('"disabled"' in q for q in asked if "`sync" in q)  # a code span is never rewritten
     assert "Which version do you upgrade to first?" in _asked("You upgrade to 3.9 first.")
+
+
+def test_a_byline_says_who_wrote_it_and_kinds_listed_after_their_intro_are_each_a_fact():
+    body = (
+        "*By Ada Quill, staff engineer on the sync team*\n\n"
+        "At launch, 3.1 supports two kinds of destination:\n\n"
+        "- S3-compatible object storage;\n"
+        "- Azure Blob Storage."
+    )
+    texts = [s.text for s in statements("Live sync is coming in Vellum 3.1", body)]
+    assert "Ada Quill wrote the article about Vellum 3.1." in texts
+    assert "Ada Quill is a staff engineer on the sync team." in texts
+    assert "At launch, 3.1 supports Azure Blob Storage." in texts
+    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3.1")}
+    assert asked["Who wrote the article about Vellum 3.1?"] == "Ada Quill"
+    assert asked["Which version supports Azure Blob Storage at launch?"] == "3.1"  # a release, not a count
