@@ -1243,8 +1243,28 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
         for heading in header[2:]:
             cell = re.search(rf"(?:^|; ){re.escape(heading)} (?P<cell>[^;]+)", row.group("more") or "")
             if cell:
-                question = f"Which {thing} in {subject} has the {_attribute(heading, subject)} {cell.group('cell')}?"
+                attribute = _attribute(heading, subject)
+                question = (
+                    f"Which {thing} in {subject} is {attribute} {cell.group('cell')}?"
+                    if attribute.split()[-1] in _PREPOSITIONS
+                    else f"Which {thing} in {subject} has the {attribute} {cell.group('cell')}?"
+                )
                 asked.append(Asked(question, key_span, "subject"))
+                value = cell.group("cell")
+                found = sorted(
+                    _merge_lists(value, salient_spans(value)), key=lambda s: (s.kind not in _ANSWER_KINDS, s.start)
+                )
+                value_span = (
+                    Span(found[0].text, found[0].kind, 0, len(found[0].text))
+                    if found
+                    else Span(value, "object", 0, len(value))
+                )
+                if attribute.split()[-1] in _PREPOSITIONS:  # 'Fixed in': 'In WLSA-2026-03, what is 3.x fixed in?'
+                    forward = f"In {subject}, what is {key} {attribute}?"
+                else:
+                    forward = f"What is the {attribute} for {key} in {subject}?"
+                if value_span.text.lower() not in forward.lower():
+                    asked.append(Asked(forward, value_span, "fronted"))
     return asked
 
 
