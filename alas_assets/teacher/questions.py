@@ -468,9 +468,10 @@ def _following_noun(text: str, end: int) -> str | None:
 
 
 def _following_head(text: str, end: int) -> str | None:
-    """The head noun that names what the span is: '`gen` keyword', '`partialdef` template tag'."""
+    """The head noun that names what the span is: '`gen` keyword', '`partialdef` template tag'
+    ('S3-compatible object storage': a name before 'object' is no code object)."""
     after = re.match(r"\s+([a-z][a-z-]+)(?:\s+([a-z][a-z-]+))?", text[end:])
-    if not after:
+    if not after or (text[end - 1 : end] != "`" and after.group(1) in ("object", "type")):
         return None
     if after.group(1) in _HEADS:
         return after.group(1)
@@ -498,7 +499,9 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         return f"which {named}", versions.start(), end
     bare_version = re.fullmatch(r"\d+\.\d+(?:\.\d+)*(?:\.x)?|\d+\.x", span.text)
     if span.kind == "number" and bare_version and (start == 0 or re.search(r"\b(?:to|from|than|on|before)\s$", before)):
-        counted_after = re.match(r"\s+[a-z]+s\b", text[end:])
+        following = re.match(r"\s+([a-z]+s)\b", text[end:])
+        clause = main_verb(text)
+        counted_after = following and not (clause and clause.verb == following.group(1))
         if not counted_after and not re.match(r"\s+(?:million|billion|percent|GB|TB|MB|times)\b", text[end:]):
             return "which version", start, end  # 'upgrade to 3.9 first', '4.1 supports ...': a release, no count
     if span.kind == "number":
@@ -1240,8 +1243,28 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
         for heading in header[2:]:
             cell = re.search(rf"(?:^|; ){re.escape(heading)} (?P<cell>[^;]+)", row.group("more") or "")
             if cell:
-                question = f"Which {thing} in {subject} has the {_attribute(heading, subject)} {cell.group('cell')}?"
+                attribute = _attribute(heading, subject)
+                question = (
+                    f"Which {thing} in {subject} is {attribute} {cell.group('cell')}?"
+                    if attribute.split()[-1] in _PREPOSITIONS
+                    else f"Which {thing} in {subject} has the {attribute} {cell.group('cell')}?"
+                )
                 asked.append(Asked(question, key_span, "subject"))
+                value = cell.group("cell")
+                found = sorted(
+                    _merge_lists(value, salient_spans(value)), key=lambda s: (s.kind not in _ANSWER_KINDS, s.start)
+                )
+                value_span = (
+                    Span(found[0].text, found[0].kind, 0, len(found[0].text))
+                    if found
+                    else Span(value, "object", 0, len(value))
+                )
+                if attribute.split()[-1] in _PREPOSITIONS:  # 'Fixed in': 'In WLSA-2026-03, what is 3.x fixed in?'
+                    forward = f"In {subject}, what is {key} {attribute}?"
+                else:
+                    forward = f"What is the {attribute} for {key} in {subject}?"
+                if value_span.text.lower() not in forward.lower():
+                    asked.append(Asked(forward, value_span, "fronted"))
     return asked
 
 

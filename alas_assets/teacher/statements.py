@@ -292,6 +292,15 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
             previous = intro = ""
             continue
         line = lines[0]
+        byline = _BYLINE.match(inline_text(line)) if kind == "text" else None
+        if byline:  # '*By Daniel Osei, staff engineer*': who wrote it, and who they are
+            name, role = byline.group("name"), byline.group("role")
+            wrote = f"{name} wrote the article about {subject}."
+            result.append(Statement(text=wrote, quote=line.strip(), section=section))
+            if role:
+                role = role if re.match(r"(?:the|a|an|[A-Z])\b", role) else f"a {role}"
+                result.append(Statement(text=f"{name} is {role}.", quote=line.strip(), section=section))
+            continue
         label = _LABEL.match(line)
         if label:  # "**Template strings (PEP 750).** A new kind ...": the label is the item's section
             section = inline_text(label.group("label")).rstrip(".:")
@@ -325,6 +334,10 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
 _REFERENCE = re.compile(
     r"^(?P<name>[^()]+?)\s\((?P<ref>(?:PEP|RFC|JEP|KEP|NEP|ISO)[\s-]?\d+(?:(?:,\s|\sand\s)(?:PEP|RFC|JEP|KEP|NEP|ISO)?[\s-]?\d+)*)\)$"
 )
+_KINDS_INTRO = re.compile(
+    r"^(?P<head>.+?\s)(?:two|three|four|five|six|several|many|\d+)\s(?:kinds|types|sorts|forms)\sof\s[a-z]+$"
+)
+_BYLINE = re.compile(r"^By (?P<name>(?:[A-Z][\w'-]+\s){1,3}[A-Z][\w'-]+)(?:,\s(?P<role>[^.]+))?\.?$")
 _MODAL_INTRO = re.compile(r"^(?P<subject>.+?\s(?:can|may|must|will|should|could))\s")
 _LEADING_PLACE = re.compile(r"^(?P<place>(?:in|on|at|for|with|from|through)\s[^,]+),\s(?P<rest>.+)$", re.I)
 
@@ -336,6 +349,9 @@ def _item_with_intro(intro: str, item: str) -> str:
     place = _LEADING_PLACE.match(item)
     if place:  # 'in the European Economic Area, enrol for free' -> 'enrol for free in the ...'
         item = f"{place.group('rest')} {place.group('place')[0].lower()}{place.group('place')[1:]}"
+    kinds = _KINDS_INTRO.match(intro)
+    if kinds:  # '4.1 supports two kinds of destination:' + 'Azure Blob Storage' -> '4.1 supports Azure Blob Storage'
+        return f"{kinds.group('head')}{item}"
     first = item.split()[0].lower()
     if modal and is_base_verb(first):
         return f"{modal.group('subject')} {first}{item[len(first) :]}"

@@ -313,3 +313,28 @@ def test_instructions_appositions_code_spans_and_advisory_titles_are_read_as_peo
     assert asked["Where is Quillfest coming?"] == "Ghent, Belgium"
     assert all('"disabled"' in q for q in asked if "`sync" in q)  # a code span is never rewritten
     assert "Which version do you upgrade to first?" in _asked("You upgrade to 3.9 first.")
+
+
+def test_a_byline_says_who_wrote_it_and_kinds_listed_after_their_intro_are_each_a_fact():
+    body = (
+        "*By Ada Quill, staff engineer on the sync team*\n\n"
+        "At launch, 3.1 supports two kinds of destination:\n\n"
+        "- S3-compatible object storage;\n"
+        "- Azure Blob Storage."
+    )
+    texts = [s.text for s in statements("Live sync is coming in Vellum 3.1", body)]
+    assert "Ada Quill wrote the article about Vellum 3.1." in texts
+    assert "Ada Quill is a staff engineer on the sync team." in texts
+    assert "At launch, 3.1 supports Azure Blob Storage." in texts
+    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3.1")}
+    assert asked["Who wrote the article about Vellum 3.1?"] == "Ada Quill"
+    assert asked["Which version supports Azure Blob Storage at launch?"] == "3.1"  # a release, not a count
+
+
+def test_every_column_of_a_table_row_is_asked_both_ways():
+    body = "| Series | Affected | Fixed in |\n|---|---|---|\n| 3.x | 3.7.0 to 3.9.4 | 3.9.5 |\n"
+    [row] = [s for s in statements("VSA-2026-01 - path traversal in sync", body) if s.kind == "row"]
+    asked = {a.question: a.span.text for a in questions_for(row.text, row=True, header=row.header)}
+    assert asked["In VSA-2026-01, what is 3.x fixed in?"] == "3.9.5"
+    assert asked["Which series in VSA-2026-01 is fixed in 3.9.5?"] == "3.x"
+    assert asked["What is the affected for 3.x in VSA-2026-01?"] == "3.7.0 to 3.9.4"
