@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from alas_assets.records import SourceDoc, Topic
 from alas_assets.teacher.aliases import aliases, with_alias
-from alas_assets.teacher.offline import ExtractiveSynthesizer
 from alas_assets.teacher.statements import statements
+from alas_assets_tests.teacher.documents import synthesized
 
 BODY = (
     "Quillsoft released Vellum 3, codenamed Heron, on 2 May 2026. "
@@ -34,30 +31,8 @@ def test_a_question_by_another_name_never_says_its_answer():
 
 
 def test_a_fact_is_also_asked_by_the_other_name_its_document_gives():
-    source = SourceDoc(
-        iteration="it0001",
-        topic="vellum",
-        source_id="s1",
-        url="https://example.org/vellum",
-        title="Vellum 3",
-        text=BODY,
-        content_hash="h",
-        origin="corpus",
-        fetched_at=datetime.now(timezone.utc),
-    )
-    topic = Topic(
-        iteration="it0001",
-        topic="vellum",
-        name="Vellum 3",
-        summary="",
-        learning_objectives=[],
-        difficulty="intermediate",
-        status="new",
-        source_refs=[],
-        planner="test",
-    )
     per_fact = 6
-    pairs = [p for p in ExtractiveSynthesizer(questions_per_fact=per_fact).synthesize(topic, [source], 600, 0, 1)]
+    pairs = synthesized("Vellum 3", BODY, "vellum", questions_per_fact=per_fact, probes=0)
     renamed = [p for p in pairs if p.direction.startswith("alias")]
     assert any("Ada Quill" not in p.question and "`vellum.sync`" == p.answer_span for p in renamed)
     assert all(p.answer_span not in p.question for p in renamed)

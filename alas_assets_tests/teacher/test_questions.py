@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from alas_assets.records import SourceDoc, Topic
-from alas_assets.teacher.offline import ExtractiveSynthesizer
 from alas_assets.teacher.questions import questions_for
 from alas_assets.teacher.statements import document_subject, statements
+from alas_assets_tests.teacher.documents import synthesized
 
 BODY = """# Zephyr Toolkit 9.2
 
@@ -31,29 +28,7 @@ def test_pronouns_are_resolved_and_identifiers_kept():
 
 
 def test_a_paragraph_becomes_natural_questions_about_every_salient_fact():
-    source = SourceDoc(
-        iteration="it0001",
-        topic="zephyr",
-        source_id="s1",
-        url="https://example.org/zephyr",
-        title="Zephyr Toolkit 9.2 release notes",
-        text=BODY,
-        content_hash="h",
-        origin="corpus",
-        fetched_at=datetime.now(timezone.utc),
-    )
-    topic = Topic(
-        iteration="it0001",
-        topic="zephyr",
-        name="Zephyr Toolkit 9.2 release notes",
-        summary="",
-        learning_objectives=[],
-        difficulty="intermediate",
-        status="new",
-        source_refs=[],
-        planner="test",
-    )
-    pairs = ExtractiveSynthesizer().synthesize(topic, [source], 600, 2, 1)
+    pairs = synthesized("Zephyr Toolkit 9.2 release notes", BODY, "zephyr")
     questions = [p for p in pairs if p.direction != "summary"]
     for pair in questions:
         assert pair.question.endswith("?") and "___" not in pair.question
