@@ -148,9 +148,10 @@ class RecordingStudentResource(StudentResource):
 
 # Model IDs the training assets gave these inputs before model-version building moved out of them
 # (computed with that code): the same parent, data and settings must keep naming the same model.
+# That code did not skip learned examples by default, so the first two say so.
 PINNED = {
-    "": ("pin-it0002-sft-490e7cf1", "pin-it0002-dpo-9f8c58a9"),
-    'sft_start = "base"\n': ("pin-it0002-sft-925b4578", "pin-it0002-dpo-d229dd6a"),
+    "skip_learned = false\n": ("pin-it0002-sft-490e7cf1", "pin-it0002-dpo-9f8c58a9"),
+    'sft_start = "base"\nskip_learned = false\n': ("pin-it0002-sft-925b4578", "pin-it0002-dpo-d229dd6a"),
     "lora_layers = 2\nskip_learned = true\nrehearsal_fraction = 1.0\n": (
         "pin-it0002-sft-21f40acb",
         "pin-it0002-dpo-a4606d95",
@@ -158,7 +159,7 @@ PINNED = {
 }
 
 
-@pytest.mark.parametrize("student", list(PINNED), ids=["defaults", "from-base", "other-settings"])
+@pytest.mark.parametrize("student", list(PINNED), ids=["promoted-start", "from-base", "other-settings"])
 def test_the_training_assets_name_the_same_inputs_with_the_same_model_ids(tmp_path, state_dir, student):
     from alas_assets.assets import training as training_assets
 
@@ -199,7 +200,7 @@ def test_the_training_assets_name_the_same_inputs_with_the_same_model_ids(tmp_pa
     assert registered == from_frame(sft, ModelVersion)[0]
 
 
-@pytest.mark.parametrize("student", list(PINNED), ids=["defaults", "from-base", "other-settings"])
+@pytest.mark.parametrize("student", list(PINNED), ids=["promoted-start", "from-base", "other-settings"])
 def test_the_plans_name_the_pinned_model_ids(tmp_path, state_dir, student):
     domain_file = write_domain(tmp_path, student)
     warehouse = with_history(domain_file)
@@ -283,7 +284,9 @@ def test_sft_settings_record_only_what_is_set():
         "batch_size": 4,
         "rehearsal_fraction": 0.5,
         "anchors": 3,
+        "skip_learned": True,
     }
+    assert "skip_learned" not in sft_hyperparameters(Student(skip_learned=False), "lora", 3)
     from_base = sft_hyperparameters(Student(sft_start="base", lora_layers=2, skip_learned=True), "openai", 0)
     assert (
         from_base["method"] == "openai-sft" and from_base["start"] == "base" and "rehearsal_fraction" not in from_base
