@@ -366,6 +366,8 @@ def _takes_base_form(before: str, after: str) -> bool:
     last = before.split()[-1].lower().strip("`")
     if last in _BASE_FORM_AFTER or last in ("you", "we", "they", "i"):
         return True
+    if re.search(r"\sand\s\S+$", before.strip()) and re.match(r"\s+[a-z`]", after):
+        return True  # '`set_var` and `remove_var` become unsafe': a subject of two things
     plural = re.fullmatch(r"[a-z]+[^s]s", last) is not None and last not in _NOT_PLURAL
     return plural and re.match(r"\s+(?:to|the|a|an|on|in|for|with|from|by|at|`)\b", after) is not None
 
@@ -515,6 +517,9 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
             return f"how many {counted.group(1)}", start, end + counted.end()
         return "what number", start, end
     if span.kind == "version":
+        kind = re.match(r"\s+(edition|series|branch)\b", text[end:])
+        if kind:  # 'the Rust 2024 edition': asked as the edition it is
+            return f"which {kind.group(1)}", (determiner.start() if determiner else start), end + kind.end()
         name = span.text.rsplit(" ", 1)[0]
         if len(name.split()) <= 2:
             return (f"which {name}" if name.isupper() else f"which {name} version"), start, end
@@ -746,7 +751,8 @@ def _modified_noun(text: str, span: Span) -> tuple[str, int] | None:
         return None
     nouns, end = [], span.end
     for word in _words_after(text, span.end):
-        if word.group(1) in _FOLLOWERS or (_verb_lemma(word.group(1)) and not _noun(word.group(1))):
+        verb = _verb_lemma(word.group(1)) or _verb_lemma(word.group(1), base=True)  # '`a` and `b` become'
+        if word.group(1) in _FOLLOWERS or (verb and not _noun(word.group(1))):
             break
         nouns.append(word.group(1))
         end = word.end()
@@ -779,6 +785,8 @@ def is_modifier(text: str, span: Span) -> bool:
     verb = _verb_lemma(word) and (
         not _noun(word) or re.match(r"\s+(?:the|a|an|its|their|`|[A-Z0-9])", text[span.end + following.end() :])
     )
+    clause = main_verb(text)
+    verb = verb or (clause is not None and clause.subject_end == span.end + 1)  # '`a` and `b` become ...'
     modifies = word not in _FOLLOWERS and not verb and _following_head(text, span.end) is None
     return modifies and _modified_noun(text, span) is None
 
@@ -868,6 +876,12 @@ def _lower_first(text: str) -> str:
 
 def _noun(word: str) -> bool:
     return "NOUN" in _lemmas(word.lower())
+
+
+def is_noun_or_name(word: str) -> bool:
+    """'Python', 'Django', 'chains': a word that can name a thing ('Let', 'Existing' cannot)."""
+    lemmas = _lemmas(word.lower())
+    return not lemmas or "NOUN" in lemmas
 
 
 def is_base_verb(word: str) -> bool:

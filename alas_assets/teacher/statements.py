@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from alas_assets.research.corpus import inline_text
-from alas_assets.teacher.questions import NOT_PERSON_WORDS, is_base_verb, main_verb
+from alas_assets.teacher.questions import NOT_PERSON_WORDS, is_base_verb, is_noun_or_name, is_plural_noun, main_verb
 from alas_assets.teacher.spans import salient_spans
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "No.", "Inc.", "Ltd.", "approx.")
@@ -148,8 +148,6 @@ _ALL_OF_THEM = re.compile(r"^(?:All|Both|Each) of them(?=\s)")
 def _plural_antecedent(previous: str) -> str:
     """What 'They' stands for when no people were listed: a plural the statement before introduced
     ('... stabilizes async closures') or opened with ('Generated columns now default ...'), or ''."""
-    from alas_assets.teacher.questions import is_plural_noun, main_verb
-
     introduced = _INTRODUCING.search(previous) or re.search(
         r"\s(?:now\s+|also\s+)?(?:stabiliz|stabilis|support|deprecat|remov)(?:es|ed)\s+(?P<object>[^,.;:]+)", previous
     )
@@ -162,7 +160,9 @@ def _plural_antecedent(previous: str) -> str:
     head = previous[: clause.subject_end].strip() if clause else ""
     head = re.sub(r"\s(?:now|also|still|no longer)$", "", head)
     if head and len(head.split()) <= 5 and is_plural_noun(head.split()[-1]) and not head.startswith(("They", "These")):
-        return head[0].lower() + head[1:] if head.split()[0] in ("The",) else head
+        first = head.split()[0].lower()
+        common = first == "the" or not is_noun_or_name(first)  # 'Let chains' reads 'let chains'; 'Python' stays
+        return head[0].lower() + head[1:] if common else head
     return ""
 
 
@@ -252,6 +252,12 @@ def _resolve(text: str, subject: str, person: str, previous: str) -> str:
         return f"{count} {counted.group('noun')}{text[all_of_them.end() :]}"
     if person and not text.startswith(person):
         text = re.sub(r"(?<=\s)(?:him|her)(?=[\s,.])", person, text, count=1)
+    if re.search(r"(?<=\s)them(?=[\s,.:;])", text) and not text.startswith("They "):
+        # '... stabilized them for ...' after 'Let chains arrived ...': what 'them' stands for
+        people = _PEOPLE.search(previous)
+        plural = people.group(0) if people else _plural_antecedent(previous)
+        if plural:
+            text = re.sub(r"(?<=\s)them(?=[\s,.:;])", plural, text, count=1)
     return text
 
 
@@ -380,9 +386,20 @@ _APPOSITION = re.compile(
 )
 
 
+_PARTICIPLE = re.compile(
+    r"^(?P<name>[A-Z][\w.'-]*(?:\s[A-Z0-9][\w.'-]*){0,3}),\s"
+    r"(?P<participle>(?:released|launched|published|announced|founded|born|elected)\s(?:on|in)\s[^,]{3,60}),\s"
+    r"(?P<rest>[a-z].+)$"
+)
+
+
 def _appositions(text: str) -> list[str]:
     """'WrenFest, the annual conference for ..., is coming to Ghent.' -> 'WrenFest is coming to
     Ghent.' and 'WrenFest is the annual conference for ...': each says one fact with its name."""
+    participle = _PARTICIPLE.match(text)
+    if participle:  # 'Rust 1.88.0, released on 26 June 2025, stabilized ...': two facts of one name
+        name = participle.group("name")
+        return [f"{name} {participle.group('rest')}", f"{name} was {participle.group('participle')}."]
     match = _APPOSITION.match(text)
     if not match:
         return [text]
@@ -410,6 +427,12 @@ def _imperative(text: str) -> str:
     second = text.split()[1] if len(text.split()) > 1 else ""
     if not (first[:1].isupper() and first[1:].islower() and is_base_verb(first)) or second[:1].isupper():
         return text  # 'Google Cloud Storage is planned': a name, not an instruction
+    if second[:1].isdigit():
+        return text  # 'Rust 1.85.0 stabilizes ...': a release, not an instruction
+    stated = main_verb(text)
+    finite = stated and stated.verb != stated.lemma and not is_plural_noun(stated.verb)  # 'Replace calls to': a noun
+    if finite and not re.search(r"\b(?:that|which|who)\s$", text[: stated.subject_end]):
+        return text  # 'Let chains arrived ...': the sentence has its own finite verb
     candidate = f"You {first.lower()}{text[len(first) :]}"
     clause = main_verb(candidate)
     return candidate if clause is not None and clause.subject_end == 4 else text

@@ -190,7 +190,9 @@ def test_every_fact_is_taught_in_several_questions(demo_topics, doc):
     assert set(taught) <= askable
     # Every fact, not a sample of them (a fact whose every question another fact asks too is asked once).
     assert len(set(taught)) >= 0.75 * len(askable)
-    assert min(taught.values()) >= 1 and max(taught.values()) <= 6
+    # At most six questions a fact; a sentence may state two ('X, released on D, did Y').
+    facts = Counter(s.quote for s in statements(sources[0].title, sources[0].text))
+    assert all(1 <= n <= 6 * facts[quote] for quote, n in taught.items())
     several = [q for q, n in taught.items() if n >= 3]
     assert len(several) >= len(askable) / 2
 

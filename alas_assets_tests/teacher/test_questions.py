@@ -313,3 +313,23 @@ def test_every_column_of_a_table_row_is_asked_both_ways():
     assert asked["In VSA-2026-01, what is 3.x fixed in?"] == "3.9.5"
     assert asked["Which series in VSA-2026-01 is fixed in 3.9.5?"] == "3.x"
     assert asked["What is the affected for 3.x in VSA-2026-01?"] == "3.7.0 to 3.9.4"
+
+
+def test_a_sentence_opening_with_a_name_or_a_verb_like_word_is_no_instruction():
+    body = (
+        "Quill 2.4.0 also adds offline maps, as specified in RFC 9110.\n\n"
+        "Let bindings arrived a few months afterwards. Quill 2.6.0, released on 3 March 2026, "
+        "stabilized them for the Quill 2026 edition.\n\n"
+        "`quill.open` and `quill.close` become async functions."
+    )
+    texts = [s.text for s in statements("Quill 2.4.0", body)]
+    assert not any(t.startswith("You ") for t in texts)
+    assert "Quill 2.6.0 stabilized let bindings for the Quill 2026 edition." in texts  # 'them' resolved
+    assert "Quill 2.6.0 was released on 3 March 2026." in texts
+    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Quill 2.4.0")}
+    assert asked["Which Quill version stabilized let bindings for the Quill 2026 edition?"] == "Quill 2.6.0"
+    assert asked["Which edition did Quill 2.6.0 stabilize let bindings for?"] == "Quill 2026"
+    assert asked["When was Quill 2.6.0 released?"] == "3 March 2026"
+    assert asked["What do `quill.open` and `quill.close` become?"] == "async functions"
+    assert asked["What become async functions?"] == "`quill.open` and `quill.close`"
+    assert not any("kind of become" in q for q in asked)
