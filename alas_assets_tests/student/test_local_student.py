@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+import torch
+
 from alas_assets.student.fast_sft import _ids
 from alas_assets.student.local import LocalStudent
 
@@ -93,3 +96,25 @@ def test_training_on_a_bf16_cpu_uses_eager_attention_and_answering_keeps_sdpa(ti
     assert seen == (["eager"] if student.device == "cpu" else ["sdpa"])
     model, _ = student.load([str(tmp_path / "sft")])
     assert model.config._attn_implementation == "sdpa"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_with_cuda_the_student_trains_and_answers_on_the_gpu_in_bf16(tiny_model_dir, tmp_path, monkeypatch):
+    from alas_assets.student import fast_sft
+
+    seen = []
+    train = fast_sft.train
+
+    def spy(model, *args, **kwargs):
+        frozen = next(p for p in model.parameters() if not p.requires_grad)
+        seen.append((frozen.device.type, frozen.dtype, kwargs["device"], kwargs["bf16"]))
+        return train(model, *args, **kwargs)
+
+    monkeypatch.setattr(fast_sft, "train", spy)
+    student = LocalStudent(str(tiny_model_dir), batch_size=2, max_new_tokens=4, seed=0)
+    student.train_sft([], [(p, chosen) for p, chosen, _ in PREFERENCES], tmp_path / "sft", epochs=1, learning_rate=1e-3)
+
+    assert seen == [("cuda", torch.bfloat16, "cuda", True)]
+    model, _ = student.load([str(tmp_path / "sft")])
+    assert next(model.parameters()).device.type == "cuda"
+    assert len(student.answer([str(tmp_path / "sft")], [p for p, _, _ in PREFERENCES])) == 2
