@@ -1225,6 +1225,29 @@ def _attribute(heading: str, subject: str) -> str:
     return heading[:1].lower() + heading[1:]
 
 
+def _typed_row_questions(key: str, subject: str, attribute: str, thing: str, value: Span) -> list[str]:
+    """Two questions for a row's value in the words its column and kind call for: 'Who won the
+    Literature prize in ...?', 'Which version of Linux kernel is in Debian 13?', 'What did GPT-5
+    score on ...?', 'When did NumPy 2.3.5 come out?'."""
+    people = re.split(r",\s*(?:and\s+)?|\s+and\s+", value.text)
+    key = re.sub(r"\s*\([^)]*\)", "", key)  # 'Economic Sciences (Sveriges Riksbank Prize)': its name is enough
+    if value.kind == "name" and all(_is_person(p) for p in people):
+        won = attribute in ("laureate", "winner", "winners", "laureates", "recipient")
+        return [
+            f"Who is the {attribute} for the {key} {thing} in {subject}?",
+            f"Who won the {key} {thing} in {subject}?" if won else f"Who is the {attribute} of {key} in {subject}?",
+        ]
+    if "version" in attribute.split():
+        return [f"Which version of {key} is in {subject}?", f"Which {key} version does {subject} have?"]
+    if attribute == "score":
+        return [f"What did {subject} score on {key}?", f"What score did {subject} get on {key}?"]
+    if value.kind == "date" and thing == "release":
+        return [f"When was {key} released?", f"When did {key} come out?"]
+    if value.kind == "date":
+        return [f"When is the {attribute} of {key} in {subject}?", f"In {subject}, when is {key}?"]
+    return [f"In {subject}, what is the {attribute} of {key}?", f"What {attribute} does {subject} give for {key}?"]
+
+
 def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
     """A table row read as '<key> in <subject>: <value>[; <heading> <cell> ...]' is asked for its value
     ('What is the version of Linux kernel in Debian 13?') and, by its value, for its key ('Which
@@ -1248,7 +1271,11 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
         f"What does {subject} say for {key}?",
     ]
     if attribute:
-        wordings[1] = f"What is the {attribute} for {key} in {subject}?"
+        thing = _attribute(header[0], subject)
+        wordings = [
+            f"What is the {attribute} for {key} in {subject}?",
+            *_typed_row_questions(key, subject, attribute, thing, span),
+        ]
     asked = [Asked(q, span, form) for q, form in zip(wordings, ("fronted", "context", "embedded"))]
     if len(header) > 1 and span.text.lower() not in key.lower() and key.lower() not in value.lower():
         key_span = Span(key, "name", 0, len(key))

@@ -333,3 +333,20 @@ def test_a_sentence_opening_with_a_name_or_a_verb_like_word_is_no_instruction():
     assert asked["What do `quill.open` and `quill.close` become?"] == "async functions"
     assert asked["What become async functions?"] == "`quill.open` and `quill.close`"
     assert not any("kind of become" in q for q in asked)
+
+
+def test_a_table_row_is_asked_in_the_words_its_column_and_value_call_for():
+    body = (
+        "| Award | Winner(s) |\n|---|---|\n| Best Plugin (community vote) | Ada Quill and Tom Birch |\n\n"
+        "| Component | Version in Vellum 3 |\n|---|---|\n| Sync engine | 2.4 |\n\n"
+        "| Benchmark | Score |\n|---|---|\n| QuillBench | 81 percent |\n\n"
+        "| Release | Date |\n|---|---|\n| Vellum 3.0.1 | 4 May 2026 |"
+    )
+    asked = {}
+    for row in (s for s in statements("Vellum 3", body) if s.kind == "row"):
+        asked.update({a.question: a.span.text for a in questions_for(row.text, row=True, header=row.header)})
+    assert asked["Who won the Best Plugin award in Vellum 3?"] == "Ada Quill and Tom Birch"
+    assert asked["Which version of Sync engine is in Vellum 3?"] == "2.4"
+    assert asked["What did Vellum 3 score on QuillBench?"] == "81"
+    assert asked["When did Vellum 3.0.1 come out?"] == "4 May 2026"
+    assert not any(q.startswith("What does Vellum 3 say") for q in asked)
