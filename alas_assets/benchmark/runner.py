@@ -16,6 +16,7 @@ from alas_assets import backends
 from alas_assets.benchmark.baselines import RETRIEVED_PASSAGES, run_baselines
 from alas_assets.benchmark.throughput import (
     FLOP_FORMULA,
+    TRAINERS,
     StageClock,
     best_flop_limits,
     compare_trainers,
@@ -219,7 +220,7 @@ def run_benchmark(
     for row in training:
         if row["stage"] == "sft" and row["tokens_per_second"]:
             row.update(utilisation(row["tokens_per_second"], params, flops["peak_gflops"], settings.sft_epochs))
-    for name in ("fast", "trl"):
+    for name in TRAINERS:
         comparison[name].update(
             utilisation(comparison[name]["tokens_per_second"], params, flops["peak_gflops"], comparison_epochs)
         )

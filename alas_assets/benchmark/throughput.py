@@ -185,6 +185,9 @@ def time_answering(student, chain: Sequence[str], questions: Sequence[str]) -> t
     }
 
 
+TRAINERS = ("fast", "trl", "trl-tuned")
+
+
 def compare_trainers(
     student,
     examples: Sequence[tuple[str, str]],
@@ -194,9 +197,10 @@ def compare_trainers(
     learning_rate: float,
     log: Callable[[str], None] = lambda message: None,
 ) -> dict:
-    """Our fast SFT trainer and trl's SFTTrainer (default configuration), same base, examples, epochs and lr."""
+    """Our fast SFT trainer and trl's SFTTrainer, in its default configuration and tuned (see
+    LocalStudent._train_sft_trl), on the same base, examples, epochs and lr."""
     runs = {}
-    for name in ("fast", "trl"):
+    for name in TRAINERS:
         log(f"trainer comparison: {name} SFT on {len(examples)} examples, {epochs} epochs")
         started = time.perf_counter()
         result = student.train_sft(
@@ -209,16 +213,23 @@ def compare_trainers(
             "tokens_per_second": round(result.tokens_per_second, 1),
             "final_loss": round(result.loss, 4) if result.loss is not None else None,
         }
-    fast, trl = runs["fast"], runs["trl"]
+    fast = runs["fast"]
+
+    def ratios(reference: dict) -> dict:
+        return {
+            "tokens_per_second_ratio": round(fast["tokens_per_second"] / reference["tokens_per_second"], 2)
+            if reference["tokens_per_second"]
+            else None,
+            "time_ratio": round(reference["seconds"] / fast["seconds"], 2) if fast["seconds"] else None,
+        }
+
     return {
         "examples": len(examples),
         "epochs": epochs,
         "learning_rate": learning_rate,
         **runs,
-        "tokens_per_second_ratio": round(fast["tokens_per_second"] / trl["tokens_per_second"], 2)
-        if trl["tokens_per_second"]
-        else None,
-        "time_ratio": round(trl["seconds"] / fast["seconds"], 2) if fast["seconds"] else None,
+        **ratios(runs["trl"]),
+        "tuned": ratios(runs["trl-tuned"]),
     }
 
 

@@ -371,14 +371,18 @@ class LocalStudent:
 
         ``anchors`` are (question, the parent's own answer) pairs held close to the parent's distribution
         (KL) against forgetting. ``trainer="fast"`` is our length-bucketed loop (alas_assets.student.fast_sft);
-        ``"trl"`` is trl's SFTTrainer in its default configuration, the reference the benchmark compares
-        to, which learns anchors as ordinary pairs.
+        ``"trl"`` is trl's SFTTrainer in its default configuration and ``"trl-tuned"`` as a careful user
+        configures it (see _train_sft_trl): the references the benchmark compares to, which learn anchors
+        as ordinary pairs.
         """
         if not examples:
             raise StudentError("SFT needs at least one training example")
-        if trainer == "trl":
+        if trainer in ("trl", "trl-tuned"):
             model, tokenizer = self._fresh(chain)
-            return self._train_sft_trl(model, tokenizer, [*examples, *anchors], out_dir, epochs, learning_rate, on_log)
+            data = [*examples, *anchors]
+            return self._train_sft_trl(
+                model, tokenizer, data, out_dir, epochs, learning_rate, on_log, tuned=trainer == "trl-tuned"
+            )
         from alas_assets.student import fast_sft
 
         trained: list[int] = []
@@ -403,7 +407,9 @@ class LocalStudent:
             resumed_from_epoch=resumed,
         )
 
-    def _train_sft_trl(self, model, tokenizer, examples, out_dir, epochs, learning_rate, on_log) -> TrainResult:
+    def _train_sft_trl(
+        self, model, tokenizer, examples, out_dir, epochs, learning_rate, on_log, tuned: bool = False
+    ) -> TrainResult:
         from datasets import Dataset
         from trl import SFTConfig, SFTTrainer
 
@@ -413,10 +419,25 @@ class LocalStudent:
                 for q, a in examples
             ]
         )
+        # Tuned: bf16 only where the hardware runs it, no gradient checkpointing (a small model's
+        # activations fit), batches of similar lengths (less padding) and the loss on completions only.
+        # trl's padding-free batches and packing need FlashAttention, which a CPU does not have, and its
+        # loss types are 'nll' and 'dft' (no chunked loss).
+        careful = (
+            dict(
+                bf16=use_bf16(),
+                gradient_checkpointing=False,
+                train_sampling_strategy="group_by_length",
+                completion_only_loss=True,
+            )
+            if tuned
+            else {}
+        )
         with tempfile.TemporaryDirectory() as work:
-            # trl's defaults on purpose (bf16, gradient checkpointing, padding): the reference the benchmark
-            # compares our trainer to. Only the data, epochs, learning rate and batch size are shared.
+            # By default trl's defaults on purpose (bf16, gradient checkpointing, padding): the reference the
+            # benchmark compares our trainer to. Only the data, epochs, learning rate and batch size are shared.
             args = SFTConfig(
+                **careful,
                 output_dir=work,
                 num_train_epochs=epochs,
                 learning_rate=learning_rate,

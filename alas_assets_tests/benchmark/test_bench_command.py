@@ -69,7 +69,9 @@ def test_bench_on_the_tiny_domain_writes_markdown_plot_and_json(tiny_domain, tmp
     assert (
         comparison["fast"]["tokens"] > 0
         and comparison["trl"]["tokens"] > 0
+        and comparison["trl-tuned"]["tokens"] > 0
         and comparison["tokens_per_second_ratio"] > 0
+        and comparison["tuned"]["tokens_per_second_ratio"] > 0
     )
     flops = throughput["flops"]
     assert set(flops["timed_at"]) == {"start", "end"}  # timed before the loop and after everything else

@@ -147,8 +147,10 @@ def figures() -> dict:
                 "learning_rate": 0.001,
                 "fast": training(tokens_per_second=600.0, achieved_gflops=3.0, utilisation=0.03),
                 "trl": training(achieved_gflops=1.5, utilisation=0.015),
+                "trl-tuned": training(tokens_per_second=400.0, achieved_gflops=2.0, utilisation=0.02),
                 "tokens_per_second_ratio": 2.0,
                 "time_ratio": 1.9,
+                "tuned": {"tokens_per_second_ratio": 1.5, "time_ratio": 1.4},
             },
             "flops": {
                 "matmul_size": 256,
@@ -203,6 +205,7 @@ def test_markdown_has_a_table_for_every_figure():
     assert "| it0002 | 2 | 1.000 | 0.500 | -0.500 |" in text  # forgetting
     assert "right after its iteration (model kept)" in text and "est. GFLOP/s (lower bound)" in text
     assert "**2.00x**" in text and "**1.90x**" in text
+    assert "| trl SFTTrainer, tuned | 1200 |" in text and "tokens/s **1.50x**, time **1.40x**" in text
     assert "| ours (fast) | 1200 | 4.00 | 5.00 | 600.0 | 1.25 | 3.00 | 3.0% |" in text
     assert "| fixed-it0001-dpo-abc | dpo | 2 | 200 | 2.00 | 100.0 | n/a | n/a |" in text
     assert "| all | 1.0 | 2.0 | 3.0 |" in text
