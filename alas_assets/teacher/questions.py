@@ -391,9 +391,10 @@ class _Clause:
     lemma: str
 
 
+@lru_cache(maxsize=4096)
 def main_verb(text: str) -> _Clause | None:
     """The statement's first finite verb after a subject of one to twelve words (never a word of a
-    `code` span)."""
+    `code` span). Cached: every span and form of a statement asks for it again."""
     code = [m.span() for m in re.finditer(r"`[^`]*`", text)]
     for match in re.finditer(r"\b[\w'-]+\b", text):
         word = match.group(0)
@@ -658,7 +659,7 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
             clause = re.sub(r"\bits\b", f"{subject}'s", clause, count=1)  # '..., and version 22H2 was its ...'
         if _OWN_SUBJECT.match(clause):
             clause = _OWN_SUBJECT.sub(subject, clause, count=1)
-        elif main_verb(f"X {clause}.") and main_verb(f"X {clause}.").subject_end == 2:
+        elif (verb := main_verb(f"X {clause}.")) and verb.subject_end == 2:
             clause = f"{subject} {clause}"
     # Two verbs of one subject: '... joined the Order in 1977 and later spent many years in Peru'.
     inner = main_verb(clause + ".")
@@ -1265,16 +1266,16 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
         else Span(value, "object", start, row.end("value"))
     )
     attribute = _attribute(header[1], subject) if len(header) > 1 else ""
-    wordings = [
-        f"What is {key} in {subject}?",
-        f"In {subject}, what about {key}?",
-        f"What does {subject} say for {key}?",
-    ]
     if attribute:
-        thing = _attribute(header[0], subject)
         wordings = [
             f"What is the {attribute} for {key} in {subject}?",
-            *_typed_row_questions(key, subject, attribute, thing, span),
+            *_typed_row_questions(key, subject, attribute, _attribute(header[0], subject), span),
+        ]
+    else:
+        wordings = [
+            f"What is {key} in {subject}?",
+            f"In {subject}, what about {key}?",
+            f"What does {subject} say for {key}?",
         ]
     asked = [Asked(q, span, form) for q, form in zip(wordings, ("fronted", "context", "embedded"))]
     if len(header) > 1 and span.text.lower() not in key.lower() and key.lower() not in value.lower():
