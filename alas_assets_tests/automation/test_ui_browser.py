@@ -161,11 +161,17 @@ def test_materialise_a_partition_from_the_ui_and_see_its_metadata(dagster_dev, p
     launch.click()
     sync_api.expect(page.get_by_text("Launched run")).to_be_visible()
 
-    deadline = time.monotonic() + 240  # the daemon dequeues the run; its process imports torch on 2 cores
-    while not page.get_by_text("topic_keys", exact=True).is_visible():
-        assert time.monotonic() < deadline, "curriculum was not materialised in time"
-        page.wait_for_timeout(5000)
-        page.reload()
+    # The daemon dequeues the run and a subprocess runs the step; the asset page shows the new
+    # materialisation's metadata once it has fetched it, so each reload gets time to render.
+    deadline = time.monotonic() + 300
+    topic_keys = page.get_by_text("topic_keys", exact=True)
+    while True:
+        try:
+            topic_keys.wait_for(state="visible", timeout=20_000)
+            break
+        except sync_api.TimeoutError:
+            assert time.monotonic() < deadline, "curriculum was not materialised in time"
+            page.reload()
     for text in ("orion-mission", "zephyr-release", "offline-corpus-planner"):
         sync_api.expect(page.get_by_text(text).first).to_be_visible()
     sync_api.expect(page.get_by_text("it0001").first).to_be_visible()
