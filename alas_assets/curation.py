@@ -20,6 +20,11 @@ def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
 
 
+def _wording(text: str) -> set[tuple[str, ...]]:
+    """Word 3-grams with each number, version and date as one placeholder: the wording, whatever it counts."""
+    return _shingles(re.sub(r"\S*\d\S*", "0", normalise(text)))
+
+
 def _jaccard(left: set, right: set) -> float:
     return len(left & right) / len(left | right) if left and right else 0.0
 
@@ -30,11 +35,19 @@ def similarity(a: str, b: str) -> float:
 
 
 def near_duplicates(probes: Sequence[str], questions: Sequence[str], threshold: float = NEAR_DUPLICATE) -> set[str]:
-    """The questions that equal or nearly repeat a probe."""
+    """The questions that equal or nearly repeat a probe, also where only a number or version differs.
+
+    'When was NumPy 2.3.5 released?' repeats the wording of 'When was NumPy 2.3.0 released?': trained,
+    it teaches that wording the sibling's answer, and the held-out question then gets that answer.
+    """
     # Each text is normalised once: the question lists grow with every iteration.
-    probe_shingles = [_shingles(p) for p in probes]
-    question_shingles = {q: _shingles(q) for q in questions}
-    return {q for q, own in question_shingles.items() if any(_jaccard(p, own) >= threshold for p in probe_shingles)}
+    probe_shingles = [(_shingles(p), _wording(p)) for p in probes]
+    question_shingles = {q: (_shingles(q), _wording(q)) for q in questions}
+    return {
+        q
+        for q, (own, wording) in question_shingles.items()
+        if any(_jaccard(p, own) >= threshold or _jaccard(w, wording) >= threshold for p, w in probe_shingles)
+    }
 
 
 def cited_in(pair: QAPair, sources: Sequence[SourceDoc]) -> bool:

@@ -80,6 +80,14 @@ def test_similarity_of_questions():
     }
 
 
+def test_a_question_that_differs_only_in_a_version_repeats_the_wording():
+    # Trained on the sibling release, the held-out wording would be taught the sibling's date.
+    held_out = ["When was NumPy 2.3.0 released?"]
+    questions = ["When was NumPy 2.3.5 released?", "When did NumPy 2.3.0 come out?", "When was NumPy released?"]
+    assert near_duplicates(held_out, questions) == {"When was NumPy 2.3.5 released?"}
+    assert similarity(held_out[0], questions[0]) < NEAR_DUPLICATE  # plain similarity still tells them apart
+
+
 # --- citations and held-out hygiene --------------------------------------------------------
 
 
