@@ -578,13 +578,15 @@ def _years(first: Span, second: Span) -> bool:
 
 def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
     """'Python 3.12, 3.13 and 3.14' is one answer, not three: adjacent spans joined by ', ', ' and '
-    or ' or ' become one span."""
+    or ' or ' become one span, and so does a platform named as '<name> on <name>' ('Windows on ARM')."""
     merged: list[Span] = []
     for span in sorted(spans, key=lambda s: s.start):
         gap = text[merged[-1].end : span.start] if merged else ""
         numbers = merged and {merged[-1].kind, span.kind} <= {"number", "version"}
+        platform = merged and merged[-1].kind == span.kind == "name" and gap == " on " and " " not in merged[-1].text
         if merged and (
-            re.fullmatch(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", gap)
+            platform
+            or re.fullmatch(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", gap)
             or (
                 numbers
                 and gap == " to "
@@ -1330,4 +1332,48 @@ def questions_for(
             ):
                 seen.add(question.lower())
                 asked.append(Asked(question, span, form))
+        asked += _bounds(text, span, subject)
     return asked
+
+
+_VERSION_ITEM = re.compile(r"\d+(?:\.\d+)+|\d+")
+_VERSION_ITEMS = re.compile(
+    r"(?P<name>[A-Z][\w+-]* )?(?P<items>\d[\w.]*(?:(?:,\s*(?:and\s+)?|\s+(?:and|to)\s+)\d[\w.]*)+)"
+)
+
+
+def _bounds(text: str, span: Span, subject: str) -> list[Asked]:
+    """Versions given as a range or a list are also asked for their ends, the way people ask about
+    them: 'NumPy 2.3.0 supports Python versions 3.11 to 3.13' answers 'What is the newest of the
+    Python versions NumPy 2.3.0 supports?' (3.13) and 'What is the oldest ...?' (3.11)."""
+    found = _VERSION_ITEMS.fullmatch(span.text) if span.kind in ("number", "version") else None
+    if not found:
+        return []
+    items = list(_VERSION_ITEM.finditer(span.text, found.start("items")))
+    order = [tuple(int(n) for n in m.group(0).split(".")) for m in items]
+    if len(items) < 2 or order not in (sorted(order), sorted(order, reverse=True)):
+        return []
+    low, high = (items[0], items[-1]) if order == sorted(order) else (items[-1], items[0])
+    name = found.group("name") or ""
+    embedded, fronted = ask(text, span, "embedded", subject, 0), ask(text, span, "fronted", subject, 0)
+    lead = f"{_LEADS[0]} "
+    if not embedded or not embedded.startswith(lead) or not fronted:
+        return []
+    wh, _, rest = embedded[len(lead) :].partition(" ")  # 'which', 'Python versions NumPy 2.3.0 supports?'
+    if wh == "which" and re.match(r"(?:\S+ )?(?:versions|releases) ", rest):
+        things = rest
+        plural = re.match(r"Which ((?:\S+ )?(?:version|release))s (.+)", fronted)
+        up_to = f"Up to which {plural.group(1)} {plural.group(2)}" if plural else None
+    elif wh == "what" and name:
+        things = f"{name}versions {rest}"
+        up_to = f"Up to which {name}version {fronted.split(' ', 1)[1]}"
+    else:
+        return []
+
+    def at(m: re.Match[str]) -> Span:
+        return Span(m.group(0), span.kind, span.start + m.start(), span.start + m.end())
+
+    asked = [Asked(f"What is the newest of the {things}", at(high), "bound")]
+    if up_to:
+        asked.append(Asked(up_to, at(high), "bound"))
+    return asked + [Asked(f"What is the oldest of the {things}", at(low), "bound")]

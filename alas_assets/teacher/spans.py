@@ -15,6 +15,7 @@ _UPPER = "A-ZÀ-ÖØ-Þ"
 _WORD = rf"[{_UPPER}][\w'’.+#-]*"
 _CONNECTOR = r"(?:van|von|de|der|da|del|di|la|le|du|dos|bin)"
 _DATE = re.compile(rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b|\b(?:{MONTHS}) \d{{1,2}}, \d{{4}}\b|\b(?:{MONTHS}) \d{{4}}\b")
+_PRE_RELEASE = r"(?:(?:a|b|rc|alpha|beta|dev|post)\d+)?"  # '3.14.0rc1', '2.0b2': one version, not '3.14'
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("identifier", re.compile(r"`[^`\n]+`")),
     ("date", _DATE),
@@ -24,9 +25,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"\b(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b(?=\s+[a-z])"
         ),
     ),
-    ("version", re.compile(rf"\b{_WORD}(?: {_WORD})* (?:version )?\d+(?:\.\d+)*\b")),
+    ("version", re.compile(rf"\b{_WORD}(?: {_WORD})* (?:version )?\d+(?:\.\d+)*{_PRE_RELEASE}\b")),
     ("version", re.compile(r"(?<=\b[Vv]ersion )\d[\w.]*[A-Za-z][\w.]*\b")),  # 'version 22H2
-    ("number", re.compile(r"(?<![\w.-])\d[\d,]*(?:\.\d+)*(?![\w])")),
+    ("number", re.compile(rf"(?<![\w.-])\d[\d,]*(?:\.\d+)*{_PRE_RELEASE}(?![\w])")),
     ("name", re.compile(rf"\b{_WORD}(?:\s+(?:{_CONNECTOR}\s+)?{_WORD})*")),
 ]
 # Capitalised words that start sentences rather than name things.

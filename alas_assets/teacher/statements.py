@@ -131,7 +131,23 @@ def _table_statements(rows: list[str], subject: str, section: str) -> list[State
             continue
         text = f"{facts[0].split(': ', 1)[0]} in {subject}: {'; '.join([facts[0].split(': ', 1)[1]] + facts[1:])}."
         statements.append(Statement(text=text, quote=row.strip(), section=section, kind="row", header=tuple(header)))
+        statements += [
+            Statement(text=sentence, quote=row.strip(), section=section)
+            for cell in cells[1:]
+            if (sentence := _predicate_cell(inline_text(cells[0]), inline_text(cell)))
+        ]
     return statements
+
+
+def _predicate_cell(key: str, cell: str) -> str | None:
+    """A cell that opens with a verb says something the row's first cell did ('| NumPy 2.3.2 | Added
+    wheels for Python 3.14.0rc1 |'): read as its own sentence, 'NumPy 2.3.2 added wheels for Python
+    3.14.0rc1.', it is asked as people ask it ('Which NumPy version added wheels for ...?')."""
+    if not cell or not cell[0].isupper() or len(cell.split()) < 2:
+        return None
+    sentence = f"{key} {cell[0].lower()}{cell[1:].rstrip('.')}."
+    clause = main_verb(sentence)
+    return sentence if clause is not None and clause.subject_end == len(key) + 1 and not clause.aux else None
 
 
 # After "X has/adds/introduces Y", "It" is most often the Y just introduced; otherwise the subject.

@@ -196,6 +196,26 @@ def test_each_of_two_amounts_and_a_version_range_is_asked_on_its_own():
     assert ranged["Which Python versions does Vellum 3 support?"] == "3.11 to 3.13"
 
 
+def test_the_ends_of_a_version_range_or_list_are_asked_as_newest_and_oldest():
+    text = "Vellum 3 supports Python versions 3.11 to 3.13."
+    ranged = {a.question: a.span for a in questions_for(text)}
+    assert ranged["What is the newest of the Python versions Vellum 3 supports?"].text == "3.13"
+    assert ranged["Up to which Python version does Vellum 3 support?"].text == "3.13"
+    oldest = ranged["What is the oldest of the Python versions Vellum 3 supports?"]
+    assert text[oldest.start : oldest.end] == "3.11"  # the span cites the statement where it stands
+    listed = {a.question: a.span.text for a in questions_for("Vellum 4 supports Python 3.14, 3.13 and 3.12.")}
+    assert listed["What is the newest of the Python versions Vellum 4 supports?"] == "3.14"
+    assert listed["What is the oldest of the Python versions Vellum 4 supports?"] == "3.12"
+    assert not any("newest" in q for q in (a.question for a in questions_for("From 2015 to 2023 the team grew.")))
+    assert not any("newest" in a.question for a in questions_for("Vellum 5 supports Python 3.12, 3.14 and 3.13."))
+
+
+def test_a_platform_named_name_on_name_is_one_answer():
+    asked = {a.question: a.span.text for a in questions_for("Vellum 3 adds preliminary support for Windows on ARM.")}
+    assert asked["What does Vellum 3 add preliminary support for?"] == "Windows on ARM"
+    assert "Windows" not in asked.values()
+
+
 def test_an_opening_period_is_asked_with_when_and_the_rest_of_the_sentence_stays_askable():
     asked = {
         a.question: a.span.text
@@ -350,3 +370,16 @@ def test_a_table_row_is_asked_in_the_words_its_column_and_value_call_for():
     assert asked["What did Vellum 3 score on QuillBench?"] == "81"
     assert asked["When did Vellum 3.0.1 come out?"] == "4 May 2026"
     assert not any(q.startswith("What does Vellum 3 say") for q in asked)
+
+
+def test_a_table_cell_that_opens_with_a_verb_is_asked_as_what_its_row_did():
+    body = (
+        "| Release | Notes |\n|---|---|\n| Vellum 3.0.2 | Added wheels for Python 3.14.0rc1 |\n"
+        "| Vellum 3.0.3 | stable |"
+    )
+    texts = [s.text for s in statements("Vellum 3", body)]
+    assert "Vellum 3.0.2 added wheels for Python 3.14.0rc1." in texts
+    assert not any(t.startswith("Vellum 3.0.3 stable") for t in texts)
+    trained = {p.question: p.answer_span for p in synthesized("Vellum 3", body, "vellum-3") if p.split == "train"}
+    assert trained["Which Vellum version added wheels for Python 3.14.0rc1?"] == "Vellum 3.0.2"
+    assert trained["Which Python version did Vellum 3.0.2 add wheels for?"] == "Python 3.14.0rc1"
