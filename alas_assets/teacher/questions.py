@@ -336,7 +336,7 @@ def _lemmas(word: str) -> dict[str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=4096)
-def _verb_lemma(word: str, base: bool = False) -> str | None:
+def verb_lemma(word: str, base: bool = False) -> str | None:
     """The base form of a finite verb ('drops' -> 'drop', 'gave' -> 'give'); None if it is no verb.
 
     ``base``: the word stands where a finite verb in its base form can ('columns now default'), so a
@@ -416,7 +416,7 @@ def main_verb(text: str) -> _Clause | None:
             return _Clause(match.start(), word, match.end(), False, "have")
         if re.match(r"\s+(?:" + "|".join(_AUX) + r")\b", text[match.end() :]):
             continue  # 'crates can move': the word before an auxiliary is its subject
-        lemma = _verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
+        lemma = verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
         if lemma and _plural_before_its_verb(word, text[match.end() :]):
             continue  # 'Exported files now default to': 'files' is the subject's noun
         if lemma:
@@ -667,7 +667,7 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
     inner = main_verb(clause + ".")
     if inner:
         for joined in re.finditer(r"\sand\s(?:later\s|also\s|then\s)?(?=[a-z])", clause):
-            if joined.start() <= inner.verb_end or not _verb_lemma(clause[joined.end() :].split(" ", 1)[0]):
+            if joined.start() <= inner.verb_end or not verb_lemma(clause[joined.end() :].split(" ", 1)[0]):
                 continue
             where = clause.find(span.text)
             if where >= joined.end():
@@ -754,7 +754,7 @@ def _modified_noun(text: str, span: Span) -> tuple[str, int] | None:
         return None
     nouns, end = [], span.end
     for word in _words_after(text, span.end):
-        verb = _verb_lemma(word.group(1)) or _verb_lemma(word.group(1), base=True)  # '`a` and `b` become'
+        verb = verb_lemma(word.group(1)) or verb_lemma(word.group(1), base=True)  # '`a` and `b` become'
         if word.group(1) in _FOLLOWERS or (verb and not _noun(word.group(1))):
             break
         nouns.append(word.group(1))
@@ -785,7 +785,7 @@ def is_modifier(text: str, span: Span) -> bool:
         return False
     word = following.group(1)
     # 'Cargo uses the ...', 'OpenAI released GPT-5': a verb, though 'uses' is a noun too
-    verb = _verb_lemma(word) and (
+    verb = verb_lemma(word) and (
         not _noun(word) or re.match(r"\s+(?:the|a|an|its|their|`|[A-Z0-9])", text[span.end + following.end() :])
     )
     clause = main_verb(text)
@@ -889,7 +889,7 @@ def is_noun_or_name(word: str) -> bool:
 
 def is_base_verb(word: str) -> bool:
     """'buy', 'redeem': a verb in its base form."""
-    return _verb_lemma(word, base=True) == word.lower()
+    return verb_lemma(word, base=True) == word.lower()
 
 
 def _common_word(word: str) -> bool:

@@ -12,7 +12,14 @@ import re
 from dataclasses import dataclass
 
 from alas_assets.research.corpus import inline_text
-from alas_assets.teacher.questions import NOT_PERSON_WORDS, is_base_verb, is_noun_or_name, is_plural_noun, main_verb
+from alas_assets.teacher.questions import (
+    NOT_PERSON_WORDS,
+    is_base_verb,
+    is_noun_or_name,
+    is_plural_noun,
+    main_verb,
+    verb_lemma,
+)
 from alas_assets.teacher.spans import salient_spans
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "No.", "Inc.", "Ltd.", "approx.")
@@ -288,6 +295,8 @@ def _descriptions(text: str, subject: str, previous: str) -> str:
     it = _OBJECT_IT.match(text)
     if it and subject and not it.group("head").startswith(subject):  # the object 'it' is the document's subject
         text = f"{it.group('head')} {subject}{text[it.end() :]}"
+        # '..., and it became available ...': the same 'it', not the statement's subject
+        text = re.sub(r",\s(and|but)\sit\s", lambda m: f", {m.group(1)} {subject} ", text, count=1)
     return text
 
 
@@ -343,8 +352,9 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
                 text = _item_with_intro(intro, text)
             text = _imperative(_counted_list(text[0].upper() + text[1:]) + ".")
             resolved = _resolve(text, subject, person, previous)
-            for said in _appositions(resolved):
-                result.append(Statement(text=said, quote=_raw_quote(clause), section=section))
+            for part in _conjoined_predicates(resolved):
+                for said in _appositions(part):
+                    result.append(Statement(text=said, quote=_raw_quote(clause), section=section))
             person = _person(resolved, person)
             previous = resolved
         if kind == "text":
@@ -407,6 +417,38 @@ _PARTICIPLE = re.compile(
     r"(?P<participle>(?:released|launched|published|announced|founded|born|elected)\s(?:on|in)\s[^,]{3,60}),\s"
     r"(?P<rest>[a-z].+)$"
 )
+
+
+def _conjoined_predicates(text: str) -> list[str]:
+    """'A real-time router looks at each request and chooses between ...' says two things of one
+    subject: 'A real-time router looks at each request.' and 'A real-time router chooses between ...'
+    (each asked with its subject). The second verb must be finite in the first one's tense, in the
+    same clause, and what follows it must not need the first half for a pronoun."""
+    clause = main_verb(text)
+    if clause is None or clause.aux or not clause.subject_end:
+        return [text]
+    code = [m.span() for m in re.finditer(r"`[^`]*`", text)]
+    for match in re.finditer(r"(?<=[a-z)]) and (?P<verb>[a-z]+) ", text[clause.verb_end :]):
+        where = clause.verb_end + match.start("verb")
+        verb = match.group("verb")
+        between = text[clause.verb_end : clause.verb_end + match.start()]
+        if "," in between or any(start < where < end for start, end in code) or verb_lemma(verb) is None:
+            continue  # a later clause's verb ('..., so a journal can be opened ... and is closed')
+        if re.search(r"\b(?:him|her|it|them)\b", text[where:]):
+            return [text]  # 'and appointed him ...': the pronoun needs the first half
+        same_tense = verb.endswith("s") == clause.verb.endswith("s") and (verb == verb_lemma(verb)) == (
+            clause.verb == clause.lemma
+        )
+        if not same_tense:
+            continue
+        subject = text[: clause.subject_end].strip()
+        first = text[: clause.verb_end + match.start()].rstrip(",")
+        second = f"{subject} {text[where:]}"
+        second_clause = main_verb(second)
+        if second_clause is None or second_clause.subject_end != len(subject) + 1:
+            continue
+        return [f"{first}.", second]
+    return [text]
 
 
 def _appositions(text: str) -> list[str]:
