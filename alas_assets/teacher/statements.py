@@ -312,6 +312,11 @@ def _person(text: str, person: str) -> str:
     return person
 
 
+# A linking adverb set off by commas ('It requires a TPM, however, and ...') ties the statement to the one
+# before; the fact reads (and is asked) without it.
+_LINKING_ADVERB = re.compile(r",\s(?:however|though|therefore|moreover|in turn)(?=[,.;]|$)")
+
+
 def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
     """Every statement of a document, in document order."""
     subject = document_subject(title)
@@ -345,7 +350,7 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
             previous = ""
         clauses = split_clauses(line)
         for number, clause in enumerate(clauses):
-            text = inline_text(clause).rstrip(";:,. ")
+            text = _LINKING_ADVERB.sub("", inline_text(clause)).rstrip(";:,. ")
             if len(text.split()) < min_words and not (kind == "item" and intro):
                 continue
             if kind == "item" and intro and number == 0:  # "Consumers can enrol in one of several ways: buy ..."

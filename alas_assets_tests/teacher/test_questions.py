@@ -385,17 +385,19 @@ def test_a_table_cell_that_opens_with_a_verb_is_asked_as_what_its_row_did():
     assert trained["Which Python version did Vellum 3.0.2 add wheels for?"] == "Python 3.14.0rc1"
 
 
-def test_two_verbs_of_one_subject_are_two_statements_each_asked_with_the_subject():
+def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
     body = (
         "Quillworks released Vellum 3 on 4 May 2026. The company describes it as its fastest editor, and it "
         "became available to Linux users on the same day. A background indexer reads each file and builds a "
-        "search table for the sidebar. The sync engine opens each journal and replays it on start."
+        "search table for the sidebar. The sync engine opens each journal and replays it on start. "
+        "The sidebar requires a GPU, however, and many laptops lack one."
     )
     texts = [s.text for s in statements("Vellum 3", body)]
     assert "A background indexer reads each file." in texts
     assert "A background indexer builds a search table for the sidebar." in texts
     assert any(t.endswith("and Vellum 3 became available to Linux users on the same day.") for t in texts)
     assert "The sync engine opens each journal and replays it on start." in texts  # 'it' needs the first half
+    assert "The sidebar requires a GPU, and many laptops lack one." in texts  # no 'however' in its questions
     asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3")}
     assert asked["What builds a search table for the sidebar?"] == "A background indexer"
     assert not any("Quillworks become" in q for q in asked)
