@@ -419,9 +419,24 @@ def main_verb(text: str) -> _Clause | None:
         lemma = verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
         if lemma and _plural_before_its_verb(word, text[match.end() :]):
             continue  # 'Exported files now default to': 'files' is the subject's noun
+        if lemma and _reduced_relative(word, text[match.end() :]):
+            continue  # 'The cardinals gathered in the Sistine Chapel elected ...': 'elected' is the verb
         if lemma:
             return _Clause(match.start(), word, match.end(), False, lemma)
     return None
+
+
+# A participle and a place after it, then a past tense: the participle describes the subject.
+_PARTICIPLE_PLACE = re.compile(
+    r"\s+(?:in|at|inside|outside|near|from)\s+(?:the\s+)?(?:[A-Z][\w'-]*\s+){1,4}(?P<verb>[a-z]+ed)\b"
+)
+
+
+def _reduced_relative(word: str, after: str) -> bool:
+    """'gathered' in 'The cardinals gathered in the Sistine Chapel elected ...': a past participle
+    describing the subject, since a past-tense verb follows the place it names."""
+    place = _PARTICIPLE_PLACE.match(after)
+    return word.endswith("ed") and place is not None and verb_lemma(place.group("verb")) is not None
 
 
 def _plural_before_its_verb(word: str, after: str) -> bool:

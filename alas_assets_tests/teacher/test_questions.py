@@ -401,3 +401,11 @@ def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
     asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3")}
     assert asked["What builds a search table for the sidebar?"] == "A background indexer"
     assert not any("Quillworks become" in q for q in asked)
+
+
+def test_a_participle_before_the_verb_describes_the_subject():
+    text = "The delegates gathered in the Vellum Hall elected Ada Quill as chair on 4 May 2026."
+    asked = {a.question: a.span.text for a in questions_for(text)}
+    assert asked["Who did the delegates gathered in the Vellum Hall elect as chair on 4 May 2026?"] == "Ada Quill"
+    assert asked["When was Ada Quill elected?"] == "4 May 2026"
+    assert not any("gather " in q for q in asked)
