@@ -83,25 +83,6 @@ def use_bf16() -> bool:
     return cpu_has_avx512_bf16()
 
 
-def bf16_matmul_weights(model) -> None:
-    """Store a merged model's linear weights in bf16 for answering under bf16 autocast, in place.
-
-    Autocast casts an fp32 weight to bf16 at every use: at every decoding step, the whole model. Cast
-    once, the answers are the same (autocast rounds each weight the same way) and come faster. The
-    token embeddings stay fp32, so the residual stream stays fp32 as under autocast; a tied output
-    layer gets its own bf16 copy."""
-    head = model.get_output_embeddings()
-    embeddings = model.get_input_embeddings()
-    if head is not None and head.weight is embeddings.weight:
-        untied = torch.nn.Linear(head.in_features, head.out_features, bias=False, device=head.weight.device)
-        untied.weight = torch.nn.Parameter(embeddings.weight.detach().to(torch.bfloat16), requires_grad=False)
-        model.set_output_embeddings(untied)
-        model.config.tie_word_embeddings = False
-    for module in model.modules():
-        if isinstance(module, torch.nn.Linear):
-            module.to(torch.bfloat16)
-
-
 def training_attention(device: str, bf16: bool) -> str | None:
     """The attention kernel to train with where it is not the model's default (SDPA). On CPU under bf16
     autocast, at our lengths, plain matmul-and-softmax attention trains faster than SDPA's flash kernel
@@ -198,8 +179,6 @@ class LocalStudent:
         if key not in self._loaded:
             model, tokenizer = self._fresh(key)
             model.eval()
-            if use_bf16():
-                bf16_matmul_weights(model)
             self._loaded[key] = (model, tokenizer)
             while len(self._loaded) > 2:
                 self._loaded.popitem(last=False)
