@@ -88,8 +88,8 @@ class Student(_Strict):
     )
     skip_learned: bool = Field(
         True,
-        description="SFT leaves out of later epochs each example the model answered token for token in two "
-        "epochs running (anchors stay): less training on what is learned",
+        description="SFT leaves out of later epochs each example the model already answers token for token "
+        "(anchors stay): less training on what is learned",
     )
     max_new_tokens: int = Field(40, ge=4, le=1024)
     seed: int = 0
