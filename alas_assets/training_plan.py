@@ -21,7 +21,7 @@ from alas_assets.evaluation import evaluation_questions
 from alas_assets.records import ModelVersion, PreferencePair, QAPair, content_hash
 from alas_assets.storage.models import ensure_base_model, parent_model
 from alas_assets.storage.warehouse import Warehouse
-from alas_assets.student.base import LEARNED_EPOCHS, TrainResult
+from alas_assets.student.base import TrainResult
 
 Answer = Callable[[Sequence[str]], list[str]]
 
@@ -133,8 +133,7 @@ def sft_hyperparameters(settings: StudentSettings, kind: str, anchors: int) -> d
         **({"start": "base"} if settings.sft_start == "base" else {"rehearsal_fraction": settings.rehearsal_fraction}),
         "anchors": anchors,
         **({"lora_layers": settings.lora_layers} if settings.lora_layers else {}),
-        # How many epochs running an example must be learned before it is left out.
-        **({"skip_learned": LEARNED_EPOCHS} if settings.skip_learned else {}),
+        **({"skip_learned": True} if settings.skip_learned else {}),
     }
 
 

@@ -153,8 +153,8 @@ PINNED = {
     "skip_learned = false\n": ("pin-it0002-sft-490e7cf1", "pin-it0002-dpo-9f8c58a9"),
     'sft_start = "base"\nskip_learned = false\n': ("pin-it0002-sft-925b4578", "pin-it0002-dpo-d229dd6a"),
     "lora_layers = 2\nskip_learned = true\nrehearsal_fraction = 1.0\n": (
-        "pin-it0002-sft-1780f5c9",
-        "pin-it0002-dpo-eb72567f",
+        "pin-it0002-sft-21f40acb",
+        "pin-it0002-dpo-a4606d95",
     ),
 }
 
@@ -284,14 +284,14 @@ def test_sft_settings_record_only_what_is_set():
         "batch_size": 4,
         "rehearsal_fraction": 0.5,
         "anchors": 3,
-        "skip_learned": 2,  # left out after 2 epochs learned running
+        "skip_learned": True,
     }
     assert "skip_learned" not in sft_hyperparameters(Student(skip_learned=False), "lora", 3)
     from_base = sft_hyperparameters(Student(sft_start="base", lora_layers=2, skip_learned=True), "openai", 0)
     assert (
         from_base["method"] == "openai-sft" and from_base["start"] == "base" and "rehearsal_fraction" not in from_base
     )
-    assert from_base["lora_layers"] == 2 and from_base["skip_learned"] == 2
+    assert from_base["lora_layers"] == 2 and from_base["skip_learned"] is True
 
 
 def test_a_model_id_is_named_by_parent_data_and_settings():

@@ -14,11 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-# skip_learned leaves an example out once the model reproduced its answer in this many epochs running:
-# one epoch's success can come from that epoch's batch order, and a fact dropped too early is recalled
-# in its trained wording only.
-LEARNED_EPOCHS = 2
-
 
 @dataclass(frozen=True)
 class TrainResult:

@@ -10,8 +10,7 @@
   each step runs only the layers being trained.
 - Only what is not learned yet (``skip_learned``): a training example whose answer the model already
   reproduces token for token (greedy, teacher-forced: read off the step's own forward pass, so it
-  costs nothing) in LEARNED_EPOCHS epochs running is not trained again in later epochs; anchors
-  always stay.
+  costs nothing) is not trained again in later epochs; anchors always stay.
 - Anchors against forgetting: on anchor examples (general questions with the parent's own answers) the
   loss is the KL divergence from the parent's next-token distribution (the same model with the LoRA
   adapter off), so training keeps the parent's behaviour there rather than sharpening its greedy answer.
@@ -30,8 +29,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-
-from alas_assets.student.base import LEARNED_EPOCHS
 
 IGNORE = -100
 log = logging.getLogger(__name__)
@@ -281,12 +278,12 @@ def run_epochs(
     """Length-bucketed epochs of AdamW on the trainable (LoRA) weights, a short linear warm-up then
     cosine decay. ``batch_loss`` maps a batch of example indices to (loss, tokens it ran through) or
     (loss, tokens, indices of the batch already learned). With ``skip_learned`` an example learned in
-    LEARNED_EPOCHS epochs running is left out of the next ones, and the cosine follows the epochs
-    rather than the steps (fewer steps per epoch as examples drop out); training stops when only the
-    ``kept`` examples (the anchors, never dropped) are left. ``trained_per_epoch`` receives how many examples each epoch
+    one epoch is left out of the next ones, and the cosine follows the epochs rather than the steps
+    (fewer steps per epoch as examples drop out); training stops when only the ``kept`` examples (the
+    anchors, never dropped) are left. ``trained_per_epoch`` receives how many examples each epoch
     trained. With a ``checkpoint`` (alas_assets.student.checkpoint.EpochCheckpoint) the state is saved
-    after every epoch and training resumes after the last saved one, with the examples it was still
-    training. Returns (mean loss of the last epoch, tokens processed)."""
+    after every epoch and training resumes after the last saved one (with skip_learned, with every
+    example active again). Returns (mean loss of the last epoch, tokens processed)."""
     total_steps = math.ceil(len(lengths) / batch_size) * epochs
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=0.0)
@@ -306,12 +303,10 @@ def run_epochs(
     tokens = step = 0
     losses: list[float] = []
     active = list(range(len(lengths)))
-    streak: dict[int, int] = {}  # epochs running in which each example was already learned
     done = 0
     if checkpoint is not None:
         done, counters = checkpoint.restore(model, optimizer, schedule, rng)
         tokens, step, losses = counters.get("tokens", 0), counters.get("step", 0), counters.get("losses", [])
-        active, streak = counters.get("active", active), counters.get("streak", streak)
     for epoch in range(done, epochs):
         losses = []
         learned: set[int] = set()
@@ -333,18 +328,18 @@ def run_epochs(
                 learned.update(known[0])
             if on_log:
                 on_log(f"step {step}/{total_steps} epoch {epoch + 1}: loss {losses[-1]:.4f}")
+        if checkpoint is not None:
+            checkpoint.save(
+                epoch + 1, model, optimizer, schedule, rng, {"tokens": tokens, "step": step, "losses": losses}
+            )
         if trained_per_epoch is not None:
             trained_per_epoch.append(len(active))
-        if skip_learned:
-            streak.update({i: streak.get(i, 0) + 1 if i in learned else 0 for i in active})
-            active = [i for i in active if streak[i] < LEARNED_EPOCHS]
+        if skip_learned and learned:
+            active = [i for i in active if i not in learned]
             if on_log:
                 on_log(f"epoch {epoch + 1}: {len(learned)} examples learned; {len(active)} still trained")
-        if checkpoint is not None:
-            counters = {"tokens": tokens, "step": step, "losses": losses, "active": active, "streak": streak}
-            checkpoint.save(epoch + 1, model, optimizer, schedule, rng, counters)
-        if skip_learned and all(i in kept for i in active):
-            break
+            if all(i in kept for i in active):
+                break
     model.eval()
     return sum(losses) / max(1, len(losses)), tokens
 
