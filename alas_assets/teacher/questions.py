@@ -1337,8 +1337,8 @@ def questions_for(
     asked: list[Asked] = []
     seen: set[str] = set()
     for span in askable_spans(text):
-        for form in FORMS:
-            question = ask(text, span, form, subject, lead)
+        worded = {form: ask(text, span, form, subject, lead) for form in FORMS}
+        for form, question in worded.items():
             if (
                 question
                 and len(question.split()) >= 4
@@ -1347,7 +1347,9 @@ def questions_for(
             ):
                 seen.add(question.lower())
                 asked.append(Asked(question, span, form))
-        asked += _bounds(text, span, subject)
+        asked += _bounds(
+            span, worded["embedded"] if lead == 0 else ask(text, span, "embedded", subject, 0), worded["fronted"]
+        )
     return asked
 
 
@@ -1357,10 +1359,11 @@ _VERSION_ITEMS = re.compile(
 )
 
 
-def _bounds(text: str, span: Span, subject: str) -> list[Asked]:
+def _bounds(span: Span, embedded: str | None, fronted: str | None) -> list[Asked]:
     """Versions given as a range or a list are also asked for their ends, the way people ask about
     them: 'NumPy 2.3.0 supports Python versions 3.11 to 3.13' answers 'What is the newest of the
-    Python versions NumPy 2.3.0 supports?' (3.13) and 'What is the oldest ...?' (3.11)."""
+    Python versions NumPy 2.3.0 supports?' (3.13) and 'What is the oldest ...?' (3.11). Built from the
+    span's embedded (first lead) and fronted questions."""
     found = _VERSION_ITEMS.fullmatch(span.text) if span.kind in ("number", "version") else None
     if not found:
         return []
@@ -1370,7 +1373,6 @@ def _bounds(text: str, span: Span, subject: str) -> list[Asked]:
         return []
     low, high = (items[0], items[-1]) if order == sorted(order) else (items[-1], items[0])
     name = found.group("name") or ""
-    embedded, fronted = ask(text, span, "embedded", subject, 0), ask(text, span, "fronted", subject, 0)
     lead = f"{_LEADS[0]} "
     if not embedded or not embedded.startswith(lead) or not fronted:
         return []
