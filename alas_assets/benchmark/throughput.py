@@ -147,7 +147,7 @@ def training_rows(models: Sequence[ModelVersion]) -> list[dict]:
 
 def time_answering(student, chain: Sequence[str], questions: Sequence[str]) -> tuple[list[str], dict]:
     """Answer every question once with the loaded model, timing it and counting the tokens it generated."""
-    model, tokenizer = student.load(chain)  # loading is not part of answering throughput
+    model, tokenizer = student.answering_model(chain)  # loading is not part of answering throughput
     stops = {tokenizer.eos_token_id, tokenizer.pad_token_id}
     configured = getattr(model.generation_config, "eos_token_id", None)
     stops |= set(configured) if isinstance(configured, (list, tuple)) else {configured}

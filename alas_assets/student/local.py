@@ -83,6 +83,25 @@ def use_bf16() -> bool:
     return cpu_has_avx512_bf16()
 
 
+def bf16_matmul_weights(model) -> None:
+    """Store a merged model's linear weights in bf16 for answering under bf16 autocast, in place.
+
+    Autocast casts an fp32 weight to bf16 at every use: at every decoding step, the whole model. Cast
+    once, the answers are the same (autocast rounds each weight the same way) and come faster. The
+    token embeddings stay fp32, so the residual stream stays fp32 as under autocast; a tied output
+    layer gets its own bf16 copy."""
+    head = model.get_output_embeddings()
+    embeddings = model.get_input_embeddings()
+    if head is not None and head.weight is embeddings.weight:
+        untied = torch.nn.Linear(head.in_features, head.out_features, bias=False, device=head.weight.device)
+        untied.weight = torch.nn.Parameter(embeddings.weight.detach().to(torch.bfloat16), requires_grad=False)
+        model.set_output_embeddings(untied)
+        model.config.tie_word_embeddings = False
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.to(torch.bfloat16)
+
+
 def training_attention(device: str, bf16: bool) -> str | None:
     """The attention kernel to train with where it is not the model's default (SDPA). On CPU under bf16
     autocast, at our lengths, plain matmul-and-softmax attention trains faster than SDPA's flash kernel
@@ -149,6 +168,7 @@ class LocalStudent:
         self.max_new_tokens = max_new_tokens
         self.seed = seed
         self._loaded: OrderedDict[tuple[str, ...], tuple] = OrderedDict()
+        self._answering: OrderedDict[tuple[str, ...], tuple] = OrderedDict()
         _quiet_libraries()
         # The cores this process may run on (a container or taskset may allow fewer than the machine has).
         usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -174,16 +194,28 @@ class LocalStudent:
         return model.to(self.device), tokenizer
 
     def load(self, chain: Sequence[str]):
-        """The merged model of a chain, cached (two at most) for repeated answering."""
+        """The merged model of a chain in fp32 (what export and serving read), cached (two at most)."""
+        return self._cached(self._loaded, chain, bf16_weights=False)
+
+    def answering_model(self, chain: Sequence[str]):
+        """The merged model ``answer`` uses, cached (two at most): under bf16 autocast its linear weights
+        are stored in bf16 (bf16_matmul_weights), which gives the same answers faster; else ``load``'s."""
+        if not use_bf16():
+            return self.load(chain)
+        return self._cached(self._answering, chain, bf16_weights=True)
+
+    def _cached(self, cache: OrderedDict, chain: Sequence[str], *, bf16_weights: bool):
         key = tuple(str(c) for c in chain)
-        if key not in self._loaded:
+        if key not in cache:
             model, tokenizer = self._fresh(key)
             model.eval()
-            self._loaded[key] = (model, tokenizer)
-            while len(self._loaded) > 2:
-                self._loaded.popitem(last=False)
-        self._loaded.move_to_end(key)
-        return self._loaded[key]
+            if bf16_weights:
+                bf16_matmul_weights(model)
+            cache[key] = (model, tokenizer)
+            while len(cache) > 2:
+                cache.popitem(last=False)
+        cache.move_to_end(key)
+        return cache[key]
 
     def answer(
         self,
@@ -199,7 +231,7 @@ class LocalStudent:
         of turn); if so it is returned without generating, else the question is answered as usual.
         Near-ties may still decode differently in the cached generation pass (bf16 rounding): 2 of 232
         checked answers did on the demo's it0001 SFT model."""
-        model, tokenizer = self.load(chain)
+        model, tokenizer = self.answering_model(chain)
         answers: list[str | None] = [None] * len(questions)
         if expected is not None:
             checked = [i for i, (_, a) in enumerate(zip(questions, expected, strict=True)) if a is not None]

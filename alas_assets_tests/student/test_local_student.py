@@ -118,3 +118,27 @@ def test_with_cuda_the_student_trains_and_answers_on_the_gpu_in_bf16(tiny_model_
     model, _ = student.load([str(tmp_path / "sft")])
     assert next(model.parameters()).device.type == "cuda"
     assert len(student.answer([str(tmp_path / "sft")], [p for p, _, _ in PREFERENCES])) == 2
+
+
+def test_answering_weights_cast_once_to_bf16_give_what_autocast_gives(sharp_model_dir, monkeypatch):
+    import copy
+
+    from alas_assets.student import local
+
+    student = LocalStudent(str(sharp_model_dir), batch_size=2, seed=0)
+    model, tokenizer = student._fresh(())
+    cast = copy.deepcopy(model)
+    local.bf16_matmul_weights(cast)
+    assert cast.get_output_embeddings().weight.dtype == torch.bfloat16
+    assert cast.get_input_embeddings().weight.dtype == torch.float32  # the residual stream stays fp32
+    ids = tokenizer(["Who maintains Zephyr?", "What is the Zephyr codename?"], return_tensors="pt", padding=True)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.equal(model(**ids).logits, cast(**ids).logits)
+
+    monkeypatch.setattr(local, "use_bf16", lambda: True)
+    answering, _ = student.answering_model([])
+    assert answering.get_output_embeddings().weight.dtype == torch.bfloat16
+    # Export and serving read load()'s model: its weights are the merged fp32 ones, untouched by answering.
+    exported, _ = student.load([])
+    assert all(p.dtype == torch.float32 for p in exported.parameters())
+    assert exported.get_output_embeddings().weight is exported.get_input_embeddings().weight
