@@ -165,6 +165,7 @@ _INTRODUCING = re.compile(
 _FINITE = re.compile(r"\s(?:is|are|was|were|has|have|had|can|will|must|does|did|\w+(?:s|ed))\s")
 
 
+_BARE_PLURAL_SUBJECT = re.compile(r"^(?P<head>[A-Z][a-z]+s)\s(?P<verb>[a-z]+)\b")
 _ALL_OF_THEM = re.compile(r"^(?:All|Both|Each) of them(?=\s)")
 
 
@@ -181,6 +182,9 @@ def _plural_antecedent(previous: str) -> str:
             return re.sub(r"^(?:a|an)\s", "", phrase)
     clause = main_verb(previous)
     head = previous[: clause.subject_end].strip() if clause else ""
+    bare = _BARE_PLURAL_SUBJECT.match(previous)
+    if not head and bare and verb_lemma(bare.group("verb"), base=True):
+        head = bare.group("head").lower()  # 'Businesses pay more.': a plural and its verb in the base form
     head = re.sub(r"\s(?:now|also|still|no longer)$", "", head)
     if head and len(head.split()) <= 5 and is_plural_noun(head.split()[-1]) and not head.startswith(("They", "These")):
         first = head.split()[0].lower()
@@ -352,6 +356,8 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
         for number, clause in enumerate(clauses):
             text = _LINKING_ADVERB.sub("", inline_text(clause)).rstrip(";:,. ")
             if len(text.split()) < min_words and not (kind == "item" and intro):
+                if text:  # too short to teach ('Businesses pay more.'), but what a pronoun after it means
+                    previous = text[0].upper() + text[1:] + "."
                 continue
             if kind == "item" and intro and number == 0:  # "Consumers can enrol in one of several ways: buy ..."
                 text = _item_with_intro(intro, text)

@@ -261,6 +261,14 @@ def test_this_release_they_and_it_is_possible_name_what_they_stand_for():
     assert asked["Which prefix are live macros written with?"] == "`@live`"
 
 
+def test_them_after_a_sentence_too_short_to_teach_is_what_that_sentence_names():
+    body = "Teams pay more. For them, the first year of Vellum Cloud costs 40 US dollars per seat."
+    texts = [s.text for s in statements("Vellum 3", body)]
+    assert texts == ["For teams, the first year of Vellum Cloud costs 40 US dollars per seat."]
+    asked = {a.question: a.span.text for a in questions_for(texts[0], "Vellum 3")}
+    assert asked["How much does the first year of Vellum Cloud cost per seat for teams?"] == "40"
+
+
 def test_facts_inside_a_subject_a_passive_complement_and_a_release_code_are_asked():
     asked = _asked("The conclave of 133 cardinal electors chose Ada Quill on its fourth ballot.")
     assert asked["How many cardinal electors were in the conclave?"] == "133"
