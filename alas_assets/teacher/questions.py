@@ -342,7 +342,7 @@ def verb_lemma(word: str, base: bool = False) -> str | None:
     ``base``: the word stands where a finite verb in its base form can ('columns now default'), so a
     base form counts too."""
     lower = word.lower()
-    if lower in _NOT_VERBS or not re.fullmatch(r"[a-z]+", lower):
+    if lower in _NOT_VERBS or lower in _BASE_FORM_AFTER or not re.fullmatch(r"[a-z]+", lower):
         return None
     lemmas = _lemmas(lower)
     verb = lemmas.get("VERB")
@@ -353,7 +353,8 @@ def verb_lemma(word: str, base: bool = False) -> str | None:
     return verb[0]
 
 
-# Adverbs after which a plural subject's verb follows in its base form: 'PCs no longer receive'.
+# Adverbs after which a plural subject's verb follows in its base form: 'PCs no longer receive'; never
+# verbs themselves ('projects still on ...').
 _BASE_FORM_AFTER = {"now", "also", "still", "longer", "only", "often", "usually", "all", "both", "then"}
 # Verbs whose past tense is their base form: 'the model cost 1.25 US dollars'.
 _SAME_PAST = {"cost", "put", "set", "cut", "hit", "let", "read", "spread", "shut", "split"}
@@ -1354,7 +1355,7 @@ def questions_for(
 
 
 _VERSION_ITEM = re.compile(r"\d+(?:\.\d+)+|\d+")
-_VERSION_ITEMS = re.compile(
+VERSION_LIST = re.compile(
     r"(?P<name>[A-Z][\w+-]* )?(?P<items>\d[\w.]*(?:(?:,\s*(?:and\s+)?|\s+(?:and|to)\s+)\d[\w.]*)+)"
 )
 
@@ -1364,7 +1365,7 @@ def _bounds(span: Span, embedded: str | None, fronted: str | None) -> list[Asked
     them: 'NumPy 2.3.0 supports Python versions 3.11 to 3.13' answers 'What is the newest of the
     Python versions NumPy 2.3.0 supports?' (3.13) and 'What is the oldest ...?' (3.11). Built from the
     span's embedded (first lead) and fronted questions."""
-    found = _VERSION_ITEMS.fullmatch(span.text) if span.kind in ("number", "version") else None
+    found = VERSION_LIST.fullmatch(span.text) if span.kind in ("number", "version") else None
     if not found:
         return []
     items = list(_VERSION_ITEM.finditer(span.text, found.start("items")))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from alas_assets.research.corpus import inline_text
 from alas_assets.teacher.questions import (
     NOT_PERSON_WORDS,
+    VERSION_LIST,
     is_base_verb,
     is_noun_or_name,
     is_plural_noun,
@@ -245,8 +246,23 @@ def _opening_name(previous: str) -> str:
     return head if re.fullmatch(r"[A-Z][\w.-]*(?:\s[A-Z0-9][\w.-]*){0,3}", head) else ""
 
 
+_THOSE_VERSIONS = re.compile(r"\b(?:those|these) (?:versions|releases)\b")
+
+
+def _those_versions(text: str, previous: str) -> str:
+    """'... supports Python 3.10 and 3.11, so projects still on those versions ...': the versions listed
+    just before (in the statement, else the one before it) stand in for 'those versions'."""
+    those = _THOSE_VERSIONS.search(text)
+    if not those:
+        return text
+    listed = list(VERSION_LIST.finditer(text, 0, those.start())) or list(VERSION_LIST.finditer(previous))
+    if not listed or not listed[-1].group("name"):
+        return text
+    return text[: those.start()] + listed[-1].group(0) + text[those.end() :]
+
+
 def _resolve(text: str, subject: str, person: str, previous: str) -> str:
-    text = _descriptions(text, subject, previous)
+    text = _those_versions(_descriptions(text, subject, previous), previous)
     lead = _LEAD.match(text)
     if lead:  # the pronoun after an opening adverbial, resolved as if it opened the statement
         tail = text[lead.start("pronoun") :]

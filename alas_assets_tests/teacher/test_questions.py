@@ -269,6 +269,17 @@ def test_them_after_a_sentence_too_short_to_teach_is_what_that_sentence_names():
     assert asked["How much does the first year of Vellum Cloud cost per seat for teams?"] == "40"
 
 
+def test_those_versions_are_the_versions_listed_before_and_still_is_no_verb():
+    body = (
+        "The Vellum 2 series is the last one that supports Python 3.9 and 3.10, "
+        "so projects still on those versions should stay on Vellum 2."
+    )
+    texts = [s.text for s in statements("Vellum 3", body)]
+    assert any("projects still on Python 3.9 and 3.10 should stay on Vellum 2" in t for t in texts)
+    asked = _asked("Projects still on Python 3.9 should stay on Vellum 2.")
+    assert asked["Which Vellum version should projects still on Python 3.9 stay on?"] == "Vellum 2"
+
+
 def test_facts_inside_a_subject_a_passive_complement_and_a_release_code_are_asked():
     asked = _asked("The conclave of 133 cardinal electors chose Ada Quill on its fourth ballot.")
     assert asked["How many cardinal electors were in the conclave?"] == "133"
