@@ -794,6 +794,10 @@ def is_modifier(text: str, span: Span) -> bool:
     it alone gives no question a person would ask."""
     if text[span.end : span.end + 1] == "-" or text[span.start - 1 : span.start] == "-":
         return True
+    owner = re.match(r"\s+([A-Za-z][a-z]*[A-Z]?s)\b", text[span.end :])
+    plural = owner and (re.fullmatch(r"[A-Z]{2,}s", owner.group(1)) or is_plural_noun(owner.group(1)))
+    if span.kind == "version" and plural and not verb_lemma(owner.group(1).lower()):
+        return True  # 'Windows 10 PCs no longer receive ...': the PCs are the subject, not the version
     if span.kind not in ("name", "identifier"):
         return False
     following = re.match(r"\s+([a-z][a-z-]*)", text[span.end :])

@@ -280,6 +280,12 @@ def test_those_versions_are_the_versions_listed_before_and_still_is_no_verb():
     assert asked["Which Vellum version should projects still on Python 3.9 stay on?"] == "Vellum 2"
 
 
+def test_a_version_before_a_plural_noun_is_not_asked_for_alone():
+    asked = _asked("After that date, Vellum 3 PCs no longer receive free security updates.")
+    assert not any(q.startswith("Which Vellum version PCs") for q in asked)
+    assert _asked("Vellum 3 contains 12 plugins.")["Which Vellum version contains 12 plugins?"] == "Vellum 3"
+
+
 def test_facts_inside_a_subject_a_passive_complement_and_a_release_code_are_asked():
     asked = _asked("The conclave of 133 cardinal electors chose Ada Quill on its fourth ballot.")
     assert asked["How many cardinal electors were in the conclave?"] == "133"
