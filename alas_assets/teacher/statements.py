@@ -203,8 +203,9 @@ def _antecedent(previous: str, subject: str) -> str:
         phrase = introduced.group("object").strip()
         phrase = re.split(r"\s(?:to|for|in|on|with|from|by|as|which|that|so)\s", phrase)[0]
         return re.sub(r"^(?:a|an)\s", "the ", phrase)
+    clause = main_verb(previous)  # 'A built-in background tasks framework lives ...': 'tasks' is no verb
     verb = _FINITE.search(previous)
-    head = previous[: verb.start()].strip() if verb else ""
+    head = previous[: clause.subject_end if clause else verb.start() if verb else 0].strip()
     if (
         previous.startswith(("You ", "We ")) and "`" in previous
     ):  # 'Run `x --check`. It reports ...': the thing just run

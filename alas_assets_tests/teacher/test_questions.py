@@ -286,6 +286,12 @@ def test_a_version_before_a_plural_noun_is_not_asked_for_alone():
     assert _asked("Vellum 3 contains 12 plugins.")["Which Vellum version contains 12 plugins?"] == "Vellum 3"
 
 
+def test_it_after_a_subject_with_a_plural_noun_inside_is_the_whole_subject():
+    body = "A built-in background tasks queue lives in the new `vellum.tasks` module. It lets code run work later."
+    texts = [s.text for s in statements("Vellum 3", body)]
+    assert "A built-in background tasks queue lets code run work later." in texts
+
+
 def test_facts_inside_a_subject_a_passive_complement_and_a_release_code_are_asked():
     asked = _asked("The conclave of 133 cardinal electors chose Ada Quill on its fourth ballot.")
     assert asked["How many cardinal electors were in the conclave?"] == "133"
