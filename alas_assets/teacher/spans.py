@@ -91,6 +91,10 @@ def _trim_leading_stopwords(text: str, start: int) -> tuple[str, int]:
             return text, start
 
 
+# Units written after a number; never names there.
+UNIT = re.compile(r"(?:[KMGTPE]i?B|[kMGT]?(?:Hz|W|bps)|ms|ns|µs)")
+
+
 def salient_spans(sentence: str) -> list[Span]:
     """Non-overlapping salient spans in sentence order; earlier patterns win overlaps."""
     taken: list[Span] = []
@@ -100,6 +104,8 @@ def salient_spans(sentence: str) -> list[Span]:
             end = start + len(text)
             if text.lower() in _NOT_NAMES or len(text) < 2 and kind != "number":
                 continue
+            if kind == "name" and UNIT.fullmatch(text) and re.search(r"\d\s$", sentence[:start]):
+                continue  # '38 TB of booking events': the unit of the number before it, not a name
             if kind == "version" and not re.search(r"[^\W\d_]", text):
                 kind_here = "number"
             else:
