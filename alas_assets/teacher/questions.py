@@ -789,15 +789,22 @@ def _words_after(text: str, position: int):
         position = word.end()
 
 
+def _plural_noun_after(text: str, end: int) -> bool:
+    """A plural noun that is no verb follows: 'packages', 'PCs' (an acronym's plural), not 'adds'."""
+    word = re.match(r"\s+([A-Za-z][a-z]*[A-Z]?s)\b", text[end:])
+    if not word:
+        return False
+    plural = re.fullmatch(r"[A-Z]{2,}s", word.group(1)) or is_plural_noun(word.group(1))
+    return bool(plural) and not verb_lemma(word.group(1).lower())
+
+
 def is_modifier(text: str, span: Span) -> bool:
     """The span only modifies a noun ('the first Debian release', '64-bit', 'US dollars'): asking for
     it alone gives no question a person would ask."""
     if text[span.end : span.end + 1] == "-" or text[span.start - 1 : span.start] == "-":
         return True
-    owner = re.match(r"\s+([A-Za-z][a-z]*[A-Z]?s)\b", text[span.end :])
-    plural = owner and (re.fullmatch(r"[A-Z]{2,}s", owner.group(1)) or is_plural_noun(owner.group(1)))
-    if span.kind == "version" and plural and not verb_lemma(owner.group(1).lower()):
-        return True  # 'Windows 10 PCs no longer receive ...': the PCs are the subject, not the version
+    if span.kind == "version":
+        return _plural_noun_after(text, span.end)  # 'Windows 10 PCs no longer receive ...': the PCs do
     if span.kind not in ("name", "identifier"):
         return False
     following = re.match(r"\s+([a-z][a-z-]*)", text[span.end :])

@@ -203,9 +203,7 @@ def _antecedent(previous: str, subject: str) -> str:
         phrase = introduced.group("object").strip()
         phrase = re.split(r"\s(?:to|for|in|on|with|from|by|as|which|that|so)\s", phrase)[0]
         return re.sub(r"^(?:a|an)\s", "the ", phrase)
-    clause = main_verb(previous)  # 'A built-in background tasks framework lives ...': 'tasks' is no verb
-    verb = _FINITE.search(previous)
-    head = previous[: clause.subject_end if clause else verb.start() if verb else 0].strip()
+    head = _subject_of(previous)
     if (
         previous.startswith(("You ", "We ")) and "`" in previous
     ):  # 'Run `x --check`. It reports ...': the thing just run
@@ -240,10 +238,18 @@ _OBJECT_IT = re.compile(
 )
 
 
+def _subject_of(statement: str) -> str:
+    """The words before the statement's verb, or ''. main_verb first ('A built-in background tasks
+    framework lives ...': 'tasks' is no verb), else the first word that looks finite."""
+    clause = main_verb(statement)
+    verb = _FINITE.search(statement)
+    end = clause.subject_end if clause else verb.start() if verb else 0
+    return statement[:end].strip()
+
+
 def _opening_name(previous: str) -> str:
     """The name that opens the statement before ('OpenAI released ...' -> 'OpenAI'), or ''."""
-    verb = _FINITE.search(previous)
-    head = previous[: verb.start()].strip() if verb else ""
+    head = _subject_of(previous)
     return head if re.fullmatch(r"[A-Z][\w.-]*(?:\s[A-Z0-9][\w.-]*){0,3}", head) else ""
 
 
