@@ -158,6 +158,13 @@ class Thresholds(_Strict):
         le=1,
         description="earlier probe accuracy of the topics the iteration left alone, as a fraction of the parent's",
     )
+    forgetting_significance: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="a retention under its floor refuses the candidate only if a sign test of its lost against "
+        "its gained answers gives p under this (1: the floor alone decides)",
+    )
 
 
 class Evaluation(_Strict):
