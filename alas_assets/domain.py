@@ -72,7 +72,9 @@ class Student(_Strict):
     dpo_epochs: int = Field(2, ge=1, le=50)
     dpo_learning_rate: float = Field(2e-4, gt=0, lt=1)
     batch_size: int = Field(4, ge=1, le=512, description="training batch; small batches give more updates per epoch")
-    eval_batch_size: int = Field(16, ge=1, le=512, description="questions answered at once")
+    eval_batch_size: int = Field(
+        32, ge=1, le=512, description="questions answered at once; a finished answer's slot goes to the next question"
+    )
     sft_start: Literal["promoted", "base"] = Field(
         "promoted",
         description="promoted: a new adapter on the promoted model, trained on the new pairs plus a rehearsal sample; "

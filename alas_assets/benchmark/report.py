@@ -310,8 +310,9 @@ def render_markdown(figures: dict) -> str:
             ],
         ),
         "",
-        "Generated tokens: each answer's new tokens up to and including its end of turn (greedy, batched; "
-        f"{ans.get('decoded_positions', 'n/a')} positions decoded in all, padding after an early end included).",
+        "Generated tokens: each answer's new tokens up to and including its end of turn (greedy, continuous "
+        f"batching: a finished answer's slot goes to the next question; {ans.get('forward_passes', 'n/a')} forward "
+        f"passes, {ans.get('tokens_per_pass', 'n/a')} tokens each on average).",
         "",
     ]
     stages = thr["stages"]

@@ -147,39 +147,21 @@ def training_rows(models: Sequence[ModelVersion]) -> list[dict]:
 
 def time_answering(student, chain: Sequence[str], questions: Sequence[str]) -> tuple[list[str], dict]:
     """Answer every question once with the loaded model, timing it and counting the tokens it generated."""
-    model, tokenizer = student.answering_model(chain)  # loading is not part of answering throughput
-    stops = {tokenizer.eos_token_id, tokenizer.pad_token_id}
-    configured = getattr(model.generation_config, "eos_token_id", None)
-    stops |= set(configured) if isinstance(configured, (list, tuple)) else {configured}
-    stops.discard(None)
-    counted = {"generated": 0, "slots": 0}
-    generate = model.generate
-
-    def counting_generate(*args, **kwargs):
-        output = generate(*args, **kwargs)
-        new = output[:, kwargs["input_ids"].shape[1] :] if "input_ids" in kwargs else output
-        for row in new.tolist():
-            # An answer's tokens: up to and including its first end-of-turn; the padding after it is not counted.
-            end = next((i for i, token in enumerate(row) if token in stops), None)
-            counted["generated"] += len(row) if end is None else end + 1
-        counted["slots"] += new.numel()
-        return output
-
-    model.generate = counting_generate
-    try:
-        started = time.perf_counter()
-        answers = student.answer(chain, questions)
-        seconds = time.perf_counter() - started
-    finally:
-        del model.generate  # back to the class's method
-    generated = counted["generated"]
+    student.answering_model(chain)  # loading is not part of answering throughput
+    before = dict(student.generated)
+    started = time.perf_counter()
+    answers = student.answer(chain, questions)
+    seconds = time.perf_counter() - started
+    generated = student.generated["tokens"] - before["tokens"]
+    passes = student.generated["forward_passes"] - before["forward_passes"]
     return answers, {
         "questions": len(questions),
         "seconds": round(seconds, 3),
         "answers_per_second": round(len(questions) / seconds, 3) if seconds else None,
         "generated_tokens": generated,
         "generated_tokens_per_second": round(generated / seconds, 1) if seconds else None,
-        "decoded_positions": counted["slots"],
+        "forward_passes": passes,
+        "tokens_per_pass": round(generated / passes, 2) if passes else None,
         "batch_size": min(student.eval_batch_size, len(questions)),  # the batch actually used, not the setting
         "max_new_tokens": student.max_new_tokens,
     }

@@ -19,6 +19,7 @@ import torch
 
 from alas_assets.serving.live_model import LiveModel
 from alas_assets.serving.protocol import ProtocolError
+from alas_assets.student.decoding import cache_argument, end_tokens, left_padded
 
 log = logging.getLogger(__name__)
 
@@ -134,19 +135,6 @@ class _Row:
         self.job.events.put(("done", reason, len(self.ids)))
 
 
-def end_tokens(model, tokenizer) -> set[int]:
-    ends = model.generation_config.eos_token_id
-    ends = set(ends if isinstance(ends, list) else [ends] if ends is not None else [])
-    return ends | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
-
-
-def _cache_argument(model) -> str:
-    """The forward argument that takes the KV cache: `cache` in newer transformers, `past_key_values` before."""
-    import inspect
-
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-
-
 def generate_batch(model, tokenizer, jobs: list[Job]) -> None:
     """Decode the jobs together: left-padded prompts, one forward pass per token for the whole batch."""
     from alas_assets.student.local import use_bf16
@@ -154,14 +142,11 @@ def generate_batch(model, tokenizer, jobs: list[Job]) -> None:
     device = next(model.parameters()).device
     ends = end_tokens(model, tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else next(iter(ends))
-    width = max(len(job.prompt) for job in jobs)
-    ids = torch.tensor([[pad] * (width - len(job.prompt)) + job.prompt for job in jobs], device=device)
-    mask = torch.tensor([[0] * (width - len(job.prompt)) + [1] * len(job.prompt) for job in jobs], device=device)
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    ids, mask, positions = left_padded([job.prompt for job in jobs], pad, device)
     rows = [
         _Row(job, tokenizer, torch.Generator().manual_seed(job.seed) if job.seed is not None else None) for job in jobs
     ]
-    cache_name, cache = _cache_argument(model), None
+    cache_name, cache = cache_argument(model), None
     # bf16 autocast on a GPU; on a CPU it casts every fp32 weight again at every token, which made decoding
     # about half as fast as plain fp32 (SmolLM2-135M, 2 cores, batches of 1 and 8), so the CPU decodes in fp32.
     autocast = device.type == "cuda" and use_bf16()

@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from alas_assets.student.base import TrainResult, write_folder_atomically
+from alas_assets.student.decoding import Decoded, end_tokens, greedy_decode, left_padded
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class LocalStudent:
         lora_rank: int = 16,
         lora_layers: int | None = None,
         batch_size: int = 4,
-        eval_batch_size: int = 16,
+        eval_batch_size: int = 32,
         max_new_tokens: int = 40,
         seed: int = 0,
         skip_learned: bool = False,
@@ -169,6 +170,9 @@ class LocalStudent:
         self.seed = seed
         self._loaded: OrderedDict[tuple[str, ...], tuple] = OrderedDict()
         self._answering: OrderedDict[tuple[str, ...], tuple] = OrderedDict()
+        # Running totals of what answering generated (the benchmark reads them): answer tokens, their
+        # end-of-turn token included, and the model's forward passes (prefills and decoding steps).
+        self.generated = {"tokens": 0, "forward_passes": 0}
         _quiet_libraries()
         # The cores this process may run on (a container or taskset may allow fewer than the machine has).
         usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -253,29 +257,55 @@ class LocalStudent:
     def _generate(
         self, model, tokenizer, questions: Sequence[str], done: int, progress: Callable[[int], None] | None
     ) -> list[str]:
-        tokenizer.padding_side = "left"
-        answers: list[str] = []
-        for start in range(0, len(questions), self.eval_batch_size):
-            batch = list(questions[start : start + self.eval_batch_size])
-            prompts = [
+        """Greedy answers with continuous batching (decoding.greedy_decode), ``eval_batch_size`` at a time;
+        ``model.generate`` in fixed batches where the model's cache cannot take rows joining and leaving."""
+        prompts = [
+            tokenizer(
                 tokenizer.apply_chat_template(
                     [{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True
                 )
-                for q in batch
-            ]
-            encoded = tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
-            with torch.inference_mode(), torch.autocast(self.device, dtype=torch.bfloat16, enabled=use_bf16()):
-                output = model.generate(
-                    **encoded,
-                    max_new_tokens=self.max_new_tokens,
-                    do_sample=False,
-                    pad_token_id=tokenizer.pad_token_id,
-                )
-            new_tokens = output[:, encoded["input_ids"].shape[1] :]
-            answers += [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+            )["input_ids"]
+            for q in questions
+        ]
+        stops = end_tokens(model, tokenizer)
+        with torch.inference_mode(), torch.autocast(self.device, dtype=torch.bfloat16, enabled=use_bf16()):
+            decoded = greedy_decode(
+                model,
+                prompts,
+                slots=self.eval_batch_size,
+                max_new_tokens=self.max_new_tokens,
+                stop_ids=stops,
+                pad_id=tokenizer.pad_token_id,
+                on_answer=(lambda finished: progress(done + finished)) if progress else None,
+            )
+            if decoded is None:
+                decoded = self._generate_in_batches(model, tokenizer, prompts, stops, done, progress)
+        self.generated["tokens"] += sum(len(t) for t in decoded.tokens)
+        self.generated["forward_passes"] += decoded.forward_passes
+        return [text.strip() for text in tokenizer.batch_decode(decoded.tokens, skip_special_tokens=True)]
+
+    def _generate_in_batches(self, model, tokenizer, prompts, stops: set[int], done: int, progress) -> Decoded:
+        """``model.generate`` on left-padded batches of ``eval_batch_size``; each answer cut after its stop."""
+        tokens: list[list[int]] = []
+        passes = 0
+        for start in range(0, len(prompts), self.eval_batch_size):
+            batch = prompts[start : start + self.eval_batch_size]
+            ids, mask, _ = left_padded(batch, tokenizer.pad_token_id, self.device)
+            width = ids.shape[1]
+            output = model.generate(
+                input_ids=ids,
+                attention_mask=mask,
+                max_new_tokens=self.max_new_tokens,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+            passes += output.shape[1] - width
+            for row in output[:, width:].tolist():
+                end = next((i for i, token in enumerate(row) if token in stops), len(row) - 1)
+                tokens.append(row[: end + 1])
             if progress:
-                progress(done + len(answers))
-        return answers
+                progress(done + len(tokens))
+        return Decoded(tokens, passes)
 
     def _greedy_reproductions(self, model, tokenizer, pairs: Sequence[tuple[str, str]]) -> list[str | None]:
         """Per (question, answer): the answer's text as generation would decode it, if greedy decoding
