@@ -1,13 +1,12 @@
 """Greedy decoding with continuous batching: a finished answer's slot goes to the next question.
 
 ``model.generate`` decodes a batch until its longest answer ends, so the rows that stopped early keep
-occupying the batch as padding. On a CPU a small model's decoding step costs about the same for any
-batch up to a few dozen rows, so that padding is time spent for nothing. Here every row leaves the
-batch at its own end of turn and waiting questions take the free slots: their prompts are run once
-(prefill) and their keys and values joined to the running cache, left-padded to a common length. Each
-row keeps its own position ids and attention mask, so what it attends to, and its greedy answer, are
-what it would be alone.
-"""
+occupying the batch as padding. On a CPU a small model's decoding step grows more slowly than the
+number of rows it decodes, so rows are cheap and padding rows are time spent for nothing. Here every
+row leaves the batch at its own end of turn and waiting questions take the free slots: their prompts
+are run once (prefill) and their keys and values joined to the running cache, left-padded to a common
+length. Each row keeps its own position ids and attention mask, so what it attends to, and its greedy
+answer, are what it would be alone."""
 
 from __future__ import annotations
 
@@ -58,11 +57,9 @@ def left_padded(
 
 
 def _left_pad(tensor: torch.Tensor, length: int, dim: int) -> torch.Tensor:
+    """``tensor`` with zeros before its entries along ``dim`` up to ``length``."""
     missing = length - tensor.shape[dim]
-    if missing == 0:
-        return tensor
-    pad = [0, 0] * (tensor.dim() - 1 - dim % tensor.dim()) + [missing, 0]
-    return F.pad(tensor, pad)
+    return F.pad(tensor, [0, 0] * (tensor.dim() - 1 - dim) + [missing, 0]) if missing else tensor
 
 
 class _Batch:
@@ -122,11 +119,13 @@ def greedy_decode(
 ) -> Decoded | None:
     """Each prompt's greedy continuation, up to and including its first stop token (at most
     ``max_new_tokens`` tokens), decoding up to ``slots`` prompts at a time. Free slots are filled once a
-    quarter of them are free (a prefill costs about one decoding step, so not one prompt at a time).
+    quarter of them are free (each prefill is one more model call, so not one prompt at a time).
     ``on_answer`` is told the number of answers finished so far. None where the model's cache cannot
     take rows joining and leaving (the caller then uses ``model.generate``)."""
     from transformers import DynamicCache
 
+    if not supports_joining(DynamicCache(config=model.config)):
+        return None
     device = model.device
     cache_name = cache_argument(model)
     answers: list[list[int]] = [[] for _ in prompts]
@@ -134,7 +133,7 @@ def greedy_decode(
     running = _Batch()
     finished = passes = 0
 
-    def prefill(rows: list[int]) -> _Batch | None:
+    def prefill(rows: list[int]) -> _Batch:
         nonlocal passes
         passes += 1
         ids, mask, positions = left_padded([prompts[r] for r in rows], pad_id, device)
@@ -147,8 +146,6 @@ def greedy_decode(
             logits_to_keep=1,
             **{cache_name: cache},
         ).logits[:, -1]
-        if not supports_joining(cache):
-            return None
         batch = _Batch()
         batch.rows, batch.cache, batch.mask = list(rows), cache, mask
         batch.positions = mask.sum(-1)
@@ -172,8 +169,6 @@ def greedy_decode(
         free = slots - len(running)
         if waiting and (not running or free >= max(1, slots // 4)):
             joining = prefill([waiting.pop() for _ in range(min(free, len(waiting)))])
-            if joining is None:
-                return None
             settle(joining)
             running.join(joining)
         else:
