@@ -1054,6 +1054,25 @@ _ACRONYM_NOTE = re.compile(r"\s\([A-Z]{2,6}s?\)")
 _CALLED = re.compile(r",\s(?P<how>codenamed|code-named|known as)\s")
 
 
+def names_sibling(text: str, subject: str) -> bool:
+    """True when the text names another version of the subject's product ('Rust 1.88.0', 'the Rust
+    2024 edition' beside the subject 'Rust 1.85.0'; 'Windows 11' beside 'Windows 10').
+
+    'In Rust 1.85.0, which Rust version stabilized let chains?' (answer: Rust 1.88.0) would tie the
+    sibling's facts to the subject's name: the model then gives one version for the other.
+    """
+    named = re.match(r"([A-Z][\w+-]*)\s+(\d[\w.]*)", subject)
+    if not named:
+        return False
+    product, version = named.groups()
+    version = version.rstrip(".")
+    for m in re.finditer(rf"\b{re.escape(product)}\s+(\d[\w.]*)", text):
+        other = m.group(1).rstrip(".")
+        if not (other == version or other.startswith(f"{version}.") or version.startswith(f"{other}.")):
+            return True  # 'Python 3.14.0' is the subject 'Python 3.14' itself; 'Python 3.13' is not
+    return False
+
+
 def _called(text: str, span: Span, form: str) -> str | None:
     """'Debian 13, codenamed Trixie': the codename asked as one ('What is the codename of Debian 13?')
     and the thing by its codename ('Which Debian version is codenamed Trixie?'); '' when the span is
@@ -1238,7 +1257,7 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
             if declarative == wh:  # nothing left to ask about
                 return None
             return _question(f"{_LEADS[lead % len(_LEADS)]} {declarative}")
-        if subject and subject.lower() not in text.lower():
+        if subject and subject.lower() not in text.lower() and not names_sibling(text, subject):
             return _question(f"In {subject}, {inverted}")
         return None
     raise ValueError(f"unknown form {form!r}")
@@ -1272,7 +1291,7 @@ def _typed_row_questions(key: str, subject: str, attribute: str, thing: str, val
     if attribute == "score":
         return [f"What did {subject} score on {key}?", f"What score did {subject} get on {key}?"]
     if value.kind == "date" and thing == "release":
-        return [f"When was {key} released?", f"When did {key} come out?"]
+        return [f"When was {key} released?", f"When did {key} come out?", f"What is the release date of {key}?"]
     if value.kind == "date":
         return [f"When is the {attribute} of {key} in {subject}?", f"In {subject}, when is {key}?"]
     return [f"In {subject}, what is the {attribute} of {key}?", f"What {attribute} does {subject} give for {key}?"]
@@ -1306,7 +1325,7 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
             f"In {subject}, what about {key}?",
             f"What does {subject} say for {key}?",
         ]
-    asked = [Asked(q, span, form) for q, form in zip(wordings, ("fronted", "context", "embedded"))]
+    asked = [Asked(q, span, form) for q, form in zip(wordings, ("fronted", "context", "embedded", "synonym"))]
     if len(header) > 1 and span.text.lower() not in key.lower() and key.lower() not in value.lower():
         key_span = Span(key, "name", 0, len(key))
         thing = _attribute(header[0], subject)
@@ -1336,7 +1355,18 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
                     forward = f"What is the {attribute} for {key} in {subject}?"
                 if value_span.text.lower() not in forward.lower():
                     asked.append(Asked(forward, value_span, "fronted"))
+    if names_sibling(key, subject):  # 'NumPy 2.3.5 in NumPy 2.3.0': a later release, not a part of the subject
+        asked = [Asked(q, a.span, a.form) for a in asked if (q := _without_place(a.question, subject))]
     return asked
+
+
+def _without_place(question: str, subject: str) -> str | None:
+    """The question without its 'in <subject>' ('What is the date for NumPy 2.3.5?'); None where the
+    subject is still named another way."""
+    question = question.replace(f" in {subject}", "")
+    if question.startswith(f"In {subject}, "):
+        question = _question(question[len(f"In {subject}, ") :].rstrip("?"))
+    return None if subject in question else question
 
 
 def questions_for(
@@ -1362,6 +1392,33 @@ def questions_for(
         asked += _bounds(
             span, worded["embedded"] if lead == 0 else ask(text, span, "embedded", subject, 0), worded["fronted"]
         )
+        asked += _besides(span, worded["fronted"] or worded["subject"], lead)
+    return asked
+
+
+_LIST_SEPARATOR = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+
+
+def _besides(span: Span, question: str | None, lead: int) -> list[Asked]:
+    """The last and the first item of a listed answer asked for by the others, as people ask for the rest of a list:
+    'Besides `Future`, what does the prelude gain?' (`IntoFuture`) for 'The prelude gains `Future` and
+    `IntoFuture`'. Built from the question that asks for the whole list."""
+    if not question or span.kind in ("date", "number", "version"):  # ranges and counts: see _bounds
+        return []
+    cuts = list(_LIST_SEPARATOR.finditer(span.text))
+    if not 1 <= len(cuts) <= 3 or not re.search(r"\b(?:and|or)\b", cuts[-1].group(0)):
+        return []  # 'Ghent, Belgium' names one place; a list ends with 'and' or 'or'
+
+    bounds = [0] + [c.end() for c in cuts], [c.start() for c in cuts] + [len(span.text)]
+    items = [Span(span.text[a:b], span.kind, span.start + a, span.start + b) for a, b in zip(*bounds)]
+    if any(not normalise(item.text) or item.text.count("`") % 2 for item in items):  # a comma inside code
+        return []
+    asked = []
+    for turn, item in enumerate((items[-1], items[0])):  # the last item by the ones before it, the first by the rest
+        others = [o.text for o in items if o is not item]
+        named = others[0] if len(others) == 1 else f"{', '.join(others[:-1])} and {others[-1]}"
+        opening = ("Besides", "Apart from")[(turn + lead) % 2]
+        asked.append(Asked(f"{opening} {named}, {question[0].lower()}{question[1:]}", item, "besides"))
     return asked
 
 

@@ -139,6 +139,8 @@ WH_OPENINGS = (
     "I'd like to know",
     "Could you say",
     "In ",
+    "Besides ",
+    "Apart from ",
 )
 
 

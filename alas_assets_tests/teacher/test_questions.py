@@ -440,3 +440,34 @@ def test_a_participle_before_the_verb_describes_the_subject():
     assert asked["Who did the delegates gathered in the Vellum Hall elect as chair on 4 May 2026?"] == "Ada Quill"
     assert asked["When was Ada Quill elected?"] == "4 May 2026"
     assert not any("gather " in q for q in asked)
+
+
+def test_the_rest_of_a_list_is_asked_for_by_the_items_it_names():
+    asked = {a.question: a.span.text for a in questions_for("The prelude gains `Future` and `IntoFuture`.")}
+    assert asked["Besides `Future`, what does the prelude gain?"] == "`IntoFuture`"
+    assert asked["Apart from `IntoFuture`, what does the prelude gain?"] == "`Future`"
+    three = {a.question: a.span.text for a in questions_for("The Chemistry prize went to Ann Lee, Bo Park and Cy Tan.")}
+    assert three["Besides Ann Lee and Bo Park, who did the Chemistry prize go to?"] == "Cy Tan"
+    # A place and its country, or a comma inside code, is no list.
+    for text in ("WrenFest is coming to Ghent, Belgium.", "PEP 758 allows `except TimeoutError, ConnectionError:`."):
+        assert not [a for a in questions_for(text) if a.form == "besides"], text
+
+
+def test_a_question_never_puts_a_fact_of_another_version_in_the_documents_subject():
+    in_context = [
+        a.question for a in questions_for("The prelude gains `Future`.", "Rust 1.85.0") if a.form == "context"
+    ]
+    assert "In Rust 1.85.0, what does the prelude gain?" in in_context
+    sibling = questions_for("Rust 1.88.0 stabilized let chains for the Rust 2024 edition.", "Rust 1.85.0")
+    assert sibling and not any("1.85.0" in a.question for a in sibling)
+    row = next(
+        s
+        for s in statements(
+            "NumPy 2.3.0 release notes", "| Release | Date |\n|---|---|\n| NumPy 2.3.5 | 16 November 2025 |"
+        )
+        if s.kind == "row"
+    )
+    asked = {a.question: a.span.text for a in questions_for(row.text, row=True, header=row.header)}
+    assert asked["What is the release date of NumPy 2.3.5?"] == "16 November 2025"
+    assert asked["Which release has the date 16 November 2025?"] == "NumPy 2.3.5"
+    assert not any("2.3.0" in q for q in asked), asked
