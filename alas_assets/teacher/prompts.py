@@ -57,6 +57,9 @@ Rules:
 - Ask about an event by the thing it happened to as well as by who did it ("When was GPT-5
   released?" beside "When did OpenAI release GPT-5?"), and by every name the source gives a thing
   (a codename, an acronym, a former name).
+- Where the answer is a list, also ask for one item by the others ("Besides `Future`, what does
+  the prelude gain?"), and never name another version of a product as the place of a fact it does
+  not state ("In Rust 1.85.0, ..." about what Rust 1.88.0 did).
 - Each answer opens with the key fact, then says the short sentence that states it
   ("7 August 2025 - OpenAI released GPT-5 on 7 August 2025.").
 - A probe asks the fact of its group in other words and from another direction than that group's
