@@ -1179,6 +1179,20 @@ def _in_other_words(text, span, wh, left, right, body, clause, opens, r_start) -
     return _question(f"{wh} {_tense(clause.verb, clause.lemma)} {subject_text} {synonym} {middle} {right}")
 
 
+_ADJECTIVE_SYNONYMS = {"final": "last", "last": "final", "latest": "newest", "newest": "latest", "largest": "biggest"}
+
+
+def _other_adjective(question: str | None) -> str | None:
+    """The question with an adjective said in other words ('Which version was Windows 10's last
+    feature update?' for '... final feature update?'), for a statement whose verb has no synonym."""
+    if not question:
+        return None
+    swapped = re.sub(
+        r"\b(" + "|".join(_ADJECTIVE_SYNONYMS) + r")\b", lambda m: _ADJECTIVE_SYNONYMS[m.group(1)], question, count=1
+    )
+    return swapped if swapped != question else None
+
+
 def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> str | None:
     """One question for the span in one form; None when the form does not fit the statement."""
     called = _called(text, span, form)
@@ -1226,7 +1240,9 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
             return None
         return _question(f"{left} {wh} {right}")
     if form == "synonym":
-        return _in_other_words(text, span, wh, left, right, body, clause, opens, r_start)
+        return _in_other_words(text, span, wh, left, right, body, clause, opens, r_start) or _other_adjective(
+            ask(text, span, "subject" if opens else "fronted", subject, lead)
+        )
     if form in ("fronted", "embedded", "context", "cleft"):
         if opens:
             declarative = f"{wh} {right}"

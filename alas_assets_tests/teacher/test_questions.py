@@ -471,3 +471,8 @@ def test_a_question_never_puts_a_fact_of_another_version_in_the_documents_subjec
     assert asked["What is the release date of NumPy 2.3.5?"] == "16 November 2025"
     assert asked["Which release has the date 16 November 2025?"] == "NumPy 2.3.5"
     assert not any("2.3.0" in q for q in asked), asked
+
+
+def test_an_adjective_is_asked_in_other_words_where_the_verb_has_none():
+    asked = {a.question: a.span.text for a in questions_for("Version 22H2 was Windows 10's final feature update.")}
+    assert asked["Which version was Windows 10's last feature update?"] == "22H2"
