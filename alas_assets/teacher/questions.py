@@ -16,7 +16,8 @@ packages") and takes one of several forms:
 - ``passive``: a past event asked about by its named object: "When was GPT-5 released?" for
   "OpenAI released GPT-5 on 7 August 2025"
 - ``synonym``: the verb in other words ("Which MariaDB version does Django 6.0 remove?" for
-  "... drops support for MariaDB 10.5"); a release as "When did Python 3.14.0 come out?"
+  "... drops support for MariaDB 10.5"); a release as "When did Python 3.14.0 come out?"; where the
+  verb has no synonym, an adjective ("last" for "final")
 - ``cleft`` (held-out probes only, never trained): the answer's type as a noun phrase, "What was
   the date on which Python 3.14.0 was released?", "What is the module that provides ...?": the same
   fact asked in a wording no training question has, as a user would rephrase it
@@ -592,6 +593,9 @@ def _years(first: Span, second: Span) -> bool:
     return all(re.fullmatch(r"(?:19|20)\d\d", s.text) for s in (first, second))
 
 
+_LIST_SEPARATOR = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+
+
 def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
     """'Python 3.12, 3.13 and 3.14' is one answer, not three: adjacent spans joined by ', ', ' and '
     or ' or ' become one span, and so does a platform named as '<name> on <name>' ('Windows on ARM')."""
@@ -602,7 +606,7 @@ def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
         platform = merged and merged[-1].kind == span.kind == "name" and gap == " on " and " " not in merged[-1].text
         if merged and (
             platform
-            or re.fullmatch(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", gap)
+            or _LIST_SEPARATOR.fullmatch(gap)
             or (
                 numbers
                 and gap == " to "
@@ -1054,7 +1058,7 @@ _ACRONYM_NOTE = re.compile(r"\s\([A-Z]{2,6}s?\)")
 _CALLED = re.compile(r",\s(?P<how>codenamed|code-named|known as)\s")
 
 
-def names_sibling(text: str, subject: str) -> bool:
+def _names_sibling(text: str, subject: str) -> bool:
     """True when the text names another version of the subject's product ('Rust 1.88.0', 'the Rust
     2024 edition' beside the subject 'Rust 1.85.0'; 'Windows 11' beside 'Windows 10').
 
@@ -1240,9 +1244,7 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
             return None
         return _question(f"{left} {wh} {right}")
     if form == "synonym":
-        return _in_other_words(text, span, wh, left, right, body, clause, opens, r_start) or _other_adjective(
-            ask(text, span, "subject" if opens else "fronted", subject, lead)
-        )
+        return _in_other_words(text, span, wh, left, right, body, clause, opens, r_start)
     if form in ("fronted", "embedded", "context", "cleft"):
         if opens:
             declarative = f"{wh} {right}"
@@ -1273,7 +1275,7 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
             if declarative == wh:  # nothing left to ask about
                 return None
             return _question(f"{_LEADS[lead % len(_LEADS)]} {declarative}")
-        if subject and subject.lower() not in text.lower() and not names_sibling(text, subject):
+        if subject and subject.lower() not in text.lower() and not _names_sibling(text, subject):
             return _question(f"In {subject}, {inverted}")
         return None
     raise ValueError(f"unknown form {form!r}")
@@ -1371,7 +1373,7 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
                     forward = f"What is the {attribute} for {key} in {subject}?"
                 if value_span.text.lower() not in forward.lower():
                     asked.append(Asked(forward, value_span, "fronted"))
-    if names_sibling(key, subject):  # 'NumPy 2.3.5 in NumPy 2.3.0': a later release, not a part of the subject
+    if _names_sibling(key, subject):  # 'NumPy 2.3.5 in NumPy 2.3.0': a later release, not a part of the subject
         asked = [Asked(q, a.span, a.form) for a in asked if (q := _without_place(a.question, subject))]
     return asked
 
@@ -1396,6 +1398,8 @@ def questions_for(
     seen: set[str] = set()
     for span in askable_spans(text):
         worded = {form: ask(text, span, form, subject, lead) for form in FORMS}
+        whole = worded["fronted"] or worded["subject"]  # the question that asks for the span itself
+        worded["synonym"] = worded["synonym"] or _other_adjective(whole)
         for form, question in worded.items():
             if (
                 question
@@ -1408,11 +1412,8 @@ def questions_for(
         asked += _bounds(
             span, worded["embedded"] if lead == 0 else ask(text, span, "embedded", subject, 0), worded["fronted"]
         )
-        asked += _besides(span, worded["fronted"] or worded["subject"], lead)
+        asked += _besides(span, whole, lead)
     return asked
-
-
-_LIST_SEPARATOR = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
 
 
 def _besides(span: Span, question: str | None, lead: int) -> list[Asked]:
