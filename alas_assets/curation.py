@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from alas_assets.records import Judgement, PreferencePair, QAPair, SourceDoc
-from alas_assets.teacher.spans import contains_span, normalise
+from alas_assets.teacher.spans import MONTHS, contains_span, normalise
 
 NEAR_DUPLICATE = 0.8
 
@@ -165,6 +165,89 @@ def preference_pairs(judgements: Sequence[Judgement], pairs: Sequence[QAPair]) -
         seen.add((pair.question, rejected))
         result.append(preference)
     return result, dropped
+
+
+CONTRASTED_KINDS = ("date", "number", "version")
+
+
+def swapped_value_pairs(pairs: Sequence[QAPair], model_id: str) -> list[PreferencePair]:
+    """The reference vs the same answer with another value of its kind from the same document swapped in.
+
+    A small model that learned a document's dates, prices and versions mixes them up when asked in other
+    words (the election's date for the inauguration's, the output price for the input price). Each
+    trained value of those kinds whose document gives others is asked once more, by its shortest training
+    question, against the nearest other value (in document order) that the answer does not mention, so
+    the preference turns on the value alone.
+    """
+    trained = [p for p in pairs if p.split == "train" and ":" in p.direction]
+    kind = {p.pair_id: p.direction.split(":", 1)[1] for p in trained}
+    order: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (source, kind) -> [(fact, value)] in order
+    for p in trained:
+        values = order.setdefault((p.source_id, kind[p.pair_id]), [])
+        if (p.fact_id, p.answer_span) not in values:
+            values.append((p.fact_id, p.answer_span))
+    units = {p.answer_span: _unit(p) for p in trained}
+    shortest: dict[tuple[str, str], QAPair] = {}
+    for p in trained:
+        key = (p.fact_id, p.answer_span)
+        if kind[p.pair_id] in CONTRASTED_KINDS and (
+            key not in shortest or len(p.question) < len(shortest[key].question)
+        ):
+            shortest[key] = p
+    result = []
+    for (fact, value), pair in shortest.items():
+        values = order[(pair.source_id, kind[pair.pair_id])]
+        here = values.index((fact, value))
+        others = sorted(
+            (abs(i - here), other)
+            for i, (_, other) in enumerate(values)
+            if normalise(other) != normalise(value)
+            and not contains_span(pair.answer, other)
+            and not contains_span(other, value)
+            and _same_family(value, other, units)
+        )
+        if not others or value not in pair.answer:
+            continue
+        rejected = pair.answer.replace(value, others[0][1])
+        result.append(
+            PreferencePair(
+                iteration=pair.iteration,
+                topic=pair.topic,
+                pair_id=pair.pair_id,
+                prompt=pair.question,
+                chosen=pair.answer,
+                rejected=rejected,
+                model_id=model_id,
+                kind="swapped value",
+            )
+        )
+    return result
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_DATED = re.compile(rf"\b(?:{MONTHS})\b")
+
+
+def _unit(pair: QAPair) -> str:
+    """The word after the value in its statement ('US' for '1.25 US dollars', 'packages'): what the number counts."""
+    statement = pair.answer.split(" — ", 1)[-1]
+    after = statement.partition(pair.answer_span)[2] if pair.answer_span in statement else ""
+    return (re.findall(r"[a-z]+", after.lower())[:1] or [""])[0]
+
+
+def _same_family(value: str, other: str, units: dict[str, str]) -> bool:
+    """Values a reader could mistake for each other: two dates, two releases of one product ('Debian 12'
+    and 'Debian 13'), two years, or two amounts of one unit; not a price and a token count."""
+    dated = _DATED.search(value), _DATED.search(other)
+    if any(dated):
+        return all(dated)
+    name, _, _ = value.rpartition(" ")
+    other_name, _, _ = other.rpartition(" ")
+    if name or other_name:
+        return name == other_name
+    if _YEAR.fullmatch(value) or _YEAR.fullmatch(other):
+        return bool(_YEAR.fullmatch(value) and _YEAR.fullmatch(other))
+    return units.get(value) == units.get(other)
 
 
 def is_degenerate(pair: PreferencePair) -> bool:

@@ -71,6 +71,11 @@ class Student(_Strict):
     sft_learning_rate: float = Field(2e-3, gt=0, lt=1)
     dpo_epochs: int = Field(2, ge=1, le=50)
     dpo_learning_rate: float = Field(2e-4, gt=0, lt=1)
+    dpo_swapped_values: bool = Field(
+        False,
+        description="DPO also prefers each trained date, number or version over the same answer with another "
+        "value of its kind from the same document (the mix-ups of a small model)",
+    )
     batch_size: int = Field(4, ge=1, le=512, description="training batch; small batches give more updates per epoch")
     eval_batch_size: int = Field(
         32, ge=1, le=512, description="questions answered at once; a finished answer's slot goes to the next question"

@@ -95,6 +95,9 @@ class PreferencePair(BaseModel):
     rejected: str
     model_id: str = Field(description="the model whose wrong answer is rejected")
     run_id: str = ""
+    kind: Literal["wrong answer", "swapped value"] = Field(
+        "wrong answer", description="the model's wrong answer, or the reference with another value of its kind"
+    )
 
 
 class ModelVersion(BaseModel):

@@ -19,6 +19,7 @@ from alas_assets.curation import (
     replayable,
     sft_examples,
     similarity,
+    swapped_value_pairs,
 )
 from alas_assets.records import Judgement, PreferencePair, QAPair, SourceDoc, content_hash
 
@@ -373,3 +374,36 @@ def test_a_pair_that_repeats_an_evaluation_question_is_never_kept():
     kept, dropped = keep_held_out(pairs, [source], evaluation=evaluation)
     assert [p.question for p in kept] == ["Do you know when Zephyr Toolkit 9.2 came out?"]
     assert len(dropped) == 2 and all("evaluation question" in d for d in dropped)
+
+
+def valued(
+    question: str, statement: str, span: str, kind: str, split: str = "train", source_id: str = "src-v"
+) -> QAPair:
+    made = pair(question, split, quote=statement, span=span, answer=f"{span} — {statement}", source_id=source_id)
+    return made.model_copy(update={"direction": f"fronted:{kind}"})
+
+
+def test_a_trained_value_is_preferred_over_another_value_of_its_kind_from_its_document():
+    released = "Vellum 3 was released on 2 May 2026."
+    pairs = [
+        valued("Do you know when Vellum 3 was released?", released, "2 May 2026", "date"),
+        valued("When was Vellum 3 released?", released, "2 May 2026", "date"),
+        valued("When did Vellum 3.1 come out?", "Vellum 3.1 came out on 9 June 2026.", "9 June 2026", "date"),
+        valued("How much is Pro?", "The Pro plan costs 12 US dollars a month.", "12", "number"),
+        valued("How many plugins are there?", "Vellum 3 has 400 plugins.", "400", "number"),
+        valued("How much is Team?", "The Team plan costs 30 US dollars a month.", "30", "number"),
+        valued("Who leads Vellum?", "Ann Lee leads Vellum.", "Ann Lee", "name"),
+        valued("When was Quill released?", "Quill was released on 1 May 2026.", "1 May 2026", "date", "probe"),
+        valued("When did Other ship?", "Other shipped on 3 March 2026.", "3 March 2026", "date", source_id="src-w"),
+    ]
+    swapped = {p.prompt: p for p in swapped_value_pairs(pairs, "m-sft")}
+    first = swapped["When was Vellum 3 released?"]  # the shortest question of the fact
+    assert first.chosen == f"2 May 2026 — {released}"
+    assert first.rejected == "9 June 2026 — Vellum 3 was released on 9 June 2026."
+    assert first.kind == "swapped value" and first.model_id == "m-sft"
+    assert swapped["How much is Pro?"].rejected.startswith("30 — The Pro plan costs 30 US dollars")  # not 400 plugins
+    assert "How many plugins are there?" not in swapped  # no other count of plugins to mistake it for
+    assert "Who leads Vellum?" not in swapped  # names are not swapped
+    assert "When was Quill released?" not in swapped  # a probe is never training data
+    assert "When did Other ship?" not in swapped  # its document gives no other date
+    assert "Do you know when Vellum 3 was released?" not in swapped  # one question per value

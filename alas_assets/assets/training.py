@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from alas_assets.assets.shapes import MODEL, inputs, per_cell, per_iteration
-from alas_assets.curation import preference_pairs
+from alas_assets.curation import preference_pairs, swapped_value_pairs
 from alas_assets.metadata import markdown_table, reads_earlier
 from alas_assets.partitions import Build
 from alas_assets.records import Judgement, ModelVersion, PreferencePair, QAPair, from_frame, to_frame
@@ -93,16 +93,22 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
 
     @per_cell(b, "train", ins=inputs(b, "judge_scores", "qa_pairs"))
     def dpo_pairs(
-        context: dg.AssetExecutionContext, judge_scores: pd.DataFrame, qa_pairs: pd.DataFrame
+        context: dg.AssetExecutionContext, domain: DomainResource, judge_scores: pd.DataFrame, qa_pairs: pd.DataFrame
     ) -> pd.DataFrame:
-        """Reference answer (preferred) vs the SFT model's wrong answer, on training questions only."""
-        preferences, dropped = preference_pairs(from_frame(judge_scores, Judgement), from_frame(qa_pairs, QAPair))
+        """Reference answer (preferred) vs the SFT model's wrong answer, on training questions only; and,
+        with ``dpo_swapped_values``, vs the same answer with another date, number or version of its document."""
+        judgements = from_frame(judge_scores, Judgement)
+        pairs = from_frame(qa_pairs, QAPair)
+        preferences, dropped = preference_pairs(judgements, pairs)
+        if domain.domain.student.dpo_swapped_values:
+            preferences += swapped_value_pairs(pairs, judgements[0].model_id if judgements else "")
         for preference in preferences:
             preference.run_id = context.run_id
         frame = to_frame(preferences, PreferencePair)
         context.add_output_metadata(
             {
                 "preference_pairs": len(frame),
+                "swapped_value_pairs": int((frame["kind"] == "swapped value").sum()) if len(frame) else 0,
                 "degenerate_dropped": dropped,
                 "pairs": markdown_table(frame[["prompt", "rejected"]]),
             }
@@ -117,14 +123,14 @@ def build(b: Build) -> list[dg.AssetsDefinition]:
         dpo_pairs: pd.DataFrame,
         sft_model: pd.DataFrame,
     ) -> pd.DataFrame:
-        """DPO of the SFT model on its wrong answers; the SFT model itself when it got none wrong."""
+        """DPO of the SFT model on its preference pairs; the SFT model itself when there are none."""
         settings = domain.domain.student
         warehouse = domain.warehouse()
         sft = from_frame(sft_model, ModelVersion)[0]
         preferences = from_frame(dpo_pairs, PreferencePair)
         if not preferences:
-            context.log.info("no wrong training answers: DPO skipped, the SFT model is the candidate")
-            context.add_output_metadata({**_model_metadata(sft), "dpo": "skipped: no wrong answers"})
+            context.log.info("no preference pairs: DPO skipped, the SFT model is the candidate")
+            context.add_output_metadata({**_model_metadata(sft), "dpo": "skipped: no preference pairs"})
             return to_frame([sft], ModelVersion)
         backend = student.backend()
         plan = plan_dpo(domain.domain, context.partition_key, sft, preferences, backend.kind)

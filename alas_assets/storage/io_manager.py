@@ -26,6 +26,7 @@ class _PandasTypeHandler(DuckDBPandasTypeHandler):
         table = f"{table_slice.schema}.{table_slice.table}"
         connection.execute(f"create table if not exists {table} as select * from obj limit 0")
         _type_null_columns(connection, table_slice, table, obj)
+        _add_new_columns(connection, table_slice, table, obj)
         connection.execute(f"insert into {table} by name select * from obj")
         if context.has_partition_key:
             return dict(TableMetadataSet(partition_row_count=len(obj)))
@@ -50,6 +51,22 @@ def _type_null_columns(connection, table_slice: TableSlice, table: str, obj: pd.
     for name, kind, *_ in connection.execute("describe select * from obj").fetchall() if untyped else []:
         if name in untyped and kind not in _NULL_TYPES:
             connection.execute(f'alter table {table} alter column "{name}" set data type {kind}')
+
+
+def _add_new_columns(connection, table_slice: TableSlice, table: str, obj: pd.DataFrame) -> None:
+    """A record that gained a field since the table was created (a state written by an older version):
+    the column is added, so the older rows read it as null and nothing stored is rewritten (DuckDB finds
+    `obj` by its Python name)."""
+    existing = {
+        name
+        for (name,) in connection.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [table_slice.schema, table_slice.table],
+        ).fetchall()
+    }
+    for name, kind, *_ in connection.execute("describe select * from obj").fetchall():
+        if name not in existing:
+            connection.execute(f'alter table {table} add column "{name}" {kind}')
 
 
 class _TransactionalDuckDbClient(DuckDbClient):

@@ -34,7 +34,7 @@ from functools import lru_cache
 
 from alas_assets.teacher.spans import MONTHS, Span, normalise, salient_spans
 
-FORMS = ("fronted", "subject", "passive", "short", "synonym", "context", "embedded")
+FORMS = ("fronted", "subject", "passive", "active", "short", "synonym", "context", "embedded")
 _AUX = {
     "is",
     "are",
@@ -1047,6 +1047,43 @@ def _passive(text: str, span: Span, wh: str) -> str | None:
     return _short(full, core - 1, len(wh.split())) or (full if not rest else None)
 
 
+_BY_AGENT = re.compile(r"\s+(?:(?:now|also|still|only|[a-z]+ly)\s+)?(?P<participle>[a-z]+)\s+by\s+(?:the\s+)?$")
+
+
+def _active(text: str, span: Span) -> str | None:
+    """'Built-in CSP support is provided by `ContentSecurityPolicyMiddleware`', asked for the agent ->
+    'Which middleware provides built-in CSP support?': a passive clause asked in the active voice,
+    as people ask who or what does something."""
+    clause = main_verb(text)
+    if clause is None or clause.verb.lower() not in ("is", "are", "was", "were") or span.start < clause.verb_end:
+        return None
+    body = text.rstrip(".")
+    by = _BY_AGENT.fullmatch(body[clause.verb_end : span.start])
+    if not by:
+        return None
+    participle = by.group("participle")
+    lemma = (_lemmas(participle).get("VERB") or ("",))[0]
+    if not lemma or participle not in _participles(lemma):
+        return None
+    from lemminflect import getInflection
+
+    present = clause.verb.lower() in ("is", "are")
+    several = re.search(r"\s(?:and|or)\s|,", span.text) is not None
+    verb = (getInflection(lemma, ("VBP" if several else "VBZ") if present else "VBD") or (lemma,))[0]
+    wh, _, r_end = wh_phrase(text, span)
+    wh = _class_head(span) or (wh if wh == "who" or wh.startswith("which ") else "what")
+    rest = body[r_end:].strip(" ,")
+    return _question(f"{wh} {verb} {_lower_first(body[: clause.subject_end].strip())} {rest}")
+
+
+def _class_head(span: Span) -> str | None:
+    """'which middleware' for `ContentSecurityPolicyMiddleware`: a class named for its kind is asked by that kind."""
+    if span.kind != "identifier":
+        return None
+    tail = re.search(r"[a-z0-9]([A-Z][a-z]+)`?$", span.text)
+    return f"which {tail.group(1).lower()}" if tail and tail.group(1).lower() in _HEADS else None
+
+
 def is_plural_noun(word: str) -> bool:
     """'packages', 'laureates': a plural common noun (lemminflect's noun lemma differs from it)."""
     lower = word.lower()
@@ -1237,6 +1274,8 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
         return _short(full, core - 1, len(wh.split()))
     if form == "passive":
         return _passive(text, span, wh) if wh in ("when", "in which year", "where") else None
+    if form == "active":
+        return _active(text, span)
     if form == "fronted" and opens:
         return None  # the subject form asks it
     if form == "in-situ":

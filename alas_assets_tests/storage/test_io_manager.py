@@ -189,7 +189,7 @@ def test_definitions_given_a_state_root_keep_every_table_under_it(tiny_domain, s
 def test_a_failed_write_keeps_the_rows_already_stored(setup):
     tmp_path, values, (facts, _, _), materialize = setup
     assert materialize(facts, cell_key("it0001", "alpha")).success
-    values_bad = pd.DataFrame({"iteration": ["it0001"], "topic": ["alpha"], "value": ["x"], "n": [1], "extra": [1]})
+    values_bad = pd.DataFrame({"iteration": ["it0001"], "topic": ["alpha"], "value": ["x"], "n": ["not a number"]})
 
     @dg.asset(
         key_prefix="io",
@@ -199,7 +199,7 @@ def test_a_failed_write_keeps_the_rows_already_stored(setup):
         metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
     )
     def broken_facts() -> pd.DataFrame:
-        return values_bad  # a column the table does not have: the insert fails after the delete ran
+        return values_bad  # text in the integer column: the insert fails after the delete ran
 
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(PARTS.iteration.name, ["it0001"])
@@ -295,3 +295,29 @@ def test_a_table_whose_column_was_created_untyped_accepts_values_later(setup):
         assert materialize(loose, iteration).success
     rows = table(tmp_path, "loose", order="iteration")
     assert list(rows["iteration"]) == ["it0001", "it0002"] and rows["score"].iloc[1] == pytest.approx(0.5)
+
+
+def test_a_record_that_gained_a_field_adds_its_column_and_keeps_the_older_rows(setup):
+    tmp_path, values, (facts, _, _), materialize = setup
+    assert materialize(facts, cell_key("it0001", "alpha")).success  # a table written before the field existed
+
+    @dg.asset(
+        key_prefix="io",
+        name="facts",
+        partitions_def=PARTS.iteration_topic,
+        io_manager_key="warehouse_io",
+        metadata={"partition_expr": {"iteration": "iteration", "topic": "topic"}},
+    )
+    def grown() -> pd.DataFrame:
+        return pd.DataFrame({"iteration": ["it0001"], "topic": ["beta"], "value": ["new"], "n": [7], "kind": ["k"]})
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(PARTS.iteration.name, ["it0001"])
+    instance.add_dynamic_partitions(PARTS.topic.name, ["beta"])
+    io = AlasIOManager(database=str(tmp_path / "io.duckdb"), schema=SCHEMA)
+    assert dg.materialize(
+        [grown], partition_key=cell_key("it0001", "beta"), instance=instance, resources={"warehouse_io": io}
+    ).success
+    rows = table(tmp_path, "facts")
+    assert list(rows["kind"].fillna("")) == ["", "", "", "k"]
+    assert list(rows["value"]) == ["first"] * 3 + ["new"]

@@ -476,3 +476,14 @@ def test_a_question_never_puts_a_fact_of_another_version_in_the_documents_subjec
 def test_an_adjective_is_asked_in_other_words_where_the_verb_has_none():
     asked = {a.question: a.span.text for a in questions_for("Version 22H2 was Windows 10's final feature update.")}
     assert asked["Which version was Windows 10's last feature update?"] == "22H2"
+
+
+def test_the_doer_of_a_passive_clause_is_asked_in_the_active_voice():
+    provided = _asked("Live sync support is provided by `SyncSessionMiddleware`.")
+    assert provided["Which middleware provides live sync support?"] == "`SyncSessionMiddleware`"
+    written = _asked("The new parser was written by Ann Lee and Bo Park.")
+    assert written["Who wrote the new parser?"] == "Ann Lee and Bo Park"
+    handled = _asked("Reading config files is handled by `tomllib` by default.")
+    assert handled["What handles reading config files by default?"] == "`tomllib`"
+    active = _asked("Ann Lee wrote the new parser.")
+    assert not any(q.startswith("Who wrote") and a != "Ann Lee" for q, a in active.items())
