@@ -229,8 +229,10 @@ def _by_other_names(asked: list[Asked], names: dict[str, set[str]], questions_pe
     """A fact's questions, up to a third of them asked by another name the document gives a thing
     ('Debian Trixie' for Debian 13), within the same ``questions_per_fact``: people ask by the name
     they know."""
+    kept = questions_per_fact - questions_per_fact // 3
     renamed = []
-    for turn, a in enumerate(asked):
+    # The questions past the cut are renamed first: the fact is asked in more wordings, not the same ones twice.
+    for turn, a in enumerate(asked[kept:] + asked[:kept]):
         defines = re.search(r"\b(?:codenamed|code-named|known as|also called|nicknamed|took the name)\b", a.question)
         question = with_alias(a.question, names, a.span.text, turn) if names and not defines else None
         if question and question not in {r.question for r in renamed}:

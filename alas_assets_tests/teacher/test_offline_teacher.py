@@ -15,6 +15,7 @@ from alas_assets.teacher.questions import questions_for
 from alas_assets.teacher.spans import contains_span
 from alas_assets.teacher.statements import statements
 from alas_assets_tests.conftest import DOCS, write_corpus
+from alas_assets_tests.teacher.documents import synthesized
 
 DEMO_CORPUS = Path(__file__).resolve().parents[2] / "data" / "corpus" / "demo"
 DEMO_DOCS = sorted(p.name for p in DEMO_CORPUS.glob("*.md"))
@@ -206,7 +207,9 @@ def test_more_questions_per_fact_ask_the_same_facts_in_more_ways_and_keep_the_pr
     train_6 = [p for p in six if p.split == "train" and p.direction != "summary"]
     train_9 = [p for p in nine if p.split == "train" and p.direction != "summary"]
     assert {p.fact_id for p in train_6} == {p.fact_id for p in train_9}
-    assert {p.question for p in train_6} <= {p.question for p in train_9}
+    # The same questions and more (those asked by another name are the ones past each budget's cut).
+    assert {p.question for p in train_6 if not p.direction.startswith("alias")} <= {p.question for p in train_9}
+    assert len({p.question for p in train_9}) > len({p.question for p in train_6})
     assert [p.question for p in six if p.split == "probe"] == [p.question for p in nine if p.split == "probe"]
 
 
@@ -300,3 +303,15 @@ def test_reference_judge_fails_an_empty_answer(answer):
     verdict = ReferenceJudge().grade("When?", "7 October 2025", "7 October 2025", answer)
     assert verdict.correct is False and verdict.score == 0.0
     assert "empty" in verdict.reasoning
+
+
+def test_questions_asked_by_another_name_are_wordings_the_budget_would_otherwise_leave_out():
+    body = """# Election of Pope Leo XIV
+
+Cardinal Robert Prevost took the name Leo XIV. Prevost was born in Chicago on 14 September 1955.
+"""
+    train = {p.question: p for p in synthesized("Election of Pope Leo XIV", body, "pope") if p.split == "train"}
+    # The short questions ('Where was Prevost born?') are past the budget's cut: asked by the other names.
+    assert train["Where was Cardinal Robert Prevost born?"].answer_span == "Chicago"
+    assert train["When was Leo XIV born?"].answer_span == "14 September 1955"
+    assert "Where was Prevost born on 14 September 1955?" in train  # the full question is kept as it is
