@@ -538,6 +538,11 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         kind = re.match(r"\s+(edition|series|branch)\b", text[end:])
         if kind:  # 'the Rust 2024 edition': asked as the edition it is
             return f"which {kind.group(1)}", (determiner.start() if determiner else start), end + kind.end()
+        # 'support for OAuth 2.0 authentication' (after the verb): asked as the kind of authentication it is
+        modified = _modified_noun(text, span) if " " in span.text and start > 0 else None
+        clause = main_verb(text) if modified else None
+        if modified and (clause is None or clause.verb_end <= start):
+            return f"what kind of {modified[0]}", (determiner.start() if determiner else start), modified[1]
         name = span.text.rsplit(" ", 1)[0]
         if len(name.split()) <= 2:
             return (f"which {name}" if name.isupper() else f"which {name} version"), start, end

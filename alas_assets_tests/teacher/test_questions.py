@@ -487,3 +487,11 @@ def test_the_doer_of_a_passive_clause_is_asked_in_the_active_voice():
     assert handled["What handles reading config files by default?"] == "`tomllib`"
     active = _asked("Ann Lee wrote the new parser.")
     assert not any(q.startswith("Who wrote") and a != "Ann Lee" for q, a in active.items())
+
+
+def test_a_version_that_names_a_kind_of_thing_is_asked_as_that_kind():
+    asked = _asked("Vellum 3 adds support for OAuth 2.0 authentication.")
+    assert asked["What kind of authentication does Vellum 3 add support for?"] == "OAuth 2.0"
+    assert not any("OAuth version" in q for q in asked)
+    subject = _asked("Vellum 3.1 moves old segments into object storage.")
+    assert subject["Which Vellum version moves old segments into object storage?"] == "Vellum 3.1"
