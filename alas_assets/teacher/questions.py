@@ -454,7 +454,7 @@ def _plural_before_its_verb(word: str, after: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _participles(lemma: str) -> tuple[str, ...]:
+def participles(lemma: str) -> tuple[str, ...]:
     from lemminflect import getInflection
 
     return getInflection(lemma, "VBN")
@@ -470,7 +470,7 @@ def _possessive_have(word: str, after: str) -> bool:
         return False
     participle = following.group(1).lower()
     lemma = _lemmas(participle).get("VERB")
-    return not (lemma and participle in _participles(lemma[0]))
+    return not (lemma and participle in participles(lemma[0]))
 
 
 def _is_person(text: str) -> bool:
@@ -1042,12 +1042,12 @@ def _passive(text: str, span: Span, wh: str) -> str | None:
     if wh in ("when", "in which year") and middle[-1:] and middle[-1].lower() in _DATE_PREPOSITIONS:
         middle = middle[:-1]
     rest = f"{' '.join(middle)} {body[r_end:]}".strip(" ,")
-    participles = _participles(clause.lemma)
-    if not participles:
+    forms = participles(clause.lemma)
+    if not forms:
         return None
     thing = match.group(1)
     be = "were" if is_plural_noun(thing.split()[-1]) else "was"
-    full = _question(f"{wh} {be} {thing} {participles[0]} {rest}")
+    full = _question(f"{wh} {be} {thing} {forms[0]} {rest}")
     core = len(wh.split()) + 1 + len(thing.split()) + 1
     return _short(full, core - 1, len(wh.split())) or (full if not rest else None)
 
@@ -1068,7 +1068,7 @@ def _active(text: str, span: Span) -> str | None:
         return None
     participle = by.group("participle")
     lemma = (_lemmas(participle).get("VERB") or ("",))[0]
-    if not lemma or participle not in _participles(lemma):
+    if not lemma or participle not in participles(lemma):
         return None
     from lemminflect import getInflection
 
@@ -1327,6 +1327,7 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
 
 _ROW = re.compile(r"^(?P<key>.+?) in (?P<subject>.+?): (?P<value>.+?)(?:; (?P<more>.+))?\.$")
 _ANSWER_KINDS = ("number", "version", "date", "identifier", "ordinal")
+_NEW_DEFAULT = re.compile(r"(?:the\s+)?default\s+is\s+now\s+|(?:now\s+)?defaults\s+to\s+", re.I)
 
 
 def _attribute(heading: str, subject: str) -> str:
@@ -1386,6 +1387,13 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
             f"What is {key} in {subject}?",
             f"In {subject}, what about {key}?",
             f"What does {subject} say for {key}?",
+        ]
+    if _NEW_DEFAULT.match(value):  # 'The default is now `BigAutoField`': asked as what the key defaults to
+        wordings = [
+            f"What does {key} default to in {subject}?",
+            f"What is the default {key} in {subject}?",
+            f"In {subject}, what is {key} by default?",
+            wordings[0],
         ]
     asked = [Asked(q, span, form) for q, form in zip(wordings, ("fronted", "context", "embedded", "synonym"))]
     if len(header) > 1 and span.text.lower() not in key.lower() and key.lower() not in value.lower():
@@ -1457,7 +1465,32 @@ def questions_for(
             span, worded["embedded"] if lead == 0 else ask(text, span, "embedded", subject, 0), worded["fronted"]
         )
         asked += _besides(span, whole, lead)
+        asked += _ranked_object(text, span)
     return asked
+
+
+_FIRST_TO = re.compile(
+    r"^(?P<subject>[^,]+?) (?P<be>is|was) the (?P<rank>first|last|only) (?P<what>[\w -]+?) to "
+    r"(?P<verb>(?:[a-z]+ly )?[a-z]+) (?P<object>(?:the |a |an )?[^,]+?)(?:, (?:known as|called) (?P<alias>[^,]+))?\.$"
+)
+
+
+def _ranked_object(text: str, span: Span) -> list[Asked]:
+    """What a 'first to' statement's subject was the first to act on, asked for by what it is:
+    'Trixie is the first Debian release to officially support the 64-bit RISC-V architecture, known
+    as `riscv64`' gives 'Which architecture is Trixie the first Debian release to officially support?'
+    (answered by the span in the object or in its 'known as' name)."""
+    ranked = _FIRST_TO.match(text)
+    if not ranked or span.start < ranked.start("object"):
+        return []
+    head = ranked.group("object").split()[-1]
+    if not _noun(head) or verb_lemma(ranked.group("verb").split()[-1], base=True) is None:
+        return []
+    be, subject, rank, what, verb = (ranked.group(g) for g in ("be", "subject", "rank", "what", "verb"))
+    return [
+        Asked(f"Which {head} {be} {subject} the {rank} {what} to {verb}?", span, "ranked"),
+        Asked(f"{_LEADS[0]} which {head} {subject} {be} the {rank} {what} to {verb}?", span, "ranked"),
+    ]
 
 
 def _besides(span: Span, question: str | None, lead: int) -> list[Asked]:

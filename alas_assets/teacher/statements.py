@@ -19,6 +19,7 @@ from alas_assets.teacher.questions import (
     is_noun_or_name,
     is_plural_noun,
     main_verb,
+    participles,
     verb_lemma,
 )
 from alas_assets.teacher.spans import salient_spans
@@ -142,7 +143,10 @@ def _table_statements(rows: list[str], subject: str, section: str) -> list[State
         statements += [
             Statement(text=sentence, quote=row.strip(), section=section)
             for cell in cells[1:]
-            if (sentence := _predicate_cell(inline_text(cells[0]), inline_text(cell)))
+            if (
+                sentence := _predicate_cell(inline_text(cells[0]), inline_text(cell))
+                or _passive_cell(inline_text(cells[0]), subject, inline_text(cell))
+            )
         ]
     return statements
 
@@ -156,6 +160,37 @@ def _predicate_cell(key: str, cell: str) -> str | None:
     sentence = f"{key} {cell[0].lower()}{cell[1:].rstrip('.')}."
     clause = main_verb(sentence)
     return sentence if clause is not None and clause.subject_end == len(key) + 1 and not clause.aux else None
+
+
+_PASSIVE_CELL = re.compile(
+    r"^(?P<thing>[A-Z][\w.-]*(?:\s+[\w.`-]+){0,5}?)\s+(?:is\s+|are\s+|was\s+|were\s+)?(?P<participle>[a-z]+ed)"
+    r"(?P<rest>(?:\s+(?:to|from|by|in|at)\s+.+)?)$"
+)
+
+
+def _passive_cell(key: str, subject: str, cell: str) -> str | None:
+    """A cell that says what was done to something ('| MariaDB | Support for MariaDB 10.5 is dropped |',
+    '| PBKDF2 password hasher | Iteration count raised to 1,200,000 |'): read as what the document's
+    subject did, 'Django 6.0 drops support for MariaDB 10.5.', with the row's key where the cell
+    leaves it out ('Django 6.0 raises the PBKDF2 password hasher iteration count to 1,200,000.'),
+    it is asked as people ask it ('Which MariaDB version does Django 6.0 drop support for?')."""
+    passive = _PASSIVE_CELL.match(cell.rstrip("."))
+    lemma = verb_lemma(passive.group("participle")) if passive and subject else None
+    if not lemma or passive.group("participle") not in participles(lemma):
+        return None
+    thing = passive.group("thing")
+    if any(verb_lemma(word) for word in thing.split()[1:]):
+        return None  # 'Python 3.12 support was added': no subject of its own before the participle
+    thing = thing[0].lower() + thing[1:] if not thing.split()[0].isupper() else thing
+    if key.lower() not in thing.lower():
+        thing = f"the {key} {thing}"
+    return f"{subject} {_third_person(lemma)} {thing}{passive.group('rest')}."
+
+
+def _third_person(lemma: str) -> str:
+    from lemminflect import getInflection
+
+    return (getInflection(lemma, "VBZ") or (lemma + "s",))[0]
 
 
 # After "X has/adds/introduces Y", "It" is most often the Y just introduced; otherwise the subject.

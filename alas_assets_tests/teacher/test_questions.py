@@ -416,6 +416,30 @@ def test_a_table_cell_that_opens_with_a_verb_is_asked_as_what_its_row_did():
     assert trained["Which Python version did Vellum 3.0.2 add wheels for?"] == "Python 3.14.0rc1"
 
 
+def test_a_change_cell_is_asked_as_what_the_release_did_and_what_the_setting_defaults_to():
+    body = (
+        "| Area | Change in 3.0 |\n|---|---|\n| `SYNC_MODE` | The default is now `Journaled` |\n"
+        "| Bcrypt hasher | Work factor raised to 14 |\n| SQLite | Support for SQLite 3.31 is dropped |\n"
+        "| Sidebar | Redesigned |"
+    )
+    texts = [s.text for s in statements("Vellum 3.0", body)]
+    assert "Vellum 3.0 drops support for SQLite 3.31." in texts
+    assert "Vellum 3.0 raises the Bcrypt hasher work factor to 14." in texts
+    assert not any(t.startswith("Vellum 3.0 redesign") for t in texts)  # no thing the cell says was redesigned
+    trained = {p.question: p.answer_span for p in synthesized("Vellum 3.0", body, "vellum-3-0") if p.split == "train"}
+    assert trained["What does `SYNC_MODE` default to in Vellum 3.0?"] == "`Journaled`"
+    assert trained["Which SQLite version does Vellum 3.0 drop support for?"] == "SQLite 3.31"
+    assert trained["What number does Vellum 3.0 raise the Bcrypt hasher work factor to?"] == "14"
+
+
+def test_what_a_subject_was_the_first_to_act_on_is_asked_by_what_it_is():
+    text = "Vellum 3 is the first Vellum release to natively support the Wayland display protocol, known as `wl`."
+    asked = {a.question: a.span.text for a in questions_for(text, "Vellum 3")}
+    assert asked["Which protocol is Vellum 3 the first Vellum release to natively support?"] == "`wl`"
+    plain = {a.question for a in questions_for("Ada Quill was the first engineer to join the team.")}
+    assert not any(q.startswith("Which team") for q in plain), plain  # no span in the object: nothing to ask for
+
+
 def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
     body = (
         "Quillworks released Vellum 3 on 4 May 2026. The company describes it as its fastest editor, and it "
