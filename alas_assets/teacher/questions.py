@@ -370,6 +370,10 @@ def _takes_base_form(before: str, after: str) -> bool:
         return True
     if re.search(r"\sand\s\S+$", before.strip()) and re.match(r"\s+[a-z`]", after):
         return True  # '`set_var` and `remove_var` become unsafe': a subject of two things
+    if re.search(r"\b[A-Z]?[a-z]+[^s]s\s+(?:on|in|for|of|from)\s+[A-Z][\w.-]*(?:\s+[\w.-]+)?$", before) and re.match(
+        r"\s+[a-z]+ing\b", after
+    ):
+        return True  # 'Microsoft 365 Apps on Windows 10 keep receiving': the plural before its place is the subject
     plural = re.fullmatch(r"[a-z]+[^s]s", last) is not None and last not in _NOT_PLURAL
     return plural and re.match(r"\s+(?:to|the|a|an|on|in|for|with|from|by|at|`)\b", after) is not None
 
@@ -1209,6 +1213,8 @@ def _in_other_words(text, span, wh, left, right, body, clause, opens, r_start) -
         return _question(f"{wh} did {_lower_first(body[: clause.subject_end].strip())} come out")
     if clause.aux or clause.lemma not in SYNONYMS or clause.verb.endswith("ing"):
         return None
+    if re.match(r"\s+[a-z]+ing\b", body[clause.verb_end :]):
+        return None  # 'keep receiving': 'retain receiving' is no English
     if clause.lemma == "support" and not re.search(r"\d", body[clause.verb_end :]):
         return None  # 'supports Python 3.12' works with it; 'supports skip scan lookups' does not
     synonym = SYNONYMS[clause.lemma]

@@ -440,6 +440,14 @@ def test_what_a_subject_was_the_first_to_act_on_is_asked_by_what_it_is():
     assert not any(q.startswith("Which team") for q in plain), plain  # no span in the object: nothing to ask for
 
 
+def test_a_verb_before_a_gerund_is_the_finite_verb_and_keeps_its_own_word():
+    asked = {
+        a.question: a.span.text for a in questions_for("Vellum Apps on Linux keep receiving fixes until 4 May 2027.")
+    }
+    assert asked["When do Vellum Apps on Linux keep receiving fixes until?"] == "4 May 2027"
+    assert not any("receive fixes" in q or "retain" in q for q in asked), asked
+
+
 def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
     body = (
         "Quillworks released Vellum 3 on 4 May 2026. The company describes it as its fastest editor, and it "
