@@ -834,6 +834,20 @@ def is_modifier(text: str, span: Span) -> bool:
     return modifies and _modified_noun(text, span) is None
 
 
+_DESCRIBED_AFTER = re.compile(r"\s+[a-z][\w-]*(?:\s+[a-z][\w-]*)?\s+(?:born|to|of|since|that|who|in|from)\b")
+
+
+def _rank_of_what_follows(text: str, span: Span) -> bool:
+    """'the first pope born in the United States', 'the first year of ESU': 'first' ranks the noun as
+    the words after it describe it, so 'Which pope is Leo XIV born ...?' asks nothing ('the fourth ballot'
+    is still asked: 'Which ballot ...?')."""
+    return (
+        span.kind == "ordinal"
+        and span.text.lower() in ("first", "last", "only")
+        and bool(_DESCRIBED_AFTER.match(text, span.end))
+    )
+
+
 def askable_spans(text: str) -> list[Span]:
     """The spans a question may ask for: salient spans (a list of them as one), and the object of
     the verb when no salient span is in it (e.g. 'template string literals')."""
@@ -845,6 +859,7 @@ def askable_spans(text: str) -> list[Span]:
         and not (text[s.start - 1 : s.start] == "(" and text[s.end : s.end + 1] == ")")
         and not is_modifier(text, s)
         and not _sentence_initial_word(s)
+        and not _rank_of_what_follows(text, s)
     ]
     body = text.rstrip(".")
     cuts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(body)]

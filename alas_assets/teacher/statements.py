@@ -494,6 +494,8 @@ def _conjoined_predicates(text: str) -> list[str]:
     (each asked with its subject). The second verb must be finite in the first one's tense, in the
     same clause, and what follows it must not need the first half for a pronoun."""
     clause = main_verb(text)
+    if clause is not None and clause.subject_end and (person := _person_clause(text, clause.subject_end)):
+        return person
     if clause is None or clause.aux or not clause.subject_end:
         return [text]
     code = [m.span() for m in re.finditer(r"`[^`]*`", text)]
@@ -518,6 +520,25 @@ def _conjoined_predicates(text: str) -> list[str]:
             continue
         return [f"{first}.", second]
     return [text]
+
+
+_AND_HE = re.compile(r",\s(?:and|but)\s(?:he|she)\s(?=[a-z])")
+
+
+def _person_clause(text: str, subject_end: int) -> list[str] | None:
+    """'Leo XIV is the 267th pope ..., and he is the first pope born in the United States': two
+    statements about one person, the second with its name ('Leo XIV is the first pope born in ...'),
+    so that each is asked with its subject ('Who is the first pope born in the United States?')."""
+    subject = text[:subject_end].strip()
+    pronoun = _AND_HE.search(text, subject_end)
+    names = [s for s in salient_spans(subject) if s.kind == "name" and s.start == 0 and s.end == len(subject)]
+    if not pronoun or not names:
+        return None
+    second = f"{subject} {text[pronoun.end() :]}"
+    clause = main_verb(second)
+    if clause is None or clause.subject_end != len(subject) + 1:
+        return None
+    return [f"{text[: pronoun.start()]}.", second]
 
 
 def _appositions(text: str) -> list[str]:

@@ -448,6 +448,19 @@ def test_a_verb_before_a_gerund_is_the_finite_verb_and_keeps_its_own_word():
     assert not any("receive fixes" in q or "retain" in q for q in asked), asked
 
 
+def test_a_second_clause_about_the_same_person_is_its_own_statement_and_a_bare_rank_is_not_asked():
+    body = "Ada Quill is the 12th chair of the Vellum Foundation, and she is the first chair born in Lisbon."
+    texts = [s.text for s in statements("Vellum Foundation", body)]
+    assert texts == [
+        "Ada Quill is the 12th chair of the Vellum Foundation.",
+        "Ada Quill is the first chair born in Lisbon.",
+    ]
+    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum Foundation")}
+    assert asked["Who is the first chair born in Lisbon?"] == "Ada Quill"
+    assert asked["Which chair is Ada Quill of the Vellum Foundation?"] == "12th"
+    assert "first" not in asked.values(), asked  # 'Which chair is Ada Quill born in Lisbon?' asks nothing
+
+
 def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
     body = (
         "Quillworks released Vellum 3 on 4 May 2026. The company describes it as its fastest editor, and it "
