@@ -579,6 +579,9 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         preceding = re.search(r"\b(?:the|a|an)\s+(?:new\s+)?([a-z]+)\s*,?\s*$", before, re.I)
         if preceding and preceding.group(1) in _HEADS:
             return f"which {preceding.group(1)}", preceding.start(), end + (1 if text[end : end + 1] == "," else 0)
+        institution = re.match(r"([A-Z][a-z]+) of ", span.text)
+        if span.kind == "name" and institution and before.lower().endswith("the ") and _noun(institution.group(1)):
+            return f"which {institution.group(1).lower()}", start - 4, end  # 'the Order of ...': which order
         if span.kind == "name":
             verb = re.match(r"\s+(?:was\s+|is\s+|has\s+)?([a-z]+)", text[end:])
             people = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", span.text)

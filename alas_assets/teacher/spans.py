@@ -28,6 +28,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("version", re.compile(rf"\b{_WORD}(?: {_WORD})* (?:version )?\d+(?:\.\d+)*{_PRE_RELEASE}\b")),
     ("version", re.compile(r"(?<=\b[Vv]ersion )\d[\w.]*[A-Za-z][\w.]*\b")),  # 'version 22H2
     ("number", re.compile(rf"(?<![\w.-])\d[\d,]*(?:\.\d+)*{_PRE_RELEASE}(?![\w])")),
+    # 'the Order of Saint Augustine', 'the University of Chicago': an institution, one name
+    ("name", re.compile(rf"(?<=\b[Tt]he )[{_UPPER}][a-z]+ of {_WORD}(?:\s+{_WORD})*")),
     ("name", re.compile(rf"\b{_WORD}(?:\s+(?:{_CONNECTOR}\s+)?{_WORD})*")),
 ]
 # Capitalised words that start sentences rather than name things.

@@ -461,6 +461,12 @@ def test_a_second_clause_about_the_same_person_is_its_own_statement_and_a_bare_r
     assert "first" not in asked.values(), asked  # 'Which chair is Ada Quill born in Lisbon?' asks nothing
 
 
+def test_an_institution_named_the_x_of_y_is_one_name_asked_as_which_x():
+    asked = {a.question: a.span.text for a in questions_for("Ada Quill joined the University of Vellum in 2019.")}
+    assert asked["Which university did Ada Quill join in 2019?"] == "University of Vellum"
+    assert asked["Who joined the University of Vellum in 2019?"] == "Ada Quill"
+
+
 def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
     body = (
         "Quillworks released Vellum 3 on 4 May 2026. The company describes it as its fastest editor, and it "
