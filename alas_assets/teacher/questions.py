@@ -537,6 +537,8 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         counted = re.match(r"\s+((?:[A-Z][\w-]*\s+){0,3}[a-z][a-z-]+)", text[end:])
         if counted and counted.group(1).split()[-1] not in _FOLLOWERS | {"percent"}:
             return f"how many {counted.group(1)}", start, end + counted.end()
+        if re.search(r"\b(?:is|was)\s$", before) and re.fullmatch(r"[.,;]?", text[end:].strip()[:1]):
+            return "what", start, end  # 'The CVSS score of X is 8.1': 'What is the CVSS score of X?'
         return "what number", start, end
     if span.kind == "version":
         kind = re.match(r"\s+(edition|series|branch)\b", text[end:])

@@ -403,6 +403,13 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
         if label:  # "**Template strings (PEP 750).** A new kind ...": the label is the item's section
             section = inline_text(label.group("label")).rstrip(".:")
             line = line[label.end() :]
+            value = inline_text(line).rstrip(". ")
+            if value and len(value.split()) <= 12 and main_verb(f"{value}.") is None:
+                result += [
+                    Statement(text=text, quote=lines[0].strip(), section=section)
+                    for text in _field_statements(section, subject, value)
+                ]
+                continue
             reference = _REFERENCE.match(section)
             if reference:  # ... and says which proposal specifies it
                 verb = "are" if reference.group("name").endswith("s") else "is"
@@ -430,6 +437,23 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
             intro = inline_text(line).rstrip().rstrip(":") if line.rstrip().endswith(":") else ""
             intro = split_clauses(intro)[-1] if intro else ""
     return result
+
+
+_PARENTHESISED_FIGURE = re.compile(r"^(?P<value>[^()]+?)\s*\((?P<what>[A-Za-z][\w -]*?)\s(?P<figure>\d[\d.,]*)\)$")
+
+
+def _field_statements(field: str, subject: str, value: str) -> list[str]:
+    """A labelled field with a value and no verb, '**Severity:** High (CVSS score 8.1)' in WLSA-2026-03:
+    'The severity of WLSA-2026-03 is High.' and, for the figure in brackets, 'The CVSS score of
+    WLSA-2026-03 is 8.1.'"""
+    field = field if field.split()[0].isupper() else field[0].lower() + field[1:]
+    figure = _PARENTHESISED_FIGURE.match(value)
+    if not figure:
+        return [f"The {field} of {subject} is {value}."]
+    return [
+        f"The {field} of {subject} is {figure.group('value')}.",
+        f"The {figure.group('what')} of {subject} is {figure.group('figure')}.",
+    ]
 
 
 _REFERENCE = re.compile(

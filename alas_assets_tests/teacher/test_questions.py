@@ -467,6 +467,16 @@ def test_an_institution_named_the_x_of_y_is_one_name_asked_as_which_x():
     assert asked["Who joined the University of Vellum in 2019?"] == "Ada Quill"
 
 
+def test_a_labelled_field_without_a_verb_is_a_statement_about_the_document():
+    body = "**Severity:** Critical (CVSS score 9.4)\n\n**Template strings.** A new kind of literal arrives."
+    texts = [s.text for s in statements("VSA-2026-01 - path traversal in sync", body)]
+    assert texts[:2] == ["The severity of VSA-2026-01 is Critical.", "The CVSS score of VSA-2026-01 is 9.4."]
+    assert "A new kind of literal arrives." in texts  # a label before a sentence stays its section
+    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "VSA-2026-01")}
+    assert asked["What is the severity of VSA-2026-01?"] == "Critical"
+    assert asked["What is the CVSS score of VSA-2026-01?"] == "9.4"
+
+
 def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
     body = (
         "Quillworks released Vellum 3 on 4 May 2026. The company describes it as its fastest editor, and it "
