@@ -504,6 +504,13 @@ def _following_head(text: str, end: int) -> str | None:
     return None
 
 
+# A number's unit and what it measures: '40 milliseconds of latency', '38 TB of booking events'.
+_MEASURE_OF = re.compile(
+    r"\s+(?P<unit>[KMGTP]i?B|[a-z]+(?:seconds|bytes)|seconds|minutes|hours|days|weeks|ms)\s+of\s+"
+    r"(?P<noun>[a-z][a-z-]+(?:\s+(?!(?:for|in|on|at|to|from|with|by|per|of|and|or)\b)[a-z][a-z-]+)?)\b"
+)
+
+
 def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     """The wh-phrase that asks for the span, and the region of the statement it replaces."""
     start, end = span.start, span.end
@@ -534,6 +541,16 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         unit = re.match(r"\s+(?:US\s+|euro\s+|Swedish\s+)?(?:dollars|euros|kronor|percent|pounds)\b", text[end:])
         if unit or "dollar" in text[end : end + 20]:
             return "how much", start, end + (unit.end() if unit else 0)
+        measured = _MEASURE_OF.match(text, end)
+        if measured:  # 'adds about 40 milliseconds of latency': how much latency
+            about = re.search(r"\b(?:about|around|roughly|nearly|almost|some|over|up to)\s$", before)
+            noun = measured.group("noun")
+            wh = (
+                f"how many {measured.group('unit')} of {noun}"
+                if is_plural_noun(noun.split()[-1])
+                else f"how much {noun}"
+            )
+            return wh, (about.start() if about else start), measured.end()
         counted = re.match(r"\s+((?:[A-Z][\w-]*\s+){0,3}[a-z][a-z-]+)", text[end:])
         if counted and counted.group(1).split()[-1] not in _FOLLOWERS | {"percent"}:
             return f"how many {counted.group(1)}", start, end + counted.end()
@@ -839,7 +856,9 @@ def is_modifier(text: str, span: Span) -> bool:
     return modifies and _modified_noun(text, span) is None
 
 
-_DESCRIBED_AFTER = re.compile(r"\s+[a-z][\w-]*(?:\s+[a-z][\w-]*)?\s+(?:born|to|of|since|that|who|in|from)\b")
+_DESCRIBED_AFTER = re.compile(
+    r"\s+[a-z][\w-]*(?:\s+[a-z][\w-]*)?\s+(?:born|to|of|since|that|who|in|from|it|they|we|you)\b"
+)
 
 
 def _rank_of_what_follows(text: str, span: Span) -> bool:
@@ -982,6 +1001,8 @@ def _cleft_head(wh: str, past: bool) -> str:
         return f"What {be} the place where"
     if wh == "how much":
         return f"What {be} the amount that"
+    if wh.startswith("how much "):  # 'how much latency': 'What is the amount of latency that'
+        return f"What {be} the amount of {wh[len('how much ') :]} that"
     if wh.startswith("how many "):
         return f"What {be} the number of {wh[len('how many ') :]} that"
     if wh.startswith("which ") or wh == "what number":

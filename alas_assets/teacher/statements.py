@@ -505,6 +505,9 @@ _APPOSITION = re.compile(
 )
 
 
+_RELATIVE = re.compile(r"^(?P<what>(?:the|a|an)\s[^,]+?)\s(?:that|which|who)\s(?P<does>[a-z][^,]+)$")
+
+
 _PARTICIPLE = re.compile(
     r"^(?P<name>[A-Z][\w.'-]*(?:\s[A-Z0-9][\w.'-]*){0,3}),\s"
     r"(?P<participle>(?:released|launched|published|announced|founded|born|elected)\s(?:on|in)\s[^,]{3,60}),\s"
@@ -575,11 +578,18 @@ def _appositions(text: str) -> list[str]:
     match = _APPOSITION.match(text)
     if not match:
         return [text]
-    said = f"{match.group('name')} {match.group('rest')}"
+    name = match.group("name")
+    said = f"{name} {match.group('rest')}"
     clause = main_verb(said)
-    if clause is None or clause.subject_end != len(match.group("name")) + 1:
+    if clause is None or clause.subject_end != len(name) + 1:
         return [text]
-    return [said, f"{match.group('name')} is {match.group('description')}."]
+    relative = _RELATIVE.match(match.group("description"))
+    does = f"{name} {relative.group('does')}." if relative else ""
+    does_clause = main_verb(does) if does else None
+    if relative and does_clause is not None and does_clause.subject_end == len(name) + 1:
+        # 'a ferry operator that keeps 38 TB of ...': what it is, and what it does, each said of the name
+        return [said, f"{name} is {relative.group('what')}.", does]
+    return [said, f"{name} is {match.group('description')}."]
 
 
 _CONDITION = re.compile(

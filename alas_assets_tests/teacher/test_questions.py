@@ -477,6 +477,20 @@ def test_a_labelled_field_without_a_verb_is_a_statement_about_the_document():
     assert asked["What is the CVSS score of VSA-2026-01?"] == "9.4"
 
 
+def test_a_measured_amount_is_asked_by_what_it_measures_and_a_relative_clause_by_its_name():
+    body = (
+        "A read from the cloud adds about 30 milliseconds of latency for the first page it touches. "
+        "Skerry, a shipping firm that keeps 12 TB of invoices in Vellum, has run it since May 2026."
+    )
+    texts = [s.text for s in statements("Vellum 3", body)]
+    assert "Skerry keeps 12 TB of invoices in Vellum." in texts
+    assert "Skerry is a shipping firm." in texts
+    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3")}
+    assert asked["How much latency does a read from the cloud add for the first page it touches?"] == "30"
+    assert asked["How many TB of invoices does Skerry keep in Vellum?"] == "12"
+    assert "first" not in asked.values(), asked  # 'the first page it touches' ranks what follows
+
+
 def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
     body = (
         "Quillworks released Vellum 3 on 4 May 2026. The company describes it as its fastest editor, and it "
