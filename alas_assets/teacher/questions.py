@@ -675,7 +675,7 @@ _OPENING_ADVERBIAL = re.compile(
 )
 
 
-def _without_opening_adverbial(text: str) -> str:
+def without_opening_adverbial(text: str) -> str:
     """'On 8 May 2025 the cardinals elected X.' -> 'The cardinals elected X on 8 May 2025.'"""
     body = text.rstrip(".")
     match = _OPENING_ADVERBIAL.match(body)
@@ -727,7 +727,7 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
                 clause = clause[: joined.start()]
             break
     clause = _one_of_two_amounts(clause, span)
-    clause = _without_opening_adverbial(clause[:1].upper() + clause[1:] + ".")
+    clause = without_opening_adverbial(clause[:1].upper() + clause[1:] + ".")
     where = clause.find(span.text)
     return clause, Span(span.text, span.kind, where, where + len(span.text))
 
@@ -795,6 +795,9 @@ _FOLLOWERS = (
 )
 
 
+_REFLEXIVES = {"itself", "themselves", "himself", "herself"}
+
+
 def _modified_noun(text: str, span: Span) -> tuple[str, int] | None:
     """The noun (one to three words) a name modifies when the name opens its noun phrase, and where
     it ends: 'multicolumn B-tree indexes', 'MD5 password authentication'."""
@@ -804,10 +807,13 @@ def _modified_noun(text: str, span: Span) -> tuple[str, int] | None:
     ):
         return None
     nouns, end = [], span.end
+    clause = main_verb(text)
     for word in _words_after(text, span.end):
         verb = verb_lemma(word.group(1)) or verb_lemma(word.group(1), base=True)  # '`a` and `b` become'
         if word.group(1) in _FOLLOWERS or (verb and not _noun(word.group(1))):
             break
+        if (clause is not None and clause.subject_end == word.start(1)) or word.group(1) in _REFLEXIVES:
+            return None  # 'Halyard Data uses the money', 'Wrenlog itself is ...': the name is the subject
         nouns.append(word.group(1))
         end = word.end()
     stop = re.match(r"\s+(\w+)|[,.;:]|$", text[end:])

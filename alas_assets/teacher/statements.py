@@ -21,6 +21,7 @@ from alas_assets.teacher.questions import (
     main_verb,
     participles,
     verb_lemma,
+    without_opening_adverbial,
 )
 from alas_assets.teacher.spans import salient_spans
 
@@ -275,7 +276,9 @@ _OBJECT_IT = re.compile(
 
 def _subject_of(statement: str) -> str:
     """The words before the statement's verb, or ''. main_verb first ('A built-in background tasks
-    framework lives ...': 'tasks' is no verb), else the first word that looks finite."""
+    framework lives ...': 'tasks' is no verb), else the first word that looks finite; an opening
+    adverbial is no part of it ('In June 2024 the company raised ...': 'the company')."""
+    statement = without_opening_adverbial(statement)
     clause = main_verb(statement)
     verb = _FINITE.search(statement)
     end = clause.subject_end if clause else verb.start() if verb else 0
@@ -382,6 +385,7 @@ _LINKING_ADVERB = re.compile(r",\s(?:however|though|therefore|moreover|in turn)(
 def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
     """Every statement of a document, in document order."""
     subject = document_subject(title)
+    company = _IS_COMPANY.search(body)
     person, previous, intro = "", "", ""
     result: list[Statement] = []
     for kind, section, lines in _blocks(body):
@@ -404,7 +408,14 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
             section = inline_text(label.group("label")).rstrip(".:")
             line = line[label.end() :]
             value = inline_text(line).rstrip(". ")
-            if value and len(value.split()) <= 12 and main_verb(f"{value}.") is None:
+            if value.startswith(", ") and re.match(r"(?:the|a|an)\s", value[2:]):  # '**Wrenlog Cloud**, a hosted ...'
+                result += [
+                    Statement(text=text, quote=lines[0].strip(), section=section)
+                    for text in described(section, value[2:])
+                ]
+                continue
+            field = ":" in label.group(0)  # '**Severity:** High (CVSS score 8.1)'
+            if field and value and len(value.split()) <= 12 and main_verb(f"{value}.") is None:
                 result += [
                     Statement(text=text, quote=lines[0].strip(), section=section)
                     for text in _field_statements(section, subject, value)
@@ -428,6 +439,8 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
                 text = _item_with_intro(intro, text)
             text = _imperative(_counted_list(text[0].upper() + text[1:]) + ".")
             resolved = _resolve(text, subject, person, previous)
+            if company and company.group("name") not in resolved:
+                resolved = _THE_COMPANY.sub(lambda m: company.group("name") + (m.group("owner") or ""), resolved, 1)
             for part in _conjoined_predicates(resolved):
                 for said in _appositions(part):
                     result.append(Statement(text=said, quote=_raw_quote(clause), section=section))
@@ -454,6 +467,13 @@ def _field_statements(field: str, subject: str, value: str) -> list[str]:
         f"The {field} of {subject} is {figure.group('value')}.",
         f"The {figure.group('what')} of {subject} is {figure.group('figure')}.",
     ]
+
+
+# 'Halyard Data is the company behind Wrenlog': later, 'In June 2024 the company raised ...' is Halyard Data.
+_IS_COMPANY = re.compile(
+    r"(?P<name>[A-Z][\w.-]*(?:\s[A-Z][\w.-]*){0,3}) is (?:the|a|an) (?:[a-z-]+ ){0,3}(?:company|firm|startup|vendor)\b"
+)
+_THE_COMPANY = re.compile(r"(?<=\s)the (?:company|firm|startup|vendor)(?P<owner>'s)?(?=[\s,.])")
 
 
 _REFERENCE = re.compile(
@@ -583,13 +603,18 @@ def _appositions(text: str) -> list[str]:
     clause = main_verb(said)
     if clause is None or clause.subject_end != len(name) + 1:
         return [text]
-    relative = _RELATIVE.match(match.group("description"))
+    return [said, *described(name, match.group("description"))]
+
+
+def described(name: str, description: str) -> list[str]:
+    """'<name> is <description>.'; a description with a relative clause ('a ferry operator that keeps
+    38 TB of ...') says what the name is and what it does, each of the name."""
+    relative = _RELATIVE.match(description)
     does = f"{name} {relative.group('does')}." if relative else ""
     does_clause = main_verb(does) if does else None
     if relative and does_clause is not None and does_clause.subject_end == len(name) + 1:
-        # 'a ferry operator that keeps 38 TB of ...': what it is, and what it does, each said of the name
-        return [said, f"{name} is {relative.group('what')}.", does]
-    return [said, f"{name} is {match.group('description')}."]
+        return [f"{name} is {relative.group('what')}.", does]
+    return [f"{name} is {description}."]
 
 
 _CONDITION = re.compile(

@@ -491,6 +491,21 @@ def test_a_measured_amount_is_asked_by_what_it_measures_and_a_relative_clause_by
     assert "first" not in asked.values(), asked  # 'the first page it touches' ranks what follows
 
 
+def test_the_company_and_a_labelled_list_item_are_said_by_name():
+    body = (
+        "Quillworks is the company behind Vellum. In May 2024 the company raised 9 million euros. "
+        "It uses the money to hire engineers.\n\n"
+        "- **Vellum Sync**, a hosted service that mirrors journals for customers."
+    )
+    texts = [s.text for s in statements("About Quillworks", body)]
+    assert "In May 2024 Quillworks raised 9 million euros." in texts
+    assert "Quillworks uses the money to hire engineers." in texts  # 'It': the subject, not its date
+    assert "Vellum Sync is a hosted service." in texts
+    assert "Vellum Sync mirrors journals for customers." in texts
+    asked = {a.question for t in texts for a in questions_for(t, "Quillworks")}
+    assert not any(q.startswith(("What kind of uses", "What kind of mirrors")) for q in asked), asked
+
+
 def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
     body = (
         "Quillworks released Vellum 3 on 4 May 2026. The company describes it as its fastest editor, and it "
