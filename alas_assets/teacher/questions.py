@@ -483,7 +483,23 @@ def _is_person(text: str) -> bool:
         return False  # 'Ghent, Belgium': a place and its country, not a name
     if words[0].lower() in _PERSON_TITLES:
         return True
-    return not any(re.sub(r"['’]s$", "", w.lower()) in NOT_PERSON_WORDS for w in words)
+    if any(re.sub(r"['’]s$", "", w.lower()) in NOT_PERSON_WORDS for w in words):
+        return False
+    # 'Wrenlog Cloud', 'Northlight Ventures': no first name, and a common noun after it
+    return is_first_name(words[0]) or not any(_noun(re.sub(r"['’]s$", "", w)) for w in words[1:])
+
+
+@lru_cache(maxsize=1)
+def _first_names():
+    import gender_guesser.detector
+
+    return gender_guesser.detector.Detector(case_sensitive=False)
+
+
+@lru_cache(maxsize=4096)
+def is_first_name(word: str) -> bool:
+    """A given name in gender-guesser's list of about 40,000 first names from many countries ('Marja', 'Susumu')."""
+    return _first_names().get_gender(word) != "unknown"
 
 
 def _following_noun(text: str, end: int) -> str | None:

@@ -506,6 +506,13 @@ def test_the_company_and_a_labelled_list_item_are_said_by_name():
     assert not any(q.startswith(("What kind of uses", "What kind of mirrors")) for q in asked), asked
 
 
+def test_a_person_is_asked_who_and_a_product_or_firm_what():
+    asked = {a.question: a.span.text for a in questions_for("Marja Lehtonen founded Skerry Ventures in 2019.")}
+    assert asked["Who founded Skerry Ventures in 2019?"] == "Marja Lehtonen"
+    product = {a.question: a.span.text for a in questions_for("Vellum Cloud runs Vellum clusters for customers.")}
+    assert product["What runs Vellum clusters for customers?"] == "Vellum Cloud"  # no first name: no person
+
+
 def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
     body = (
         "Quillworks released Vellum 3 on 4 May 2026. The company describes it as its fastest editor, and it "
