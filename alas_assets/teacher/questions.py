@@ -527,6 +527,17 @@ _MEASURE_OF = re.compile(
 )
 
 
+def _labels_a_number(noun: str, after: str) -> bool:
+    """'port 7461', 'tier 2': a noun that names what the number after it identifies (no count of
+    anything follows the number)."""
+    return (
+        _noun(noun)
+        and noun not in _PREPOSITIONS | _DETERMINERS | _AUX | _FOLLOWERS | {"times", "percent", "version", "versions"}
+        and verb_lemma(noun) is None
+        and not re.match(r"\s+(?!by\b)[a-z]", after)
+    )
+
+
 def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     """The wh-phrase that asks for the span, and the region of the statement it replaces."""
     start, end = span.start, span.end
@@ -545,12 +556,19 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         named = re.sub(r"^Version", "version", versions.group(0).strip())  # 'Version 22H2 was ...' opens it
         return f"which {named}", versions.start(), end
     bare_version = re.fullmatch(r"\d+\.\d+(?:\.\d+)*(?:\.x)?|\d+\.x", span.text)
-    if span.kind == "number" and bare_version and (start == 0 or re.search(r"\b(?:to|from|than|on|before)\s$", before)):
+    if (
+        span.kind == "number"
+        and bare_version
+        and (start == 0 or re.search(r"\b(?:to|from|than|on|before|since|after)\s$", before))
+    ):
         following = re.match(r"\s+([a-z]+s)\b", text[end:])
         clause = main_verb(text)
         counted_after = following and not (clause and clause.verb == following.group(1))
         if not counted_after and not re.match(r"\s+(?:million|billion|percent|GB|TB|MB|times)\b", text[end:]):
             return "which version", start, end  # 'upgrade to 3.9 first', '4.1 supports ...': a release, no count
+    labelled = re.search(r"(?:^|(?<=\s))(?P<noun>[a-z]{3,})\s$", before) if span.kind == "number" else None
+    if labelled and _labels_a_number(labelled.group("noun"), text[end:]):
+        return f"which {labelled.group('noun')}", labelled.start("noun"), end  # 'listens on port 7461': which port
     if span.kind == "number":
         scale = re.match(r"\s+(?:million|billion|thousand)\b", text[end:])
         end = end + (scale.end() if scale else 0)
@@ -573,6 +591,10 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         if re.search(r"\b(?:is|was)\s$", before) and re.fullmatch(r"[.,;]?", text[end:].strip()[:1]):
             return "what", start, end  # 'The CVSS score of X is 8.1': 'What is the CVSS score of X?'
         return "what number", start, end
+    newer = re.match(r"\s+or\s+(?:newer|later|higher)\b", text[end:]) if span.kind in ("number", "version") else None
+    if newer:  # 'requires Python 3.11 or newer': asked for the oldest it requires, 'or newer' is the answer's
+        wh, region_start, region_end = wh_phrase(text[:end] + text[end + newer.end() :], span)
+        return wh, region_start, region_end + (newer.end() if region_end >= end else 0)
     if span.kind == "version":
         kind = re.match(r"\s+(edition|series|branch)\b", text[end:])
         if kind:  # 'the Rust 2024 edition': asked as the edition it is
@@ -687,7 +709,9 @@ _OPENING_ADVERBIAL = re.compile(
     + MONTHS
     + r")(?:\s\d{1,2},)?\s\d{4}\s(?!,))|(?:From\s\d{4}\sto\s\d{4}\s(?!,))"
     r"|(?:[A-Z][a-z]+\s(?:days|weeks|months|years)\s(?:after|before)\s[^,]{1,40},\s)|(?:At the same time,?\s)"
-    r"|(?:(?:On|In|From|Since|Until|By|At|During|After|Before|For)\s[^,]{1,60}?,\s))"
+    r"|(?:(?:On|In|From|Since|Until|By|At|During|After|Before|For)\s[^,]{1,60}?,\s)"
+    # 'On the project's benchmark suite Tern ingests ...': no comma, the subject's name ends it
+    r"|(?:(?:On|In|At|During)\s(?:the|a|an|its|their)\s[a-z][^,A-Z]{1,40}?\s(?=[A-Z`])))"
 )
 
 
@@ -884,14 +908,13 @@ _DESCRIBED_AFTER = re.compile(
 
 
 def _rank_of_what_follows(text: str, span: Span) -> bool:
-    """'the first pope born in the United States', 'the first year of ESU': 'first' ranks the noun as
-    the words after it describe it, so 'Which pope is Leo XIV born ...?' asks nothing ('the fourth ballot'
-    is still asked: 'Which ballot ...?')."""
-    return (
-        span.kind == "ordinal"
-        and span.text.lower() in ("first", "last", "only")
-        and bool(_DESCRIBED_AFTER.match(text, span.end))
-    )
+    """'the first pope born in the United States', 'the first year of ESU', 'the first major release':
+    'first' ranks the noun as the words around it describe it, so 'Which pope is Leo XIV born ...?' asks
+    nothing ('the fourth ballot' is still asked: 'Which ballot ...?')."""
+    if span.kind != "ordinal" or span.text.lower() not in ("first", "last", "only"):
+        return False
+    adjective = re.match(r"\s+([a-z]+)\s+[a-z]+", text[span.end :])  # 'the first major release'
+    return bool(_DESCRIBED_AFTER.match(text, span.end)) or (adjective is not None and not _noun(adjective.group(1)))
 
 
 def askable_spans(text: str) -> list[Span]:
@@ -1446,7 +1469,14 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
         else Span(value, "object", start, row.end("value"))
     )
     attribute = _attribute(header[1], subject) if len(header) > 1 else ""
-    if attribute:
+    series = re.fullmatch(r"\d+\.x", key) is not None
+    if attribute and series and attribute.endswith("ed") and verb_lemma(attribute):
+        # '| 3.x | 3.7.0 to 3.9.4 |' under 'Affected': 'Which 3.x versions are affected by WLSA-2026-03?'
+        wordings = [
+            f"Which {key} versions are {attribute} by {subject}?",
+            f"In {subject}, which {key} versions are {attribute}?",
+        ]
+    elif attribute:
         wordings = [
             f"What is the {attribute} for {key} in {subject}?",
             *_typed_row_questions(key, subject, attribute, _attribute(header[0], subject), span),
@@ -1494,6 +1524,8 @@ def _row_questions(text: str, header: tuple[str, ...] = ()) -> list[Asked]:
                     forward = f"What is the {attribute} for {key} in {subject}?"
                 if value_span.text.lower() not in forward.lower():
                     asked.append(Asked(forward, value_span, "fronted"))
+                if series and attribute == "fixed in":  # an advisory's fixed release, asked as people ask it
+                    asked.append(Asked(f"Which {key} release fixes {subject}?", value_span, "synonym"))
     if _names_sibling(key, subject):  # 'NumPy 2.3.5 in NumPy 2.3.0': a later release, not a part of the subject
         asked = [Asked(q, a.span, a.form) for a in asked if (q := _without_place(a.question, subject))]
     return asked

@@ -22,7 +22,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "ordinal",
         re.compile(
-            r"\b(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b(?=\s+[a-z])"
+            r"(?<!\bper )\b(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
+            r"\b(?=\s+[a-z])"
         ),
     ),
     ("version", re.compile(rf"\b{_WORD}(?: {_WORD})* (?:version )?\d+(?:\.\d+)*{_PRE_RELEASE}\b")),

@@ -543,6 +543,11 @@ def _conjoined_predicates(text: str) -> list[str]:
     clause = main_verb(text)
     if clause is not None and clause.subject_end and (person := _person_clause(text, clause.subject_end)):
         return person
+    both = _TWO_DESCRIPTIONS.match(text)
+    if both and clause is not None and clause.subject_end == both.end("subject") + 1:
+        # 'It is the first major release since 3.0 and the work of 212 contributors': two things it is
+        head = f"{both.group('subject')} {both.group('be')}"
+        return [f"{head} {both.group('first')}.", f"{head} {both.group('second')}"]
     if clause is None or clause.aux or not clause.subject_end:
         return [text]
     code = [m.span() for m in re.finditer(r"`[^`]*`", text)]
@@ -569,6 +574,9 @@ def _conjoined_predicates(text: str) -> list[str]:
     return [text]
 
 
+_TWO_DESCRIPTIONS = re.compile(
+    r"^(?P<subject>[^,]+?) (?P<be>is|was) (?P<first>the [^,]+?) and (?P<second>(?:the|a|an) [^,]+\.)$"
+)
 _AND_HE = re.compile(r",\s(?:and|but)\s(?:he|she)\s(?=[a-z])")
 
 

@@ -363,7 +363,8 @@ def test_every_column_of_a_table_row_is_asked_both_ways():
     asked = {a.question: a.span.text for a in questions_for(row.text, row=True, header=row.header)}
     assert asked["In VSA-2026-01, what is 3.x fixed in?"] == "3.9.5"
     assert asked["Which series in VSA-2026-01 is fixed in 3.9.5?"] == "3.x"
-    assert asked["What is the affected for 3.x in VSA-2026-01?"] == "3.7.0 to 3.9.4"
+    assert asked["Which 3.x versions are affected by VSA-2026-01?"] == "3.7.0 to 3.9.4"
+    assert asked["Which 3.x release fixes VSA-2026-01?"] == "3.9.5"
 
 
 def test_a_sentence_opening_with_a_name_or_a_verb_like_word_is_no_instruction():
@@ -511,6 +512,25 @@ def test_a_person_is_asked_who_and_a_product_or_firm_what():
     assert asked["Who founded Skerry Ventures in 2019?"] == "Marja Lehtonen"
     product = {a.question: a.span.text for a in questions_for("Vellum Cloud runs Vellum clusters for customers.")}
     assert product["What runs Vellum clusters for customers?"] == "Vellum Cloud"  # no first name: no person
+
+
+def test_release_note_sentences_of_ports_minimum_versions_and_benchmarks_read_as_asked():
+    body = (
+        "Vellum 4.0.0 was released on 4 May 2026. It is the first major release since 3.0 and the work of 90 "
+        "contributors. On the project's benchmark suite it ingests 2.4 times as many events per second as Vellum 3.9. "
+        "The client now requires Python 3.11 or newer. The server still listens on port 7461 by default."
+    )
+    texts = [s.text for s in statements("Vellum 4.0.0", body)]
+    assert "Vellum 4.0.0 is the first major release since 3.0." in texts
+    assert "Vellum 4.0.0 is the work of 90 contributors." in texts
+    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 4.0.0")}
+    assert asked["How many contributors is Vellum 4.0.0 the work of?"] == "90"
+    assert asked["Which version is Vellum 4.0.0 the first major release since?"] == "3.0"
+    assert asked["Which Python version does the client now require?"] == "Python 3.11"
+    assert asked["Which port does the server still listen on by default?"] == "7461"
+    benchmark = "Which Vellum version does Vellum 4.0.0 ingest 2.4 times as many events per second as"
+    assert asked[f"{benchmark} on the project's benchmark suite?"] == "Vellum 3.9"
+    assert "second" not in asked.values()  # 'per second' is no rank
 
 
 def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
