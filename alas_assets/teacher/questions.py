@@ -483,10 +483,11 @@ def _is_person(text: str) -> bool:
         return False  # 'Ghent, Belgium': a place and its country, not a name
     if words[0].lower() in _PERSON_TITLES:
         return True
-    if any(re.sub(r"['’]s$", "", w.lower()) in NOT_PERSON_WORDS for w in words):
+    bare = [re.sub(r"['’]s$", "", w.lower()) for w in words]  # 'Reinholt's' -> 'reinholt'
+    if any(w in NOT_PERSON_WORDS for w in bare):
         return False
     # 'Wrenlog Cloud', 'Northlight Ventures': no first name, and a common noun after it
-    return is_first_name(words[0]) or not any(_noun(re.sub(r"['’]s$", "", w)) for w in words[1:])
+    return is_first_name(words[0]) or not any(_noun(w) for w in bare[1:])
 
 
 @lru_cache(maxsize=1)

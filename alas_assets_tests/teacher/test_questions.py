@@ -67,12 +67,17 @@ def test_questions_name_the_answer_type():
         for a in questions_for("The new `annotationlib` module provides tools for inspecting annotations.")
     }
     assert asked["Which new module provides tools for inspecting annotations?"] == "`annotationlib`"
-    dated = {a.question: a.span.text for a in questions_for("Halyard Data was founded in 2019 by Marja Lehtonen.")}
+    dated = _asked("Halyard Data was founded in 2019 by Marja Lehtonen.")
     assert dated.get("In which year was Halyard Data founded by Marja Lehtonen?") == "2019"
 
 
 def _asked(text: str, subject: str = "") -> dict[str, str]:
     return {a.question: a.span.text for a in questions_for(text, subject)}
+
+
+def _asked_each(texts: list[str], subject: str = "") -> dict[str, str]:
+    """Every question of several statements, with the span each asks for."""
+    return {q: span for t in texts for q, span in _asked(t, subject).items()}
 
 
 def test_counts_amounts_ordinals_and_modifiers_are_asked_as_people_ask_them():
@@ -174,7 +179,7 @@ def test_descriptions_object_pronouns_and_counted_lists_name_what_they_stand_for
     assert "Quillsoft describes Vellum 3 as its fastest editor yet." in texts
     assert "The editor ships in the two editions `vellum` and `vellum-lite`." in texts
     assert "Vellum 3 had been announced on 1 January 2026." in texts
-    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3")}
+    asked = _asked_each(texts, "Vellum 3")
     assert asked["What does the editor ship in?"] == "`vellum` and `vellum-lite`"
     # 'have' with an object is the main verb (do-support), 'had been' an auxiliary
     assert "Both editions have a plugin limit of 64 plugins." in texts  # 'All of them': the editions
@@ -192,7 +197,7 @@ def test_each_of_two_amounts_and_a_version_range_is_asked_on_its_own():
     assert asked["How much did the full `vellum` plan cost per month for one seat at launch?"] == "5"
     assert asked["How much did the full `vellum` plan cost per month for ten seats at launch?"] == "40"
     assert not any("40" in q or "5 US" in q for q in asked)
-    ranged = {a.question: a.span.text for a in questions_for("Vellum 3 supports Python versions 3.11 to 3.13.")}
+    ranged = _asked("Vellum 3 supports Python versions 3.11 to 3.13.")
     assert ranged["Which Python versions does Vellum 3 support?"] == "3.11 to 3.13"
 
 
@@ -203,7 +208,7 @@ def test_the_ends_of_a_version_range_or_list_are_asked_as_newest_and_oldest():
     assert ranged["Up to which Python version does Vellum 3 support?"].text == "3.13"
     oldest = ranged["What is the oldest of the Python versions Vellum 3 supports?"]
     assert text[oldest.start : oldest.end] == "3.11"  # the span cites the statement where it stands
-    listed = {a.question: a.span.text for a in questions_for("Vellum 4 supports Python 3.14, 3.13 and 3.12.")}
+    listed = _asked("Vellum 4 supports Python 3.14, 3.13 and 3.12.")
     assert listed["What is the newest of the Python versions Vellum 4 supports?"] == "3.14"
     assert listed["What is the oldest of the Python versions Vellum 4 supports?"] == "3.12"
     assert not any("newest" in q for q in (a.question for a in questions_for("From 2015 to 2023 the team grew.")))
@@ -211,7 +216,7 @@ def test_the_ends_of_a_version_range_or_list_are_asked_as_newest_and_oldest():
 
 
 def test_a_platform_named_name_on_name_is_one_answer():
-    asked = {a.question: a.span.text for a in questions_for("Vellum 3 adds preliminary support for Windows on ARM.")}
+    asked = _asked("Vellum 3 adds preliminary support for Windows on ARM.")
     assert asked["What does Vellum 3 add preliminary support for?"] == "Windows on ARM"
     assert "Windows" not in asked.values()
 
@@ -256,7 +261,7 @@ def test_this_release_they_and_it_is_possible_name_what_they_stand_for():
     assert "Live macros are written with the `@live` prefix." in texts
     assert "Exported files keep their line endings instead of rewriting them." in texts
     assert "Vellum 3 can now open several windows in one process, using the `vellum.windows` module." in texts
-    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3")}
+    asked = _asked_each(texts, "Vellum 3")
     assert asked["Who is the release manager for Vellum 3?"] == "Ada Quill"
     assert asked["Which prefix are live macros written with?"] == "`@live`"
 
@@ -334,7 +339,7 @@ def test_instructions_appositions_code_spans_and_advisory_titles_are_read_as_peo
     assert 'You set `sync = "disabled"` in `vellum.toml` if you cannot upgrade right away.' in texts
     assert "Quillfest is coming to Ghent, Belgium." in texts
     assert "Quillfest is the annual conference for Vellum users." in texts
-    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "VSA-2026-01")}
+    asked = _asked_each(texts, "VSA-2026-01")
     assert asked["What do you stop the server and run?"] == "`vellum-migrate --check`"
     assert asked["Where is Quillfest coming?"] == "Ghent, Belgium"
     assert all('"disabled"' in q for q in asked if "`sync" in q)  # a code span is never rewritten
@@ -352,7 +357,7 @@ def test_a_byline_says_who_wrote_it_and_kinds_listed_after_their_intro_are_each_
     assert "Ada Quill wrote the article about Vellum 3.1." in texts
     assert "Ada Quill is a staff engineer on the sync team." in texts
     assert "At launch, 3.1 supports Azure Blob Storage." in texts
-    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3.1")}
+    asked = _asked_each(texts, "Vellum 3.1")
     assert asked["Who wrote the article about Vellum 3.1?"] == "Ada Quill"
     assert asked["Which version supports Azure Blob Storage at launch?"] == "3.1"  # a release, not a count
 
@@ -378,7 +383,7 @@ def test_a_sentence_opening_with_a_name_or_a_verb_like_word_is_no_instruction():
     assert not any(t.startswith("You ") for t in texts)
     assert "Quill 2.6.0 stabilized let bindings for the Quill 2026 edition." in texts  # 'them' resolved
     assert "Quill 2.6.0 was released on 3 March 2026." in texts
-    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Quill 2.4.0")}
+    asked = _asked_each(texts, "Quill 2.4.0")
     assert asked["Which Quill version stabilized let bindings for the Quill 2026 edition?"] == "Quill 2.6.0"
     assert asked["Which edition did Quill 2.6.0 stabilize let bindings for?"] == "Quill 2026"
     assert asked["When was Quill 2.6.0 released?"] == "3 March 2026"
@@ -435,7 +440,7 @@ def test_a_change_cell_is_asked_as_what_the_release_did_and_what_the_setting_def
 
 def test_what_a_subject_was_the_first_to_act_on_is_asked_by_what_it_is():
     text = "Vellum 3 is the first Vellum release to natively support the Wayland display protocol, known as `wl`."
-    asked = {a.question: a.span.text for a in questions_for(text, "Vellum 3")}
+    asked = _asked(text, "Vellum 3")
     assert asked["Which protocol is Vellum 3 the first Vellum release to natively support?"] == "`wl`"
     plain = {a.question for a in questions_for("Ada Quill was the first engineer to join the team.")}
     assert not any(q.startswith("Which team") for q in plain), plain  # no span in the object: nothing to ask for
@@ -456,14 +461,14 @@ def test_a_second_clause_about_the_same_person_is_its_own_statement_and_a_bare_r
         "Ada Quill is the 12th chair of the Vellum Foundation.",
         "Ada Quill is the first chair born in Lisbon.",
     ]
-    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum Foundation")}
+    asked = _asked_each(texts, "Vellum Foundation")
     assert asked["Who is the first chair born in Lisbon?"] == "Ada Quill"
     assert asked["Which chair is Ada Quill of the Vellum Foundation?"] == "12th"
     assert "first" not in asked.values(), asked  # 'Which chair is Ada Quill born in Lisbon?' asks nothing
 
 
 def test_an_institution_named_the_x_of_y_is_one_name_asked_as_which_x():
-    asked = {a.question: a.span.text for a in questions_for("Ada Quill joined the University of Vellum in 2019.")}
+    asked = _asked("Ada Quill joined the University of Vellum in 2019.")
     assert asked["Which university did Ada Quill join in 2019?"] == "University of Vellum"
     assert asked["Who joined the University of Vellum in 2019?"] == "Ada Quill"
 
@@ -473,7 +478,7 @@ def test_a_labelled_field_without_a_verb_is_a_statement_about_the_document():
     texts = [s.text for s in statements("VSA-2026-01 - path traversal in sync", body)]
     assert texts[:2] == ["The severity of VSA-2026-01 is Critical.", "The CVSS score of VSA-2026-01 is 9.4."]
     assert "A new kind of literal arrives." in texts  # a label before a sentence stays its section
-    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "VSA-2026-01")}
+    asked = _asked_each(texts, "VSA-2026-01")
     assert asked["What is the severity of VSA-2026-01?"] == "Critical"
     assert asked["What is the CVSS score of VSA-2026-01?"] == "9.4"
 
@@ -486,7 +491,7 @@ def test_a_measured_amount_is_asked_by_what_it_measures_and_a_relative_clause_by
     texts = [s.text for s in statements("Vellum 3", body)]
     assert "Skerry keeps 12 TB of invoices in Vellum." in texts
     assert "Skerry is a shipping firm." in texts
-    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3")}
+    asked = _asked_each(texts, "Vellum 3")
     assert asked["How much latency does a read from the cloud add for the first page it touches?"] == "30"
     assert asked["How many TB of invoices does Skerry keep in Vellum?"] == "12"
     assert "first" not in asked.values(), asked  # 'the first page it touches' ranks what follows
@@ -508,9 +513,9 @@ def test_the_company_and_a_labelled_list_item_are_said_by_name():
 
 
 def test_a_person_is_asked_who_and_a_product_or_firm_what():
-    asked = {a.question: a.span.text for a in questions_for("Marja Lehtonen founded Skerry Ventures in 2019.")}
+    asked = _asked("Marja Lehtonen founded Skerry Ventures in 2019.")
     assert asked["Who founded Skerry Ventures in 2019?"] == "Marja Lehtonen"
-    product = {a.question: a.span.text for a in questions_for("Vellum Cloud runs Vellum clusters for customers.")}
+    product = _asked("Vellum Cloud runs Vellum clusters for customers.")
     assert product["What runs Vellum clusters for customers?"] == "Vellum Cloud"  # no first name: no person
 
 
@@ -523,7 +528,7 @@ def test_release_note_sentences_of_ports_minimum_versions_and_benchmarks_read_as
     texts = [s.text for s in statements("Vellum 4.0.0", body)]
     assert "Vellum 4.0.0 is the first major release since 3.0." in texts
     assert "Vellum 4.0.0 is the work of 90 contributors." in texts
-    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 4.0.0")}
+    asked = _asked_each(texts, "Vellum 4.0.0")
     assert asked["How many contributors is Vellum 4.0.0 the work of?"] == "90"
     assert asked["Which version is Vellum 4.0.0 the first major release since?"] == "3.0"
     assert asked["Which Python version does the client now require?"] == "Python 3.11"
@@ -546,7 +551,7 @@ def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
     assert any(t.endswith("and Vellum 3 became available to Linux users on the same day.") for t in texts)
     assert "The sync engine opens each journal and replays it on start." in texts  # 'it' needs the first half
     assert "The sidebar requires a GPU, and many laptops lack one." in texts  # no 'however' in its questions
-    asked = {a.question: a.span.text for t in texts for a in questions_for(t, "Vellum 3")}
+    asked = _asked_each(texts, "Vellum 3")
     assert asked["What builds a search table for the sidebar?"] == "A background indexer"
     assert not any("Quillworks become" in q for q in asked)
 
@@ -560,10 +565,10 @@ def test_a_participle_before_the_verb_describes_the_subject():
 
 
 def test_the_rest_of_a_list_is_asked_for_by_the_items_it_names():
-    asked = {a.question: a.span.text for a in questions_for("The prelude gains `Future` and `IntoFuture`.")}
+    asked = _asked("The prelude gains `Future` and `IntoFuture`.")
     assert asked["Besides `Future`, what does the prelude gain?"] == "`IntoFuture`"
     assert asked["Apart from `IntoFuture`, what does the prelude gain?"] == "`Future`"
-    three = {a.question: a.span.text for a in questions_for("The Chemistry prize went to Ann Lee, Bo Park and Cy Tan.")}
+    three = _asked("The Chemistry prize went to Ann Lee, Bo Park and Cy Tan.")
     assert three["Besides Ann Lee and Bo Park, who did the Chemistry prize go to?"] == "Cy Tan"
     # A place and its country, or a comma inside code, is no list.
     for text in ("WrenFest is coming to Ghent, Belgium.", "PEP 758 allows `except TimeoutError, ConnectionError:`."):
@@ -591,7 +596,7 @@ def test_a_question_never_puts_a_fact_of_another_version_in_the_documents_subjec
 
 
 def test_an_adjective_is_asked_in_other_words_where_the_verb_has_none():
-    asked = {a.question: a.span.text for a in questions_for("Version 22H2 was Windows 10's final feature update.")}
+    asked = _asked("Version 22H2 was Windows 10's final feature update.")
     assert asked["Which version was Windows 10's last feature update?"] == "22H2"
 
 
