@@ -98,9 +98,12 @@ def _ask(args: argparse.Namespace) -> int:
     domain = load_domain(args.domain)
     warehouse = Warehouse(domain.database)
     ensure_base_model(warehouse, domain)
-    model = warehouse.promoted_model()
-    assert model is not None
-    if model.stage == "base":  # say so: a state folder other than the one expected also looks like this
+    model = warehouse.promoted_model() if args.model is None else warehouse.model(args.model)
+    if model is None:
+        known = ", ".join(m.model_id for m in warehouse.models())
+        print(f"alas ask: domain '{domain.name}' has no model version '{args.model}' (known: {known})", file=sys.stderr)
+        return 2
+    if model.stage == "base" and args.model is None:  # say so: another state folder than expected looks like this
         print(
             f"alas ask: no model has been promoted yet for domain '{domain.name}' (state folder {domain.state_dir}): "
             f"answering with the base model {domain.student.model}",
@@ -254,10 +257,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--iterations", type=int, default=None, help="at most this many iterations")
     run.set_defaults(handler=_run)
 
-    ask = with_domain("ask", "answer with the domain's promoted model")
+    ask = with_domain("ask", "answer with the domain's promoted model (or --model ID)")
     ask.add_argument("question", nargs="?")
     ask.add_argument("--questions", help='JSONL file of {"question": ...} lines')
     ask.add_argument("--out", help="where to write the JSONL answers (default: stdout)")
+    ask.add_argument("--model", default=None, help="model version ID to answer with (default: the promoted one)")
     ask.set_defaults(handler=_ask)
 
     report = with_domain("report", "probe accuracy before/after per iteration and topic, and retention")

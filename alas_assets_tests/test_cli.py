@@ -235,3 +235,32 @@ def test_ask_with_a_promoted_model_does_not_mention_the_base_model(tiny_domain, 
 
     err = capsys.readouterr().err
     assert "-- tiny-it0001-sft" in err and "no model has been promoted" not in err
+
+
+def test_ask_with_model_answers_with_that_version_not_the_promoted_one(tiny_domain, tmp_path, monkeypatch, capsys):
+    from alas_assets.storage.models import ensure_base_model
+    from alas_assets.storage.warehouse import Warehouse
+    from alas_assets.student.local import LocalStudent
+    from alas_assets_tests.trained_versions import register
+
+    domain = load_domain(tiny_domain)
+    warehouse = Warehouse(domain.database)
+    base = ensure_base_model(warehouse, domain)
+    register(warehouse, "tiny-it0001-sft", "it0001", base.model_id, tmp_path / "old", promoted=False)
+    register(warehouse, "tiny-it0002-sft", "it0002", base.model_id, tmp_path / "new", promoted=True)
+    chains = []
+    monkeypatch.setattr(
+        LocalStudent, "answer", lambda self, chain, questions, *a, **k: chains.append(chain) or ["x" for _ in questions]
+    )
+
+    assert main(["ask", "--domain", str(tiny_domain), "--model", "tiny-it0001-sft", "Who led Zephyr 9.2?"]) == 0
+
+    assert chains == [[str(tmp_path / "old")]]
+    assert "-- tiny-it0001-sft" in capsys.readouterr().err
+
+
+def test_ask_with_an_unknown_model_names_the_known_versions(tiny_domain, capsys):
+    assert main(["ask", "--domain", str(tiny_domain), "--model", "nope", "Who led Zephyr 9.2?"]) == 2
+
+    err = capsys.readouterr().err
+    assert "no model version 'nope'" in err and "tiny-base" in err
