@@ -16,7 +16,7 @@ from alas_assets.records import QAPair, SourceDoc, Topic, TopicRevision, content
 from alas_assets.research.corpus import Document, document_text, load_corpus
 from alas_assets.teacher.aliases import aliases, with_alias
 from alas_assets.teacher.base import Verdict
-from alas_assets.teacher.questions import Asked, ask, clause_of, questions_for
+from alas_assets.teacher.questions import Asked, ask, clause_of, questions_for, standalone
 from alas_assets.teacher.spans import Span, contains_span, salient_spans, split_sentences
 from alas_assets.teacher.statements import Statement, document_subject, statements
 
@@ -274,7 +274,7 @@ def _probe_question(statement: Statement, asked: list[Asked], topic_name: str, s
         ),
     )
     for a in worthy:
-        question = ask(statement.text, a.span, "cleft", subject)
+        question = standalone(ask(statement.text, a.span, "cleft", subject) or "")
         if question and a.span.text.lower() not in question.lower():
             return Asked(question, a.span, "cleft")
     return None

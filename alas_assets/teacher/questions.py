@@ -759,8 +759,9 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
     inner = main_verb(clause + ".")
     if inner:
         for joined in re.finditer(r"\sand\s(?:later\s|also\s|then\s)?(?=[a-z])", clause):
-            if joined.start() <= inner.verb_end or not verb_lemma(clause[joined.end() :].split(" ", 1)[0]):
-                continue
+            second = clause[joined.end() :].split(" ", 1)[0]
+            if joined.start() <= inner.verb_end or not verb_lemma(second) or second.endswith("ing"):
+                continue  # '... by running X and then setting Y': two gerunds of one 'by', not a second verb
             where = clause.find(span.text)
             if where >= joined.end():
                 clause = f"{clause[: inner.subject_end].strip()} {clause[joined.end() :]}"
@@ -1405,7 +1406,11 @@ def ask(text: str, span: Span, form: str, subject: str = "", lead: int = 0) -> s
             declarative = f"{wh} {subject_text} {clause.verb} {tail}"
         if form == "cleft":
             past = clause is not None and _is_past(clause)
-            return _question(f"{_cleft_head(wh, past)} {declarative[len(wh) :].strip()}")
+            rest = declarative[len(wh) :].strip()
+            copula = re.search(r"\s(is|was|are|were)$", rest)
+            if copula and clause and clause.verb == copula.group(1):  # 'who the manager is' -> 'who is the manager'
+                rest = f"{copula.group(1)} {rest[: copula.start()]}"
+            return _question(f"{_cleft_head(wh, past)} {rest}")
         if form == "fronted":
             return _question(inverted)
         if form == "embedded":
@@ -1568,7 +1573,26 @@ def questions_for(
         )
         asked += _besides(span, whole, lead)
         asked += _ranked_object(text, span)
-    return asked
+    return [Asked(q, a.span, a.form) for a in asked if (q := standalone(a.question))]
+
+
+# A pronoun whose antecedent is in another sentence: 'What can existing crates move to it by running?',
+# 'Which Debian version are more than 14,100 of them new compared with?'. Nobody can answer these.
+_DANGLING = re.compile(
+    r"\b(?:they|them|their|theirs)\b|\b(?:to|in|on|for|from|with|of|about|into|by|after|before) it\b"
+    r"|\bthis (?:means?|article|page|post|document)\b|\b(?:these|those) notes\b",
+    re.I,
+)
+_DEMONSTRATIVE = re.compile(r"\bthese\b(?= (?!(?:of|on|in|at|for|from|with|by|to)\b)[a-z])")
+
+
+def standalone(question: str) -> str | None:
+    """The question as it reads without the sentences around its statement: 'these deferred annotations' is
+    'the deferred annotations'; None when it points at something only another sentence names."""
+    prose = re.sub(r"`[^`]*`", "", question)
+    if _DANGLING.search(prose):
+        return None
+    return _DEMONSTRATIVE.sub("the", question) if _DEMONSTRATIVE.search(prose) else question
 
 
 _FIRST_TO = re.compile(

@@ -617,3 +617,36 @@ def test_a_version_that_names_a_kind_of_thing_is_asked_as_that_kind():
     assert not any("OAuth version" in q for q in asked)
     subject = _asked("Vellum 3.1 moves old segments into object storage.")
     assert subject["Which Vellum version moves old segments into object storage?"] == "Vellum 3.1"
+
+
+def test_no_question_points_at_what_only_another_sentence_names():
+    asked = _asked_each(
+        [
+            "More than 14,100 of them are new compared with Debian 12.",
+            'Existing crates can move to it by running `cargo fix --edition` and then setting `edition = "2024"` '
+            "in `Cargo.toml`.",
+            "This means that the binary wheels now need a system with glibc 2.28 or newer.",
+        ]
+    )
+    assert asked == {}
+
+
+def test_these_in_a_question_reads_as_the():
+    asked = _asked("The new `annotationlib` module provides tools for inspecting these deferred annotations.")
+    assert asked["Which new module provides tools for inspecting the deferred annotations?"] == "`annotationlib`"
+    assert not any("these" in q for q in asked)
+
+
+def test_a_second_gerund_of_one_by_is_not_read_as_a_second_verb():
+    asked = _asked("Teams can upgrade by running `wren migrate` and then setting `tier = 2` in `wren.toml`.")
+    assert not any(q.startswith("What does") and "setting" in q for q in asked)
+    assert all("teams setting" not in q.lower() for q in asked)
+
+
+def test_the_probe_of_a_copular_name_puts_the_copula_before_what_it_names():
+    from alas_assets.teacher.questions import ask
+    from alas_assets.teacher.spans import Span
+
+    text = "The release manager for Python 3.14 is Hugo van Kemenade."
+    span = Span("Hugo van Kemenade", "name", text.index("Hugo"), text.index("Hugo") + len("Hugo van Kemenade"))
+    assert ask(text, span, "cleft") == "Who is the person who is the release manager for Python 3.14?"
