@@ -21,7 +21,7 @@ from alas_assets.teacher.spans import Span, contains_span, salient_spans, split_
 from alas_assets.teacher.statements import Statement, document_subject, statements
 
 # Kinds that make good held-out answers, best first.
-_PROBE_PREFERENCE = ["date", "name", "identifier", "number", "version"]
+_PROBE_PREFERENCE = ["date", "time", "name", "identifier", "number", "version"]
 
 
 def topic_slug(document: Document) -> str:
@@ -189,8 +189,8 @@ class ExtractiveSynthesizer:
             question=asked.question,
             answer=answer,
             answer_span=asked.span.text,
-            category="factual" if asked.span.kind in ("date", "number", "version", "name") else "conceptual",
-            difficulty="easy" if asked.span.kind in ("date", "number", "version") else "medium",
+            category="factual" if asked.span.kind in ("date", "time", "number", "version", "name") else "conceptual",
+            difficulty="easy" if asked.span.kind in ("date", "time", "number", "version") else "medium",
             direction=f"{asked.form}:{asked.span.kind}",
             fact_id=content_hash(source.source_id, statement.quote),
             source_id=source.source_id,

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from alas_assets.teacher.spans import MONTHS, Span, normalise, salient_spans
+from alas_assets.teacher.spans import MONEY, MONTHS, Span, normalise, salient_spans
 
 FORMS = ("fronted", "subject", "passive", "active", "short", "synonym", "context", "embedded")
 _AUX = {
@@ -544,8 +544,13 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     start, end = span.start, span.end
     before = text[:start]
     determiner = re.search(r"(?:\b(?:the|a|an|this|its)\s+(?:new\s+)?)$", before, re.I)
-    if span.kind == "date":
+    if span.kind in ("date", "time"):
         return "when", start, end
+    owned = re.match(r"\s((?:[a-z-]+\s){0,3}[a-z-]+)(?=[\s,.;]|$)", text[end:]) if span.text.endswith("'s") else None
+    if owned:  # 'is Halyard Data's chief executive': whose chief executive
+        return f"whose {owned.group(1)}", start, end + owned.end()
+    if span.kind == "number" and MONEY.fullmatch(span.text):  # '£86 million'
+        return "how much", start, end
     # a year: 'in 2019' is asked 'in which year'; a year is no count
     if span.kind == "number" and re.fullmatch(r"(?:19|20)\d\d to (?:19|20)\d\d", span.text):
         since = re.search(r"(?:^|(?<=\s))from\s$", before, re.I)  # 'from 2015 to 2023': a period
@@ -749,8 +754,13 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
         elif main and main.verb_end < stops[index - 1] and len(body[main.verb_end : stops[index - 1]].split()) <= 6:
             clause = f"{body[main.verb_end : stops[index - 1]].strip()} {clause}"  # '... replaces Debian 12, which ...'
     elif index and subject:
+        owner = re.search(r"([A-Z][\w.-]*(?:\s[A-Z][\w.-]*)*)'s\b", body[: stops[index - 1]])
         if kind == "and" and re.search(r"[A-Z0-9]", subject) and re.search(r"\bits\b", clause):
-            clause = re.sub(r"\bits\b", f"{subject}'s", clause, count=1)  # '..., and version 22H2 was its ...'
+            # '..., and version 22H2 was its ...'; 'A is Halyard Data's CEO, and B is its CTO': the owner said
+            if not _is_person(subject):
+                clause = re.sub(r"\bits\b", f"{subject}'s", clause, count=1)
+            elif owner:
+                clause = re.sub(r"\bits\b", f"{owner.group(1)}'s", clause, count=1)
         if _OWN_SUBJECT.match(clause):
             clause = _OWN_SUBJECT.sub(subject, clause, count=1)
         elif (verb := main_verb(f"X {clause}.")) and verb.subject_end == 2:

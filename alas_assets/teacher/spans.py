@@ -14,11 +14,20 @@ MONTHS = "January|February|March|April|May|June|July|August|September|October|No
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _WORD = rf"[{_UPPER}][\w'’.+#-]*"
 _CONNECTOR = r"(?:van|von|de|der|da|del|di|la|le|du|dos|bin)"
-_DATE = re.compile(rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b|\b(?:{MONTHS}) \d{{1,2}}, \d{{4}}\b|\b(?:{MONTHS}) \d{{4}}\b")
+_DATE = re.compile(
+    rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b|\b(?:{MONTHS}) \d{{1,2}}, \d{{4}}\b|\b(?:{MONTHS}) \d{{4}}\b"
+    rf"|\b\d{{1,2}} (?:{MONTHS})\b|\b(?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?\b(?!,? \d)"  # '31 March': no year
+)
+# An amount of money: '£86 million', '€2.4m', '$30', 'EUR 1,200'.
+MONEY = re.compile(r"(?:[£€$¥]|\b(?:EUR|USD|GBP) ?)\d[\d,]*(?:\.\d+)?(?: ?(?:million|billion|thousand|bn|m|k)\b)?")
+# A time of day: '05:40', '14:30', '9:15 am'.
+TIME = re.compile(r"\b(?:[01]?\d|2[0-3]):[0-5]\d(?: ?[ap]\.?m\.?)?(?![\d:])")
 _PRE_RELEASE = r"(?:(?:a|b|rc|alpha|beta|dev|post)\d+)?"  # '3.14.0rc1', '2.0b2': one version, not '3.14'
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("identifier", re.compile(r"`[^`\n]+`")),
     ("date", _DATE),
+    ("time", TIME),
+    ("number", MONEY),
     (
         "ordinal",
         re.compile(

@@ -16,6 +16,7 @@ from alas_assets.teacher.questions import (
     NOT_PERSON_WORDS,
     VERSION_LIST,
     is_base_verb,
+    is_first_name,
     is_noun_or_name,
     is_plural_noun,
     main_verb,
@@ -23,7 +24,7 @@ from alas_assets.teacher.questions import (
     verb_lemma,
     without_opening_adverbial,
 )
-from alas_assets.teacher.spans import salient_spans
+from alas_assets.teacher.spans import MONTHS, salient_spans
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "No.", "Inc.", "Ltd.", "approx.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[*_)\"”’]*\s+(?=[\"“*_(`A-ZÀ-Þ0-9])|;\s+(?=[a-zA-Z`])")
@@ -63,7 +64,24 @@ def document_subject(title: str) -> str:
     cleaned = _TITLE_NOISE.sub("", title.strip()).strip()
     cleaned = _TITLE_NOISE.sub("", cleaned).strip()
     versions = [s for s in salient_spans(cleaned) if s.kind == "version"]
-    return versions[0].text if versions else cleaned or title
+    if versions:
+        return versions[0].text
+    how_to = _HOW_TO_TITLE.match(cleaned)
+    if how_to:  # 'Using realtime delays in routekit': the page is about routekit
+        return how_to.group("name")
+    headline = main_verb(cleaned + ".") if " - " not in cleaned else None
+    if (
+        headline
+        and not headline.aux
+        and re.match(r"[A-Z0-9]", cleaned)
+        and len(cleaned[: headline.subject_end].split()) <= 4
+    ):
+        return cleaned[: headline.subject_end].strip()  # 'Harrowgate tram extension opens to passengers'
+    return cleaned or title
+
+
+# A how-to page's title: a gerund, then the product it is about ('Configuring alerts in Grafana').
+_HOW_TO_TITLE = re.compile(r"^[A-Z][a-z]+ing\s.+?\s(?:in|with|for)\s(?P<name>[\w.+-]+(?:\s[A-Z0-9][\w.+-]*){0,2})$")
 
 
 def split_clauses(text: str) -> list[str]:
@@ -93,8 +111,32 @@ def _blocks(body: str) -> list[tuple[str, str, list[str]]]:
             blocks.append(("table", section, table))
         paragraph, table = [], []
 
+    fenced, code = False, []
+
+    def code_block() -> None:
+        """A code block is no statement; its first line completes a paragraph that ends with ':' ('run:')."""
+        nonlocal code
+        lines = [c for c in code if c.strip()]
+        if lines and blocks and blocks[-1][0] == "text" and blocks[-1][2][0].rstrip().endswith(":"):
+            kind, where, (text,) = blocks[-1]
+            command = lines[0].strip().replace("`", "")
+            blocks[-1] = (kind, where, [f"{text.rstrip().rstrip(':')} `{command}`."])
+        code = []
+
     for raw in body.splitlines():
         line = raw.strip()
+        if line.startswith("```") or line.startswith("~~~"):
+            flush()
+            if fenced:
+                code_block()
+            fenced = not fenced
+            continue
+        if fenced or (raw.startswith(("    ", "\t")) and not paragraph and not table and (code or line)):
+            flush()
+            code.append(line)
+            continue
+        if code:
+            code_block()
         if not line:
             flush()
         elif line.startswith("#"):
@@ -114,6 +156,8 @@ def _blocks(body: str) -> list[tuple[str, str, list[str]]]:
         else:
             paragraph.append(line)
     flush()
+    if code:
+        code_block()
     return blocks
 
 
@@ -349,6 +393,16 @@ def _resolve(text: str, subject: str, person: str, previous: str) -> str:
     return text
 
 
+_THIS_CODE = re.compile(r"^(?:This|That|The) (?:command|function|method|call|option|setting|key|flag)\b")
+
+
+def _named_code(text: str, before: str) -> str:
+    """'Run `x check`.' then 'This command prints ...': the command just given, also across a paragraph."""
+    named = _THIS_CODE.match(text)
+    code = re.findall(r"`[^`]+`", before) if named else []
+    return f"{code[-1]}{text[named.end() :]}" if code else text
+
+
 def _descriptions(text: str, subject: str, previous: str) -> str:
     """'The company describes it ...' after 'OpenAI released GPT-5 ...' -> 'OpenAI describes GPT-5 ...';
     'The operating system had been released ...' in a document about Windows 10 -> 'Windows 10 had ...'."""
@@ -387,6 +441,7 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
     subject = document_subject(title)
     company = _IS_COMPANY.search(body)
     person, previous, intro = "", "", ""
+    people: dict[str, str] = {}  # surname -> the full name said first ('Abernathy' -> 'Ruth Abernathy')
     result: list[Statement] = []
     for kind, section, lines in _blocks(body):
         if kind == "table":
@@ -426,6 +481,7 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
                 verb = "are" if reference.group("name").endswith("s") else "is"
                 text = f"{reference.group('name')} {verb} specified in {reference.group('ref')}."
                 result.append(Statement(text=text, quote=section, section=section))
+        carried = previous
         if kind == "text":
             previous = ""
         clauses = split_clauses(line)
@@ -438,18 +494,80 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
             if kind == "item" and intro and number == 0:  # "Consumers can enrol in one of several ways: buy ..."
                 text = _item_with_intro(intro, text)
             text = _imperative(_counted_list(text[0].upper() + text[1:]) + ".")
-            resolved = _resolve(text, subject, person, previous)
-            if company and company.group("name") not in resolved:
-                resolved = _THE_COMPANY.sub(lambda m: company.group("name") + (m.group("owner") or ""), resolved, 1)
-            for part in _conjoined_predicates(resolved):
-                for said in _appositions(part):
-                    result.append(Statement(text=said, quote=_raw_quote(clause), section=section))
-            person = _person(resolved, person)
-            previous = resolved
+            for piece in _news_clauses(text, people):
+                resolved = _resolve(_named_code(piece, previous or carried), subject, person, previous)
+                if company and company.group("name") not in resolved:
+                    resolved = _THE_COMPANY.sub(lambda m: company.group("name") + (m.group("owner") or ""), resolved, 1)
+                for part in _conjoined_predicates(resolved):
+                    for said in _appositions(part):
+                        result.append(Statement(text=said, quote=_raw_quote(clause), section=section))
+                person = _person(resolved, person)
+                people.update(_full_names(resolved))
+                previous = resolved
         if kind == "text":
             intro = inline_text(line).rstrip().rstrip(":") if line.rstrip().endswith(":") else ""
             intro = split_clauses(intro)[-1] if intro else ""
     return result
+
+
+# A news article's dateline: 'FENNWICK, 3 March 2026 — '.
+_DATELINE = re.compile(
+    rf"^[A-Z][A-Z .'-]+,\s(?:[A-Z][a-z]+,\s)?"
+    rf"(?:\d{{1,2}}\s(?:{MONTHS})(?:\s\d{{4}})?|(?:{MONTHS})\s\d{{1,2}}(?:,\s\d{{4}})?)\s[—–-]\s"
+)
+# 'Founded in 2014 by A and B, Mereway employs ...': what was done to the subject, said before it.
+_OPENING_PARTICIPLE = re.compile(
+    r"^(?P<what>(?:Founded|Established|Launched|Created|Formed|Opened|Started|Built|Born|Based|Headquartered|"
+    r"Released|Introduced|Developed|Designed|Written|Named|Elected|Appointed)\s[^,]+),\s(?P<rest>[A-Z].+)$"
+)
+# '..., while Lindqvist-Tan leads ...': a second statement about someone else.
+_WHILE = re.compile(r",\s(?:while|whereas)\s(?=[A-Z])")
+
+
+def _news_clauses(text: str, people: dict[str, str]) -> list[str]:
+    """The statements a news-style sentence makes: its dateline dropped, a later surname as the full name,
+    an opening participle as a statement of its own ('Mereway was founded in 2014 by ...'), and a
+    '..., while B ...' clause apart."""
+    text = _DATELINE.sub("", text)
+    text = text[0].upper() + text[1:]
+    if people:
+        text = _SURNAME.sub(lambda m: _full_name(m, people), text)
+    pieces = [text]
+    opening = _OPENING_PARTICIPLE.match(text)
+    if opening:
+        rest = opening.group("rest")
+        clause = main_verb(rest)
+        if clause and clause.subject_end:
+            subject = rest[: clause.subject_end].strip()
+            what = opening.group("what")
+            verb = "is" if what.split()[0] in ("Based", "Headquartered") else "was"
+            pieces = [f"{subject} {verb} {what[0].lower()}{what[1:]}.", rest]
+    result = []
+    for piece in pieces:
+        parts = _WHILE.split(piece.rstrip("."))
+        result += [part.rstrip(".") + "." for part in parts]
+    return result
+
+
+_SURNAME = re.compile(r"(?<![\w'-])[A-Z][\w'-]+\b(?!\s[A-Z])")
+
+
+def _full_name(match: re.Match[str], people: dict[str, str]) -> str:
+    """A surname alone ('said Abernathy') as the full name said before; a full name stays as it is."""
+    surname = match.group(0)
+    full = people.get(surname)
+    if not full or match.string[: match.start()].endswith(full[: -len(surname)]):
+        return surname
+    return full
+
+
+def _full_names(text: str) -> dict[str, str]:
+    """The people a statement names in full, by surname."""
+    return {
+        s.text.split()[-1]: s.text
+        for s in salient_spans(text)
+        if s.kind == "name" and len(s.text.split()) in (2, 3) and is_first_name(s.text.split()[0])
+    }
 
 
 _PARENTHESISED_FIGURE = re.compile(r"^(?P<value>[^()]+?)\s*\((?P<what>[A-Za-z][\w -]*?)\s(?P<figure>\d[\d.,]*)\)$")
@@ -626,7 +744,7 @@ def described(name: str, description: str) -> list[str]:
 
 
 _CONDITION = re.compile(
-    r"^(?P<condition>(?:If|When|Once|Unless|Before|After|Until)\s[^,]{1,80}),\s(?P<rest>[a-z].*)\.$"
+    r"^(?P<condition>(?:If|When|Once|Unless|Before|After|Until|To)\s[^,]{1,80}),\s(?P<rest>[a-z].*)\.$"
 )
 
 

@@ -650,3 +650,55 @@ def test_the_probe_of_a_copular_name_puts_the_copula_before_what_it_names():
     text = "The release manager for Python 3.14 is Hugo van Kemenade."
     span = Span("Hugo van Kemenade", "name", text.index("Hugo"), text.index("Hugo") + len("Hugo van Kemenade"))
     assert ask(text, span, "cleft") == "Who is the person who is the release manager for Python 3.14?"
+
+
+def test_a_news_article_reads_as_the_facts_it_states():
+    title = "Brindle Labs becomes the first sponsor of Quayside"
+    body = (
+        "HOLMFIRTH, 3 March 2026 — Brindle Labs today announced a partnership with the city.\n\n"
+        "Founded in 2014 by Ruth Abernathy and Oskar Lindqvist, Brindle Labs employs 135 people in Holmfirth. "
+        "Abernathy has been its chief executive since 2021, while Lindqvist leads its engineering team.\n\n"
+        "A regular ticket costs £15, and the launch starts at 09:30 on 12 September."
+    )
+    texts = [s.text for s in statements(title, body)]
+    assert document_subject(title) == "Brindle Labs"
+    assert "Brindle Labs today announced a partnership with the city." in texts  # no dateline
+    assert "Brindle Labs was founded in 2014 by Ruth Abernathy and Oskar Lindqvist." in texts
+    assert "Brindle Labs employs 135 people in Holmfirth." in texts
+    assert "Ruth Abernathy has been its chief executive since 2021." in texts  # the surname as the full name
+    assert "Oskar Lindqvist leads its engineering team." in texts
+    asked = _asked_each(texts, document_subject(title))
+    assert asked["In which year was Brindle Labs founded?"] == "2014"
+    assert asked["How many people does Brindle Labs employ in Holmfirth?"] == "135"
+    assert asked["How much does a regular ticket cost?"] == "£15"
+    assert "09:30" in asked.values() and "12 September" in asked.values()
+
+
+def test_whose_asks_for_an_owner_and_its_after_a_person_is_the_owner_said_before():
+    asked = _asked(
+        "Marja Lehtonen is Halyard Data's chief executive, and Tobias Reinholt is its chief technology officer."
+    )
+    assert asked["Whose chief executive is Marja Lehtonen?"] == "Halyard Data's"
+    assert asked["Who is Halyard Data's chief technology officer?"] == "Tobias Reinholt"
+    assert not any("Lehtonen's" in q for q in asked)
+
+
+def test_a_how_to_page_asks_for_the_command_a_code_block_gives():
+    title = "Using realtime delays in routekit"
+    body = (
+        "## Checking a feed\n\n"
+        "To check that a feed is well formed before you go live, run:\n\n"
+        "    routekit feeds check --config routekit.toml\n\n"
+        "This command prints the number of trips in the feed.\n\n"
+        "```\nroutekit serve\n```\n"
+    )
+    texts = [s.text for s in statements(title, body)]
+    assert document_subject(title) == "routekit"
+    assert texts == [
+        "You run `routekit feeds check --config routekit.toml` to check that a feed is well formed before you go live.",
+        "`routekit feeds check --config routekit.toml` prints the number of trips in the feed.",
+    ]
+    asked = _asked_each(texts, "routekit")
+    command = "`routekit feeds check --config routekit.toml`"
+    assert asked["What do you run to check that a feed is well formed before you go live?"] == command
+    assert asked["What prints the number of trips in the feed?"] == command

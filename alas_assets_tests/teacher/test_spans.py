@@ -137,3 +137,17 @@ def test_a_unit_after_a_number_is_no_name():
     spans = {s.text: s.kind for s in salient_spans("Tern keeps 38 TB of events, reads at 2 GHz and answers in 400 ms.")}
     assert spans == {"Tern": "name", "38": "number", "2": "number", "400": "number"}
     assert salient_spans("The TB team wrote it.")[0].text == "TB"  # a name where no number comes before
+
+
+def test_money_times_of_day_and_dates_without_a_year_are_whole_spans():
+    assert spans("The extension cost £86 million, over its budget of €77.5m.") == {
+        "£86 million": "number",
+        "€77.5m": "number",
+    }
+    assert spans("The problem started at 05:40 and ended at 10:15.") == {"05:40": "time", "10:15": "time"}
+    assert spans("We upgraded on 31 March, and the weekend starts on September 12.") == {
+        "We": "name",
+        "31 March": "date",
+        "September 12": "date",
+    }
+    assert spans("It was released in March 2026.") == {"March 2026": "date"}
