@@ -545,6 +545,10 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     before = text[:start]
     determiner = re.search(r"(?:\b(?:the|a|an|this|its)\s+(?:new\s+)?)$", before, re.I)
     if span.kind in ("date", "time"):
+        since = re.search(r"(?:^|(?<=\s))(?P<word>from|to|until)\s$", before, re.I)
+        if since and (since.group("word").lower() == "from" or re.search(r"\bfrom\s", before, re.I)):
+            # 'runs from Saturday 12 September to Sunday 13 September': from when, until when
+            return ("from when" if since.group("word").lower() == "from" else "until when"), since.start(), end
         return "when", start, end
     owned = re.match(r"\s((?:[a-z-]+\s){0,3}[a-z-]+)(?=[\s,.;]|$)", text[end:]) if span.text.endswith("'s") else None
     if owned:  # 'is Halyard Data's chief executive': whose chief executive
@@ -678,6 +682,9 @@ def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
     for span in sorted(spans, key=lambda s: s.start):
         gap = text[merged[-1].end : span.start] if merged else ""
         numbers = merged and {merged[-1].kind, span.kind} <= {"number", "version"}
+        if merged and MONEY.fullmatch(span.text) and " or " in gap:  # '£15, or £7.50 for students': two prices
+            merged.append(span)
+            continue
         platform = merged and merged[-1].kind == span.kind == "name" and gap == " on " and " " not in merged[-1].text
         if merged and (
             platform
@@ -789,13 +796,13 @@ def _one_of_two_amounts(clause: str, span: Span) -> str:
     a question about one amount says only its own conjunct, so it does not give the other away."""
     inner = main_verb(clause + ".")
     numbers = [s for s in salient_spans(clause) if s.kind == "number"]
-    for join in re.finditer(r"\sand\s", clause):
+    for join in re.finditer(r"\sand\s|,?\sor\s", clause):
         first = [s for s in numbers if s.end <= join.start()]
         second = [s for s in numbers if s.start == join.end()]
         if (
             not (inner and first and second)
             or first[-1].start < inner.verb_end
-            or first[-1].start < clause.rfind(",", 0, join.start())
+            or first[-1].start < clause.rfind(", ", 0, join.start())
         ):
             continue
         if span.text in clause[first[-1].start : join.start()]:

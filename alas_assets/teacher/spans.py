@@ -14,9 +14,10 @@ MONTHS = "January|February|March|April|May|June|July|August|September|October|No
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _WORD = rf"[{_UPPER}][\w'’.+#-]*"
 _CONNECTOR = r"(?:van|von|de|der|da|del|di|la|le|du|dos|bin)"
+_WEEKDAY = r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),?\s)?"  # 'Saturday 12 September'
 _DATE = re.compile(
-    rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b|\b(?:{MONTHS}) \d{{1,2}}, \d{{4}}\b|\b(?:{MONTHS}) \d{{4}}\b"
-    rf"|\b\d{{1,2}} (?:{MONTHS})\b|\b(?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?\b(?!,? \d)"  # '31 March': no year
+    rf"\b{_WEEKDAY}\d{{1,2}} (?:{MONTHS}) \d{{4}}\b|\b(?:{MONTHS}) \d{{1,2}}, \d{{4}}\b|\b(?:{MONTHS}) \d{{4}}\b"
+    rf"|\b{_WEEKDAY}\d{{1,2}} (?:{MONTHS})\b|\b(?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?\b(?!,? \d)"  # '31 March': no year
 )
 # An amount of money: '£86 million', '€2.4m', '$30', 'EUR 1,200'.
 MONEY = re.compile(r"(?:[£€$¥]|\b(?:EUR|USD|GBP) ?)\d[\d,]*(?:\.\d+)?(?: ?(?:million|billion|thousand|bn|m|k)\b)?")

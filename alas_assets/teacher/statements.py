@@ -515,6 +515,8 @@ _DATELINE = re.compile(
     rf"^[A-Z][A-Z .'-]+,\s(?:[A-Z][a-z]+,\s)?"
     rf"(?:\d{{1,2}}\s(?:{MONTHS})(?:\s\d{{4}})?|(?:{MONTHS})\s\d{{1,2}}(?:,\s\d{{4}})?)\s[—–-]\s"
 )
+# An FAQ answer's opening 'Yes.' or 'No.'.
+_ANSWER_WORD = re.compile(r"^(?:Yes|No)[.!,]\s+(?=[A-Z])")
 # 'Founded in 2014 by A and B, Mereway employs ...': what was done to the subject, said before it.
 _OPENING_PARTICIPLE = re.compile(
     r"^(?P<what>(?:Founded|Established|Launched|Created|Formed|Opened|Started|Built|Born|Based|Headquartered|"
@@ -525,10 +527,10 @@ _WHILE = re.compile(r",\s(?:while|whereas)\s(?=[A-Z])")
 
 
 def _news_clauses(text: str, people: dict[str, str]) -> list[str]:
-    """The statements a news-style sentence makes: its dateline dropped, a later surname as the full name,
-    an opening participle as a statement of its own ('Mereway was founded in 2014 by ...'), and a
-    '..., while B ...' clause apart."""
-    text = _DATELINE.sub("", text)
+    """The statements a news-style sentence makes: its dateline (or an FAQ's 'Yes.') dropped, a later
+    surname as the full name, an opening participle as a statement of its own ('Mereway was founded in
+    2014 by ...'), and a '..., while B ...' clause apart."""
+    text = _ANSWER_WORD.sub("", _DATELINE.sub("", text))
     text = text[0].upper() + text[1:]
     if people:
         text = _SURNAME.sub(lambda m: _full_name(m, people), text)
@@ -647,8 +649,10 @@ _RELATIVE = re.compile(r"^(?P<what>(?:the|a|an)\s[^,]+?)\s(?:that|which|who)\s(?
 
 
 _PARTICIPLE = re.compile(
-    r"^(?P<name>[A-Z][\w.'-]*(?:\s[A-Z0-9][\w.'-]*){0,3}),\s"
-    r"(?P<participle>(?:released|launched|published|announced|founded|born|elected)\s(?:on|in)\s[^,]{3,60}),\s"
+    r"^(?P<name>The\s[a-z]+|[A-Z][\w.'-]*(?:\s[A-Z0-9][\w.'-]*){0,3}),\s"
+    r"(?P<participle>(?:released|launched|published|announced|founded|born|elected|chaired|led|run|owned|built|"
+    r"designed|developed|written|organised|organized|funded|hosted|operated|maintained|created)\s"
+    r"(?:on|in|by|at|from)\s[^,]{3,60}),\s"
     r"(?P<rest>[a-z].+)$"
 )
 

@@ -702,3 +702,25 @@ def test_a_how_to_page_asks_for_the_command_a_code_block_gives():
     command = "`routekit feeds check --config routekit.toml`"
     assert asked["What do you run to check that a feed is well formed before you go live?"] == command
     assert asked["What prints the number of trips in the feed?"] == command
+
+
+def test_an_faq_answer_a_date_range_and_two_prices_of_one_thing():
+    texts = [
+        s.text
+        for s in statements(
+            "Hack Weekend 2026 - FAQ",
+            "**When is it?**\nThe hack weekend runs from Saturday 12 September to Sunday 13 September 2026.\n\n"
+            "**Do I need a team?**\nNo. Teams of up to five people form on Saturday morning.\n\n"
+            "**Are there prizes?**\nYes. The jury, chaired by Saskia Mbatha-Rowe, awards £2,000 for the best project "
+            "and £800 for the best student project. A ticket costs £15, or £7.50 for students.",
+        )
+    ]
+    assert "Teams of up to five people form on Saturday morning." in texts
+    assert "The jury was chaired by Saskia Mbatha-Rowe." in texts
+    asked = _asked_each(texts)
+    assert asked["From when does the hack weekend run to Sunday 13 September 2026?"] == "Saturday 12 September"
+    assert asked["Until when does the hack weekend run from Saturday 12 September?"] == "Sunday 13 September 2026"
+    assert asked["How much does the jury award for the best student project?"] == "£800"
+    assert asked["How much does the jury award for the best project?"] == "£2,000"
+    assert asked["How much does a ticket cost for students?"] == "£7.50"
+    assert asked["How much does a ticket cost?"] == "£15"
