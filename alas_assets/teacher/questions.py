@@ -597,7 +597,8 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
             return wh, (about.start() if about else start), measured.end()
         counted = re.match(r"\s+((?:[A-Z][\w-]*\s+){0,3}[a-z][a-z-]+)", text[end:])
         if counted and counted.group(1).split()[-1] not in _FOLLOWERS | {"percent"}:
-            return f"how many {counted.group(1)}", start, end + counted.end()
+            about = re.search(r"(?:^|(?<=\s))(?:about|around|roughly|nearly|almost|some)\s$", before, re.I)
+            return f"how many {counted.group(1)}", (about.start() if about else start), end + counted.end()
         if re.search(r"\b(?:is|was)\s$", before) and re.fullmatch(r"[.,;]?", text[end:].strip()[:1]):
             return "what", start, end  # 'The CVSS score of X is 8.1': 'What is the CVSS score of X?'
         return "what number", start, end
@@ -1013,7 +1014,7 @@ def _lower_first(text: str) -> str:
     """The statement's first word as it reads mid-question: 'Each prize', 'existing crates', but
     'Django', 'Windows 10', 'OpenAI' kept."""
     head, _, rest = text.partition(" ")
-    if head in _DETERMINERS or head in ("You", "We"):
+    if head in _DETERMINERS or head in ("You", "We", "Our", "About", "Around", "Nearly", "Roughly", "Almost"):
         return text[0].lower() + text[1:]
     if not re.fullmatch(r"[A-Z][a-z]+", head) or re.match(r"[A-Z0-9`]", rest):
         return text

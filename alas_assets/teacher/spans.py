@@ -83,6 +83,14 @@ _NOT_NAMES = {
     "three",
     "over",
     "under",
+    "about",
+    "around",
+    "nearly",
+    "roughly",
+    "almost",
+    "approximately",
+    "some",
+    "we",
 }
 
 
@@ -120,9 +128,8 @@ def salient_spans(sentence: str) -> list[Span]:
             if kind == "name" and UNIT.fullmatch(text) and re.search(r"\d\s$", sentence[:start]):
                 continue  # '38 TB of booking events': the unit of the number before it, not a name
             if kind == "version" and not re.search(r"[^\W\d_]", text):
-                kind_here = "number"
-            else:
-                kind_here = kind
+                continue  # 'About 31,000': the number, as the number pattern reads it
+            kind_here = kind
             if any(start < s.end and s.start < end for s in taken) or any(s.text == text for s in taken):
                 continue
             taken.append(Span(text, kind_here, start, end))

@@ -426,7 +426,7 @@ def _person(text: str, person: str) -> str:
     if opening and (len(opening[0].text.split()) >= 2 or opening[0].text in person):
         return opening[0].text if len(opening[0].text.split()) >= 2 else person
     if not person:
-        people = [s.text for s in names if len(s.text.split()) >= 2]
+        people = [s.text for s in names if len(s.text.split()) >= 2 and not s.text.endswith("'s")]
         return people[0] if people else ""
     return person
 
@@ -645,6 +645,9 @@ _APPOSITION = re.compile(
 )
 
 
+_NAMED_ROLE = re.compile(
+    r"^(?P<role>The\s[a-z][^,]{2,60}),\s(?P<name>[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}),\s(?P<rest>[a-z].+)$"
+)
 _RELATIVE = re.compile(r"^(?P<what>(?:the|a|an)\s[^,]+?)\s(?:that|which|who)\s(?P<does>[a-z][^,]+)$")
 
 
@@ -725,6 +728,11 @@ def _appositions(text: str) -> list[str]:
     if participle:  # 'Rust 1.88.0, released on 26 June 2025, stabilized ...': two facts of one name
         name = participle.group("name")
         return [f"{name} {participle.group('rest')}", f"{name} was {participle.group('participle')}."]
+    named = _NAMED_ROLE.match(text)
+    if named and is_first_name(named.group("name").split()[0]):
+        # 'The on-call engineer, Henrike Osei, was paged ...': what she did, and who she is
+        name, role = named.group("name"), named.group("role")
+        return [f"{name} {named.group('rest')}", f"{name} is {role[0].lower()}{role[1:]}."]
     match = _APPOSITION.match(text)
     if not match:
         return [text]

@@ -724,3 +724,22 @@ def test_an_faq_answer_a_date_range_and_two_prices_of_one_thing():
     assert asked["How much does the jury award for the best project?"] == "£2,000"
     assert asked["How much does a ticket cost for students?"] == "£7.50"
     assert asked["How much does a ticket cost?"] == "£15"
+
+
+def test_an_incident_report_names_who_did_what_and_counts_an_approximate_number():
+    texts = [
+        s.text
+        for s in statements(
+            "Post-incident report - wrong departure times on 29 March 2026",
+            "About 31,000 journey plans were served with wrong times in that window. Our planner runs on routekit.\n\n"
+            "The on-call engineer, Henrike Osei, was paged at 06:05 after a tram driver reported confused "
+            "passengers. She restarted the planner at 07:20.",
+        )
+    ]
+    assert "Henrike Osei is the on-call engineer." in texts
+    assert "Henrike Osei restarted the planner at 07:20." in texts
+    asked = _asked_each(texts)
+    assert asked["How many journey plans were served with wrong times in that window?"] == "31,000"
+    assert asked["When was Henrike Osei paged?"] == "06:05"
+    assert asked["Who restarted the planner at 07:20?"] == "Henrike Osei"
+    assert not any("About" in q or " Our " in q for q in asked)
