@@ -422,6 +422,8 @@ def main_verb(text: str) -> _Clause | None:
             return _Clause(match.start(), word, match.end(), False, "have")
         if re.match(r"\s+(?:" + "|".join(_AUX) + r")\b", text[match.end() :]):
             continue  # 'crates can move': the word before an auxiliary is its subject
+        if word in ("defaults", "default") and re.match(r"\s+to\s", text[match.end() :]):
+            return _Clause(match.start(), word, match.end(), False, "default")  # '`tile_size` defaults to 256'
         lemma = verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
         if lemma and _plural_before_its_verb(word, text[match.end() :]):
             continue  # 'Exported files now default to': 'files' is the subject's noun
@@ -449,6 +451,8 @@ def _plural_before_its_verb(word: str, after: str) -> bool:
     """A word that is a plural noun or a verb ('files', 'drops'), followed by an adverb that comes
     before a verb ('now', 'also', 'no longer'): the noun."""
     following = re.match(r"\s+([a-z]+)", after)
+    if following and following.group(1) == "to" and re.match(r"\s+to\s+(?:[\d`\"'$£€]|the\b|a\b|an\b)", after):
+        return False  # '`tile_size` defaults to 256 pixels': 'to' before a value, not an infinitive
     return (
         word.endswith("s")
         and "NOUN" in _lemmas(word.lower())
@@ -555,6 +559,11 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         return f"whose {owned.group(1)}", start, end + owned.end()
     if span.kind == "number" and MONEY.fullmatch(span.text):  # '£86 million'
         return "how much", start, end
+    bare_value = re.fullmatch(r"\d+(?:\.\d+)?", span.text) and not re.match(
+        r"\s+(?!if\b|when\b|unless\b|and\b|but\b|for\b)[a-z]", text[end:]
+    )
+    if span.kind == "number" and bare_value and re.search(r"\bdefaults?\sto\s$", before):
+        return "what", start, end  # '`max_residual_px` defaults to 3.0': what it defaults to
     # a year: 'in 2019' is asked 'in which year'; a year is no count
     if span.kind == "number" and re.fullmatch(r"(?:19|20)\d\d to (?:19|20)\d\d", span.text):
         since = re.search(r"(?:^|(?<=\s))from\s$", before, re.I)  # 'from 2015 to 2023': a period
@@ -625,8 +634,12 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
             owner = re.search(r"\b(?:the|its|his|her|their|a)\s+$", before, re.I)
             return f"which {noun}", (owner.start() if owner else start), end + 1 + len(noun)
         return "what", start, end
+    stated = main_verb(text) if span.kind in ("identifier", "name") else None
+    verb_next = stated is not None and stated.subject_end == end + 1  # '`tile_size` defaults to ...': a verb
     modified = (
-        _modified_noun(text, span) if span.kind in ("identifier", "name") and not _following_head(text, end) else None
+        _modified_noun(text, span)
+        if span.kind in ("identifier", "name") and not _following_head(text, end) and not verb_next
+        else None
     )
     if modified:
         nouns, nouns_end = modified

@@ -121,7 +121,9 @@ def _blocks(body: str) -> list[tuple[str, str, list[str]]]:
         if lines and blocks and blocks[-1][0] == "text" and blocks[-1][2][0].rstrip().endswith(":"):
             kind, where, (text,) = blocks[-1]
             command = lines[0].strip().replace("`", "")
-            blocks[-1] = (kind, where, [f"{text.rstrip().rstrip(':')} `{command}`."])
+            said = text.rstrip().rstrip(":")
+            joined = "" if re.search(r"\b(?:run|type|enter|use|call|execute|like this|this)$", said) else " with"
+            blocks[-1] = (kind, where, [f"{said}{joined} `{command}`."])
         code = []
 
     for raw in body.splitlines():
@@ -279,6 +281,11 @@ def _antecedent(previous: str, subject: str) -> str:
     """What 'It' at the start of a statement stands for, from the statement before it."""
     if not previous:
         return subject
+    setting = re.search(
+        r"\b(?:set|controlled|configured|given|called|named)\s(?:by\s)?(`[^`]+`)\.?$", previous.rstrip()
+    ) or re.match(r"(`[^`]+`)\s(?:is|was|sets|controls|limits)\b", previous)
+    if setting:  # '... set by `min_control_points`. It defaults to 10', '`max_residual_px` is ... It ...'
+        return setting.group(1)
     introduced = _INTRODUCING.search(previous)
     if introduced and not re.match(r"(?:on|in|at|by|to|for|from|with)\b", introduced.group("object")):
         phrase = introduced.group("object").strip()
@@ -699,14 +706,21 @@ _CONDITION = re.compile(
 )
 
 
+# 'First check your points ...', 'Then run ...': the order of steps, not part of the instruction.
+_SEQUENCE_ADVERB = re.compile(r"^(?:First|Then|Next|Now|Finally|Afterwards),?\s(?=[a-z]+\s)")
+
+
 def _imperative(text: str) -> str:
     """An instruction says who does it: 'Stop the server and run `x --check`.' -> 'You stop the
     server and run `x --check`.'; a condition before it goes last ('If you cannot upgrade, set ...'
     -> 'You set ... if you cannot upgrade.')."""
     condition = _CONDITION.match(text)
-    if condition and is_base_verb(condition.group("rest").split()[0]):
+    pronoun = condition and re.match(r"(?:it|they)\s[a-z]", condition.group("rest"))
+    if condition and (is_base_verb(condition.group("rest").split()[0]) or pronoun):
         rest, lead = condition.group("rest"), condition.group("condition")
         text = f"{rest[0].upper()}{rest[1:]} {lead[0].lower()}{lead[1:]}."
+    text = _SEQUENCE_ADVERB.sub(lambda m: "", text) if _SEQUENCE_ADVERB.match(text) else text
+    text = text[0].upper() + text[1:]
     first = text.split()[0]
     second = text.split()[1] if len(text.split()) > 1 else ""
     if not (first[:1].isupper() and first[1:].islower() and is_base_verb(first)) or second[:1].isupper():

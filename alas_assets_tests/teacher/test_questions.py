@@ -743,3 +743,25 @@ def test_an_incident_report_names_who_did_what_and_counts_an_approximate_number(
     assert asked["When was Henrike Osei paged?"] == "06:05"
     assert asked["Who restarted the planner at 07:20?"] == "Henrike Osei"
     assert not any("About" in q or " Our " in q for q in asked)
+
+
+def test_a_settings_page_asks_what_each_setting_defaults_to():
+    texts = [
+        s.text
+        for s in statements(
+            "Georeferencing a scanned sheet",
+            "Vellumkit refuses to warp a sheet that has fewer points than the number set by `min_control_points`. "
+            "It defaults to 10.\n\n"
+            "`max_residual_px` is the largest error that any point may have. If it is left out, it defaults to 3.0. "
+            "`tile_size` defaults to 256 pixels.\n\n"
+            "First check your points:\n\n```\nvellumkit check sheet.tif\n```\n",
+        )
+    ]
+    assert "`min_control_points` defaults to 10." in texts
+    assert "`max_residual_px` defaults to 3.0 if it is left out." in texts
+    assert "You check your points with `vellumkit check sheet.tif`." in texts
+    asked = _asked_each(texts)
+    assert asked["What does `min_control_points` default to?"] == "10"
+    assert asked["What does `max_residual_px` default to if it is left out?"] == "3.0"
+    assert asked["How many pixels does `tile_size` default to?"] == "256"
+    assert asked["What defaults to 256 pixels?"] == "`tile_size`"
