@@ -1610,18 +1610,30 @@ def questions_for(
 # A pronoun whose antecedent is in another sentence: 'What can existing crates move to it by running?',
 # 'Which Debian version are more than 14,100 of them new compared with?'. Nobody can answer these.
 _DANGLING = re.compile(
-    r"\b(?:they|them|their|theirs)\b|\b(?:to|in|on|for|from|with|of|about|into|by|after|before) it\b"
+    r"\b(?:to|in|on|for|from|with|of|about|into|by|after|before) it\b"
     r"|\bthis (?:means?|article|page|post|document)\b|\b(?:these|those) notes\b",
     re.I,
 )
 _DEMONSTRATIVE = re.compile(r"\bthese\b(?= (?!(?:of|on|in|at|for|from|with|by|to)\b)[a-z])")
 
 
+def _dangling_plural(question: str) -> bool:
+    """'they'/'them'/'their' with nothing plural before it in the question ('Which Debian version are more
+    than 14,100 of them new ...?'); 'Which new method streams events as they are written?' stands alone."""
+    pronoun = re.search(r"\b(?:they|them|their|theirs)\b", question)
+    if re.search(r"\band they\b", question):
+        return True  # '... in an `__annotate__` function and they are computed ...': another clause's subject
+    if not pronoun or question.startswith("Who "):
+        return False
+    before = re.findall(r"[A-Za-z]+", question[: pronoun.start()])
+    return not any(is_plural_noun(word) or word in ("and", "both") for word in before)
+
+
 def standalone(question: str) -> str | None:
     """The question as it reads without the sentences around its statement: 'these deferred annotations' is
     'the deferred annotations'; None when it points at something only another sentence names."""
     prose = re.sub(r"`[^`]*`", "", question)
-    if _DANGLING.search(prose):
+    if _DANGLING.search(prose) or _dangling_plural(prose):
         return None
     return _DEMONSTRATIVE.sub("the", question) if _DEMONSTRATIVE.search(prose) else question
 

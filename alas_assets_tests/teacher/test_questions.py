@@ -631,6 +631,11 @@ def test_no_question_points_at_what_only_another_sentence_names():
     assert asked == {}
 
 
+def test_they_after_the_plural_it_stands_for_stays():
+    asked = _asked("The new `Journal.tail()` method streams events as they are written.")
+    assert asked["Which new method streams events as they are written?"] == "`Journal.tail()`"
+
+
 def test_these_in_a_question_reads_as_the():
     asked = _asked("The new `annotationlib` module provides tools for inspecting these deferred annotations.")
     assert asked["Which new module provides tools for inspecting the deferred annotations?"] == "`annotationlib`"
