@@ -92,16 +92,16 @@ def _run(args: argparse.Namespace) -> int:
 
 def _ask(args: argparse.Namespace) -> int:
     from alas_assets.resources import StudentResource
-    from alas_assets.storage.models import adapter_chain, ensure_base_model
+    from alas_assets.storage.models import UnknownVersion, adapter_chain, chosen_version, ensure_base_model
     from alas_assets.storage.warehouse import Warehouse
 
     domain = load_domain(args.domain)
     warehouse = Warehouse(domain.database)
     ensure_base_model(warehouse, domain)
-    model = warehouse.promoted_model() if args.model is None else warehouse.model(args.model)
-    if model is None:
-        known = ", ".join(m.model_id for m in warehouse.models())
-        print(f"alas ask: domain '{domain.name}' has no model version '{args.model}' (known: {known})", file=sys.stderr)
+    try:
+        model = chosen_version(warehouse, domain, args.model)
+    except UnknownVersion as exc:
+        print(f"alas ask: {exc}", file=sys.stderr)
         return 2
     if model.stage == "base" and args.model is None:  # say so: another state folder than expected looks like this
         print(

@@ -35,7 +35,7 @@ def resolve_version(
 ) -> Version:
     """The named model version (default: the latest promoted one) of a domain with a local student;
     ``cache_dir``: where a shipped base model is dequantised when it is registered (None: the default)."""
-    from alas_assets.storage.models import ensure_base_model  # torch loads only here
+    from alas_assets.storage.models import UnknownVersion, chosen_version, ensure_base_model  # torch loads only here
 
     if domain.student.backend != "local":
         raise ExportError(
@@ -43,8 +43,8 @@ def resolve_version(
             "(use their fine-tuned model IDs there); export and serve need the local student"
         )
     ensure_base_model(warehouse, domain, cache_dir)
-    model = warehouse.promoted_model() if model_id is None else warehouse.model(model_id)
-    if model is None:
-        known = ", ".join(m.model_id for m in warehouse.models()) or "none"
-        raise ExportError(f"domain {domain.name} has no model version '{model_id}' (known: {known})")
+    try:
+        model = chosen_version(warehouse, domain, model_id)
+    except UnknownVersion as exc:
+        raise ExportError(str(exc)) from None
     return Version(model, warehouse.lineage(model.model_id))

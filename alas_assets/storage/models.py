@@ -13,6 +13,19 @@ from alas_assets.records import ModelVersion, content_hash
 from alas_assets.storage.warehouse import Warehouse
 
 
+class UnknownVersion(LookupError):
+    """A model version ID the registry does not hold; the message names the ones it does."""
+
+
+def chosen_version(warehouse: Warehouse, domain: Domain, model_id: str | None) -> ModelVersion:
+    """The version named by ``model_id``, or the latest promoted one when it is None."""
+    model = warehouse.promoted_model() if model_id is None else warehouse.model(model_id)
+    if model is None:
+        known = ", ".join(m.model_id for m in warehouse.models()) or "none"
+        raise UnknownVersion(f"domain {domain.name} has no model version '{model_id}' (known: {known})")
+    return model
+
+
 def ensure_base_model(warehouse: Warehouse, domain: Domain, cache_dir: Path | None = None) -> ModelVersion:
     """Register the base model as the first promoted version, once; ``cache_dir``: where a shipped base
     model is dequantised (None: the default cache)."""

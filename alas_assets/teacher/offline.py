@@ -20,6 +20,8 @@ from alas_assets.teacher.questions import Asked, ask, clause_of, questions_for, 
 from alas_assets.teacher.spans import Span, contains_span, salient_spans, split_sentences
 from alas_assets.teacher.statements import Statement, document_subject, statements
 
+# Answers that are a value: a date, a time of day, a number or a version.
+_VALUE_KINDS = ("date", "time", "number", "version")
 # Kinds that make good held-out answers, best first.
 _PROBE_PREFERENCE = ["date", "time", "name", "identifier", "number", "version"]
 
@@ -189,8 +191,8 @@ class ExtractiveSynthesizer:
             question=asked.question,
             answer=answer,
             answer_span=asked.span.text,
-            category="factual" if asked.span.kind in ("date", "time", "number", "version", "name") else "conceptual",
-            difficulty="easy" if asked.span.kind in ("date", "time", "number", "version") else "medium",
+            category="factual" if asked.span.kind in (*_VALUE_KINDS, "name") else "conceptual",
+            difficulty="easy" if asked.span.kind in _VALUE_KINDS else "medium",
             direction=f"{asked.form}:{asked.span.kind}",
             fact_id=content_hash(source.source_id, statement.quote),
             source_id=source.source_id,

@@ -97,7 +97,6 @@ _NOT_VERBS = {
     "columns",
     "statistics",
     "checksums",
-    "defaults",
     "upgrades",
     "wheels",
     "systems",
@@ -422,8 +421,6 @@ def main_verb(text: str) -> _Clause | None:
             return _Clause(match.start(), word, match.end(), False, "have")
         if re.match(r"\s+(?:" + "|".join(_AUX) + r")\b", text[match.end() :]):
             continue  # 'crates can move': the word before an auxiliary is its subject
-        if word in ("defaults", "default") and re.match(r"\s+to\s", text[match.end() :]):
-            return _Clause(match.start(), word, match.end(), False, "default")  # '`tile_size` defaults to 256'
         lemma = verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
         if lemma and _plural_before_its_verb(word, text[match.end() :]):
             continue  # 'Exported files now default to': 'files' is the subject's noun
@@ -451,8 +448,6 @@ def _plural_before_its_verb(word: str, after: str) -> bool:
     """A word that is a plural noun or a verb ('files', 'drops'), followed by an adverb that comes
     before a verb ('now', 'also', 'no longer'): the noun."""
     following = re.match(r"\s+([a-z]+)", after)
-    if following and following.group(1) == "to" and re.match(r"\s+to\s+(?:[\d`\"'$£€]|the\b|a\b|an\b)", after):
-        return False  # '`tile_size` defaults to 256 pixels': 'to' before a value, not an infinitive
     return (
         word.endswith("s")
         and "NOUN" in _lemmas(word.lower())
@@ -543,6 +538,12 @@ def _labels_a_number(noun: str, after: str) -> bool:
     )
 
 
+# A word that makes the number after it approximate ('about 40 milliseconds', 'About 31,000 plans'): asked
+# with the number.
+_APPROXIMATORS = ("about", "around", "roughly", "nearly", "almost", "some", "over", "up to")
+_ROUGHLY = re.compile(rf"(?:^|(?<=\s))(?:{'|'.join(_APPROXIMATORS)})\s$", re.I)
+
+
 def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     """The wh-phrase that asks for the span, and the region of the statement it replaces."""
     start, end = span.start, span.end
@@ -559,10 +560,12 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         return f"whose {owned.group(1)}", start, end + owned.end()
     if span.kind == "number" and MONEY.fullmatch(span.text):  # '£86 million'
         return "how much", start, end
-    bare_value = re.fullmatch(r"\d+(?:\.\d+)?", span.text) and not re.match(
-        r"\s+(?!if\b|when\b|unless\b|and\b|but\b|for\b)[a-z]", text[end:]
-    )
-    if span.kind == "number" and bare_value and re.search(r"\bdefaults?\sto\s$", before):
+    if (
+        span.kind == "number"
+        and re.search(r"\bdefaults?\sto\s$", before)
+        and re.fullmatch(r"\d+(?:\.\d+)?", span.text)
+        and not re.match(r"\s+(?!if\b|when\b|unless\b|and\b|but\b|for\b)[a-z]", text[end:])  # no unit after it
+    ):
         return "what", start, end  # '`max_residual_px` defaults to 3.0': what it defaults to
     # a year: 'in 2019' is asked 'in which year'; a year is no count
     if span.kind == "number" and re.fullmatch(r"(?:19|20)\d\d to (?:19|20)\d\d", span.text):
@@ -596,7 +599,7 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
             return "how much", start, end + (unit.end() if unit else 0)
         measured = _MEASURE_OF.match(text, end)
         if measured:  # 'adds about 40 milliseconds of latency': how much latency
-            about = re.search(r"\b(?:about|around|roughly|nearly|almost|some|over|up to)\s$", before)
+            about = _ROUGHLY.search(before)
             noun = measured.group("noun")
             wh = (
                 f"how many {measured.group('unit')} of {noun}"
@@ -606,7 +609,7 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
             return wh, (about.start() if about else start), measured.end()
         counted = re.match(r"\s+((?:[A-Z][\w-]*\s+){0,3}[a-z][a-z-]+)", text[end:])
         if counted and counted.group(1).split()[-1] not in _FOLLOWERS | {"percent"}:
-            about = re.search(r"(?:^|(?<=\s))(?:about|around|roughly|nearly|almost|some)\s$", before, re.I)
+            about = _ROUGHLY.search(before)
             return f"how many {counted.group(1)}", (about.start() if about else start), end + counted.end()
         if re.search(r"\b(?:is|was)\s$", before) and re.fullmatch(r"[.,;]?", text[end:].strip()[:1]):
             return "what", start, end  # 'The CVSS score of X is 8.1': 'What is the CVSS score of X?'
@@ -775,13 +778,12 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
         elif main and main.verb_end < stops[index - 1] and len(body[main.verb_end : stops[index - 1]].split()) <= 6:
             clause = f"{body[main.verb_end : stops[index - 1]].strip()} {clause}"  # '... replaces Debian 12, which ...'
     elif index and subject:
-        owner = re.search(r"([A-Z][\w.-]*(?:\s[A-Z][\w.-]*)*)'s\b", body[: stops[index - 1]])
         if kind == "and" and re.search(r"[A-Z0-9]", subject) and re.search(r"\bits\b", clause):
             # '..., and version 22H2 was its ...'; 'A is Halyard Data's CEO, and B is its CTO': the owner said
-            if not _is_person(subject):
-                clause = re.sub(r"\bits\b", f"{subject}'s", clause, count=1)
-            elif owner:
-                clause = re.sub(r"\bits\b", f"{owner.group(1)}'s", clause, count=1)
+            owner = re.search(r"([A-Z][\w.-]*(?:\s[A-Z][\w.-]*)*)'s\b", body[: stops[index - 1]])
+            owned = subject if not _is_person(subject) else owner.group(1) if owner else ""
+            if owned:
+                clause = re.sub(r"\bits\b", f"{owned}'s", clause, count=1)
         if _OWN_SUBJECT.match(clause):
             clause = _OWN_SUBJECT.sub(subject, clause, count=1)
         elif (verb := main_verb(f"X {clause}.")) and verb.subject_end == 2:
@@ -1027,7 +1029,7 @@ def _lower_first(text: str) -> str:
     """The statement's first word as it reads mid-question: 'Each prize', 'existing crates', but
     'Django', 'Windows 10', 'OpenAI' kept."""
     head, _, rest = text.partition(" ")
-    if head in _DETERMINERS or head in ("You", "We", "Our", "About", "Around", "Nearly", "Roughly", "Almost"):
+    if head in _DETERMINERS or head in ("You", "We", "Our") or head.lower() in _APPROXIMATORS:
         return text[0].lower() + text[1:]
     if not re.fullmatch(r"[A-Z][a-z]+", head) or re.match(r"[A-Z0-9`]", rest):
         return text
@@ -1620,9 +1622,9 @@ _DEMONSTRATIVE = re.compile(r"\bthese\b(?= (?!(?:of|on|in|at|for|from|with|by|to
 def _dangling_plural(question: str) -> bool:
     """'they'/'them'/'their' with nothing plural before it in the question ('Which Debian version are more
     than 14,100 of them new ...?'); 'Which new method streams events as they are written?' stands alone."""
-    pronoun = re.search(r"\b(?:they|them|their|theirs)\b", question)
     if re.search(r"\band they\b", question):
         return True  # '... in an `__annotate__` function and they are computed ...': another clause's subject
+    pronoun = re.search(r"\b(?:they|them|their|theirs)\b", question)
     if not pronoun or question.startswith("Who "):
         return False
     before = re.findall(r"[A-Za-z]+", question[: pronoun.start()])

@@ -719,7 +719,7 @@ def _imperative(text: str) -> str:
     if condition and (is_base_verb(condition.group("rest").split()[0]) or pronoun):
         rest, lead = condition.group("rest"), condition.group("condition")
         text = f"{rest[0].upper()}{rest[1:]} {lead[0].lower()}{lead[1:]}."
-    text = _SEQUENCE_ADVERB.sub(lambda m: "", text) if _SEQUENCE_ADVERB.match(text) else text
+    text = _SEQUENCE_ADVERB.sub("", text)
     text = text[0].upper() + text[1:]
     first = text.split()[0]
     second = text.split()[1] if len(text.split()) > 1 else ""

@@ -19,7 +19,7 @@ Marta Kowalczyk led the release. She said that 9.2 raised the default cache size
 
 
 def test_pronouns_are_resolved_and_identifiers_kept():
-    texts = [s.text for s in statements("Zephyr Toolkit 9.2 release notes", BODY)]
+    texts = _texts("Zephyr Toolkit 9.2 release notes", BODY)
     assert document_subject("What's new in Zephyr Toolkit 9.2") == "Zephyr Toolkit 9.2"
     assert "Zephyr Toolkit 9.2 adds the `zephyr.flow` module for streaming pipelines." in texts
     assert any(t.startswith("Zephyr Toolkit 9.2 also changes the `Pipeline.__init__` method") for t in texts)
@@ -73,6 +73,11 @@ def test_questions_name_the_answer_type():
 
 def _asked(text: str, subject: str = "") -> dict[str, str]:
     return {a.question: a.span.text for a in questions_for(text, subject)}
+
+
+def _texts(title: str, body: str) -> list[str]:
+    """The statements of a document, as text."""
+    return [s.text for s in statements(title, body)]
 
 
 def _asked_each(texts: list[str], subject: str = "") -> dict[str, str]:
@@ -155,7 +160,7 @@ From 2015 to 2023 she served as Bishop of Chiclayo.
 
 
 def test_list_items_labels_pronouns_and_table_rows_become_statements_questions_can_ask():
-    texts = [s.text for s in statements("Zephyr Toolkit 9.2", LISTS_AND_LABELS)]
+    texts = _texts("Zephyr Toolkit 9.2", LISTS_AND_LABELS)
     assert "Users can buy a support plan for 40 US dollars." in texts
     assert "Users can ask the community forum in the European Union." in texts
     assert "Streaming is specified in PEP 9001." in texts
@@ -175,7 +180,7 @@ def test_descriptions_object_pronouns_and_counted_lists_name_what_they_stand_for
         "All of them have a plugin limit of 64 plugins.\n\n"
         "The software had been announced on 1 January 2026."
     )
-    texts = [s.text for s in statements("Introducing Vellum 3", body)]
+    texts = _texts("Introducing Vellum 3", body)
     assert "Quillsoft describes Vellum 3 as its fastest editor yet." in texts
     assert "The editor ships in the two editions `vellum` and `vellum-lite`." in texts
     assert "Vellum 3 had been announced on 1 January 2026." in texts
@@ -256,7 +261,7 @@ def test_this_release_they_and_it_is_possible_name_what_they_stand_for():
         "Exported files now default to `UTF-8`. They keep their line endings instead of rewriting them.\n\n"
         "It is now possible to open several windows in one process, using the `vellum.windows` module."
     )
-    texts = [s.text for s in statements("Introducing Vellum 3", body)]
+    texts = _texts("Introducing Vellum 3", body)
     assert "The release manager for Vellum 3 is Ada Quill." in texts
     assert "Live macros are written with the `@live` prefix." in texts
     assert "Exported files keep their line endings instead of rewriting them." in texts
@@ -268,7 +273,7 @@ def test_this_release_they_and_it_is_possible_name_what_they_stand_for():
 
 def test_them_after_a_sentence_too_short_to_teach_is_what_that_sentence_names():
     body = "Teams pay more. For them, the first year of Vellum Cloud costs 40 US dollars per seat."
-    texts = [s.text for s in statements("Vellum 3", body)]
+    texts = _texts("Vellum 3", body)
     assert texts == ["For teams, the first year of Vellum Cloud costs 40 US dollars per seat."]
     asked = {a.question: a.span.text for a in questions_for(texts[0], "Vellum 3")}
     assert asked["How much does the first year of Vellum Cloud cost per seat for teams?"] == "40"
@@ -279,7 +284,7 @@ def test_those_versions_are_the_versions_listed_before_and_still_is_no_verb():
         "The Vellum 2 series is the last one that supports Python 3.9 and 3.10, "
         "so projects still on those versions should stay on Vellum 2."
     )
-    texts = [s.text for s in statements("Vellum 3", body)]
+    texts = _texts("Vellum 3", body)
     assert any("projects still on Python 3.9 and 3.10 should stay on Vellum 2" in t for t in texts)
     asked = _asked("Projects still on Python 3.9 should stay on Vellum 2.")
     assert asked["Which Vellum version should projects still on Python 3.9 stay on?"] == "Vellum 2"
@@ -293,7 +298,7 @@ def test_a_version_before_a_plural_noun_is_not_asked_for_alone():
 
 def test_it_after_a_subject_with_a_plural_noun_inside_is_the_whole_subject():
     body = "A built-in background tasks queue lives in the new `vellum.tasks` module. It lets code run work later."
-    texts = [s.text for s in statements("Vellum 3", body)]
+    texts = _texts("Vellum 3", body)
     assert "A built-in background tasks queue lets code run work later." in texts
 
 
@@ -306,12 +311,9 @@ def test_facts_inside_a_subject_a_passive_complement_and_a_release_code_are_aske
     assert code["Which version was Vellum 3's final feature update?"] == "26H1"
     chip = _asked("Vellum 4 requires a Trusted Sync Module version 2.0.")
     assert chip["What does Vellum 4 require?"] == "Trusted Sync Module version 2.0"
-    texts = [
-        s.text
-        for s in statements(
-            "Vellum", "The usual way forward is an upgrade to Vellum 4, which is free. It requires a licence key."
-        )
-    ]
+    texts = _texts(
+        "Vellum", "The usual way forward is an upgrade to Vellum 4, which is free. It requires a licence key."
+    )
     assert "Vellum 4 requires a licence key." in texts  # 'It': the thing named, not 'the usual way forward'
 
 
@@ -332,7 +334,7 @@ def test_instructions_appositions_code_spans_and_advisory_titles_are_read_as_peo
         'If you cannot upgrade right away, set `sync = "disabled"` in `vellum.toml`.\n\n'
         "Quillfest, the annual conference for Vellum users, is coming to Ghent, Belgium."
     )
-    texts = [s.text for s in statements("VSA-2026-01 - path traversal in sync", body)]
+    texts = _texts("VSA-2026-01 - path traversal in sync", body)
     assert document_subject("VSA-2026-01 - path traversal in sync") == "VSA-2026-01"
     assert "You stop the server and run `vellum-migrate --check`." in texts
     assert "`vellum-migrate --check` reports problems without changing anything." in texts
@@ -353,7 +355,7 @@ def test_a_byline_says_who_wrote_it_and_kinds_listed_after_their_intro_are_each_
         "- S3-compatible object storage;\n"
         "- Azure Blob Storage."
     )
-    texts = [s.text for s in statements("Live sync is coming in Vellum 3.1", body)]
+    texts = _texts("Live sync is coming in Vellum 3.1", body)
     assert "Ada Quill wrote the article about Vellum 3.1." in texts
     assert "Ada Quill is a staff engineer on the sync team." in texts
     assert "At launch, 3.1 supports Azure Blob Storage." in texts
@@ -379,7 +381,7 @@ def test_a_sentence_opening_with_a_name_or_a_verb_like_word_is_no_instruction():
         "stabilized them for the Quill 2026 edition.\n\n"
         "`quill.open` and `quill.close` become async functions."
     )
-    texts = [s.text for s in statements("Quill 2.4.0", body)]
+    texts = _texts("Quill 2.4.0", body)
     assert not any(t.startswith("You ") for t in texts)
     assert "Quill 2.6.0 stabilized let bindings for the Quill 2026 edition." in texts  # 'them' resolved
     assert "Quill 2.6.0 was released on 3 March 2026." in texts
@@ -414,7 +416,7 @@ def test_a_table_cell_that_opens_with_a_verb_is_asked_as_what_its_row_did():
         "| Release | Notes |\n|---|---|\n| Vellum 3.0.2 | Added wheels for Python 3.14.0rc1 |\n"
         "| Vellum 3.0.3 | stable |"
     )
-    texts = [s.text for s in statements("Vellum 3", body)]
+    texts = _texts("Vellum 3", body)
     assert "Vellum 3.0.2 added wheels for Python 3.14.0rc1." in texts
     assert not any(t.startswith("Vellum 3.0.3 stable") for t in texts)
     trained = {p.question: p.answer_span for p in synthesized("Vellum 3", body, "vellum-3") if p.split == "train"}
@@ -428,7 +430,7 @@ def test_a_change_cell_is_asked_as_what_the_release_did_and_what_the_setting_def
         "| Bcrypt hasher | Work factor raised to 14 |\n| SQLite | Support for SQLite 3.31 is dropped |\n"
         "| Sidebar | Redesigned |"
     )
-    texts = [s.text for s in statements("Vellum 3.0", body)]
+    texts = _texts("Vellum 3.0", body)
     assert "Vellum 3.0 drops support for SQLite 3.31." in texts
     assert "Vellum 3.0 raises the Bcrypt hasher work factor to 14." in texts
     assert not any(t.startswith("Vellum 3.0 redesign") for t in texts)  # no thing the cell says was redesigned
@@ -456,7 +458,7 @@ def test_a_verb_before_a_gerund_is_the_finite_verb_and_keeps_its_own_word():
 
 def test_a_second_clause_about_the_same_person_is_its_own_statement_and_a_bare_rank_is_not_asked():
     body = "Ada Quill is the 12th chair of the Vellum Foundation, and she is the first chair born in Lisbon."
-    texts = [s.text for s in statements("Vellum Foundation", body)]
+    texts = _texts("Vellum Foundation", body)
     assert texts == [
         "Ada Quill is the 12th chair of the Vellum Foundation.",
         "Ada Quill is the first chair born in Lisbon.",
@@ -475,7 +477,7 @@ def test_an_institution_named_the_x_of_y_is_one_name_asked_as_which_x():
 
 def test_a_labelled_field_without_a_verb_is_a_statement_about_the_document():
     body = "**Severity:** Critical (CVSS score 9.4)\n\n**Template strings.** A new kind of literal arrives."
-    texts = [s.text for s in statements("VSA-2026-01 - path traversal in sync", body)]
+    texts = _texts("VSA-2026-01 - path traversal in sync", body)
     assert texts[:2] == ["The severity of VSA-2026-01 is Critical.", "The CVSS score of VSA-2026-01 is 9.4."]
     assert "A new kind of literal arrives." in texts  # a label before a sentence stays its section
     asked = _asked_each(texts, "VSA-2026-01")
@@ -488,7 +490,7 @@ def test_a_measured_amount_is_asked_by_what_it_measures_and_a_relative_clause_by
         "A read from the cloud adds about 30 milliseconds of latency for the first page it touches. "
         "Skerry, a shipping firm that keeps 12 TB of invoices in Vellum, has run it since May 2026."
     )
-    texts = [s.text for s in statements("Vellum 3", body)]
+    texts = _texts("Vellum 3", body)
     assert "Skerry keeps 12 TB of invoices in Vellum." in texts
     assert "Skerry is a shipping firm." in texts
     asked = _asked_each(texts, "Vellum 3")
@@ -503,7 +505,7 @@ def test_the_company_and_a_labelled_list_item_are_said_by_name():
         "It uses the money to hire engineers.\n\n"
         "- **Vellum Sync**, a hosted service that mirrors journals for customers."
     )
-    texts = [s.text for s in statements("About Quillworks", body)]
+    texts = _texts("About Quillworks", body)
     assert "In May 2024 Quillworks raised 9 million euros." in texts
     assert "Quillworks uses the money to hire engineers." in texts  # 'It': the subject, not its date
     assert "Vellum Sync is a hosted service." in texts
@@ -525,7 +527,7 @@ def test_release_note_sentences_of_ports_minimum_versions_and_benchmarks_read_as
         "contributors. On the project's benchmark suite it ingests 2.4 times as many events per second as Vellum 3.9. "
         "The client now requires Python 3.11 or newer. The server still listens on port 7461 by default."
     )
-    texts = [s.text for s in statements("Vellum 4.0.0", body)]
+    texts = _texts("Vellum 4.0.0", body)
     assert "Vellum 4.0.0 is the first major release since 3.0." in texts
     assert "Vellum 4.0.0 is the work of 90 contributors." in texts
     asked = _asked_each(texts, "Vellum 4.0.0")
@@ -545,7 +547,7 @@ def test_two_verbs_of_one_subject_are_two_statements_and_linking_adverbs_go():
         "search table for the sidebar. The sync engine opens each journal and replays it on start. "
         "The sidebar requires a GPU, however, and many laptops lack one."
     )
-    texts = [s.text for s in statements("Vellum 3", body)]
+    texts = _texts("Vellum 3", body)
     assert "A background indexer reads each file." in texts
     assert "A background indexer builds a search table for the sidebar." in texts
     assert any(t.endswith("and Vellum 3 became available to Linux users on the same day.") for t in texts)
@@ -665,7 +667,7 @@ def test_a_news_article_reads_as_the_facts_it_states():
         "Abernathy has been its chief executive since 2021, while Lindqvist leads its engineering team.\n\n"
         "A regular ticket costs £15, and the launch starts at 09:30 on 12 September."
     )
-    texts = [s.text for s in statements(title, body)]
+    texts = _texts(title, body)
     assert document_subject(title) == "Brindle Labs"
     assert "Brindle Labs today announced a partnership with the city." in texts  # no dateline
     assert "Brindle Labs was founded in 2014 by Ruth Abernathy and Oskar Lindqvist." in texts
@@ -697,7 +699,7 @@ def test_a_how_to_page_asks_for_the_command_a_code_block_gives():
         "This command prints the number of trips in the feed.\n\n"
         "```\nroutekit serve\n```\n"
     )
-    texts = [s.text for s in statements(title, body)]
+    texts = _texts(title, body)
     assert document_subject(title) == "routekit"
     assert texts == [
         "You run `routekit feeds check --config routekit.toml` to check that a feed is well formed before you go live.",
@@ -710,16 +712,13 @@ def test_a_how_to_page_asks_for_the_command_a_code_block_gives():
 
 
 def test_an_faq_answer_a_date_range_and_two_prices_of_one_thing():
-    texts = [
-        s.text
-        for s in statements(
-            "Hack Weekend 2026 - FAQ",
-            "**When is it?**\nThe hack weekend runs from Saturday 12 September to Sunday 13 September 2026.\n\n"
-            "**Do I need a team?**\nNo. Teams of up to five people form on Saturday morning.\n\n"
-            "**Are there prizes?**\nYes. The jury, chaired by Saskia Mbatha-Rowe, awards £2,000 for the best project "
-            "and £800 for the best student project. A ticket costs £15, or £7.50 for students.",
-        )
-    ]
+    texts = _texts(
+        "Hack Weekend 2026 - FAQ",
+        "**When is it?**\nThe hack weekend runs from Saturday 12 September to Sunday 13 September 2026.\n\n"
+        "**Do I need a team?**\nNo. Teams of up to five people form on Saturday morning.\n\n"
+        "**Are there prizes?**\nYes. The jury, chaired by Saskia Mbatha-Rowe, awards £2,000 for the best project "
+        "and £800 for the best student project. A ticket costs £15, or £7.50 for students.",
+    )
     assert "Teams of up to five people form on Saturday morning." in texts
     assert "The jury was chaired by Saskia Mbatha-Rowe." in texts
     asked = _asked_each(texts)
@@ -732,15 +731,12 @@ def test_an_faq_answer_a_date_range_and_two_prices_of_one_thing():
 
 
 def test_an_incident_report_names_who_did_what_and_counts_an_approximate_number():
-    texts = [
-        s.text
-        for s in statements(
-            "Post-incident report - wrong departure times on 29 March 2026",
-            "About 31,000 journey plans were served with wrong times in that window. Our planner runs on routekit.\n\n"
-            "The on-call engineer, Henrike Osei, was paged at 06:05 after a tram driver reported confused "
-            "passengers. She restarted the planner at 07:20.",
-        )
-    ]
+    texts = _texts(
+        "Post-incident report - wrong departure times on 29 March 2026",
+        "About 31,000 journey plans were served with wrong times in that window. Our planner runs on routekit.\n\n"
+        "The on-call engineer, Henrike Osei, was paged at 06:05 after a tram driver reported confused "
+        "passengers. She restarted the planner at 07:20.",
+    )
     assert "Henrike Osei is the on-call engineer." in texts
     assert "Henrike Osei restarted the planner at 07:20." in texts
     asked = _asked_each(texts)
@@ -751,17 +747,14 @@ def test_an_incident_report_names_who_did_what_and_counts_an_approximate_number(
 
 
 def test_a_settings_page_asks_what_each_setting_defaults_to():
-    texts = [
-        s.text
-        for s in statements(
-            "Georeferencing a scanned sheet",
-            "Vellumkit refuses to warp a sheet that has fewer points than the number set by `min_control_points`. "
-            "It defaults to 10.\n\n"
-            "`max_residual_px` is the largest error that any point may have. If it is left out, it defaults to 3.0. "
-            "`tile_size` defaults to 256 pixels.\n\n"
-            "First check your points:\n\n```\nvellumkit check sheet.tif\n```\n",
-        )
-    ]
+    texts = _texts(
+        "Georeferencing a scanned sheet",
+        "Vellumkit refuses to warp a sheet that has fewer points than the number set by `min_control_points`. "
+        "It defaults to 10.\n\n"
+        "`max_residual_px` is the largest error that any point may have. If it is left out, it defaults to 3.0. "
+        "`tile_size` defaults to 256 pixels.\n\n"
+        "First check your points:\n\n```\nvellumkit check sheet.tif\n```\n",
+    )
     assert "`min_control_points` defaults to 10." in texts
     assert "`max_residual_px` defaults to 3.0 if it is left out." in texts
     assert "You check your points with `vellumkit check sheet.tif`." in texts
