@@ -194,7 +194,7 @@ def test_the_shipped_domains_name_independent_questions_that_cover_every_documen
     from alas_assets.research.corpus import load_corpus
     from alas_assets.teacher.offline import topic_slug
 
-    for name in ("demo", "wrenlog", "fennwick", "quillmoor"):
+    for name in ("demo", "wrenlog", "fennwick", "quillmoor", "quorran"):
         domain = load_domain(Path(__file__).resolve().parent.parent / "data" / "domains" / f"{name}.toml")
         questions = independent_questions(domain.evaluation.questions)
         topics = {topic_slug(d) for d in load_corpus(domain.sources.corpus)}
