@@ -18,7 +18,11 @@ _ANSWER_WORD = re.compile(r"^(?:Yes|No)[.!,]\s+(?=[A-Z])")
 # 'Founded in 2014 by A and B, Mereway employs ...': what was done to the subject, said before it.
 _OPENING_PARTICIPLE = re.compile(
     r"^(?P<what>(?:Founded|Established|Launched|Created|Formed|Opened|Started|Built|Born|Based|Headquartered|"
-    r"Released|Introduced|Developed|Designed|Written|Named|Elected|Appointed)\s[^,]+),\s(?P<rest>[A-Z].+)$"
+    r"Released|Introduced|Developed|Designed|Written|Named|Elected|Appointed)\s[^,]+),\s(?P<rest>(?:[A-Z]|the\s).+)$"
+)
+# '... alongside councillor Tomasz Redfern, who chairs the city's transport committee.': a fact of the person.
+_WHO = re.compile(
+    r"(?P<name>[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}),\swho\s(?P<does>[a-z](?:[^,;]|,(?=\d{3}))+?)(?=,(?!\d{3})|\.?$)"
 )
 # '..., while Lindqvist-Tan leads ...': a second statement about someone else.
 _WHILE = re.compile(r",\s(?:while|whereas)\s(?=[A-Z])")
@@ -27,26 +31,86 @@ _WHILE = re.compile(r",\s(?:while|whereas)\s(?=[A-Z])")
 def news_clauses(text: str, people: dict[str, str]) -> list[str]:
     """The statements a news-style sentence makes: its dateline (or an FAQ's 'Yes.') dropped, a later
     surname as the full name, an opening participle as a statement of its own ('Mereway was founded in
-    2014 by ...'), and a '..., while B ...' clause apart."""
+    2014 by ...'), and a '..., while B ...' clause apart, and what a person does in '..., who ...'."""
     text = _ANSWER_WORD.sub("", _DATELINE.sub("", text))
     text = text[0].upper() + text[1:]
     if people:
         text = _SURNAME.sub(lambda m: _full_name(m, people), text)
+    quoted = _quoted(text)
+    if quoted is not None:
+        return quoted
+    people_do = [
+        (who.group(0), f"{who.group('name')} {who.group('does')}.")
+        for who in _WHO.finditer(text)
+        if is_first_name(who.group("name").split()[0])
+    ]
+    for clause, _ in people_do:  # the sentence without it: 'Founded in 1961 by the surveyor Harriet Quillmoor, the ...'
+        name = clause.split(",")[0]
+        text = text.replace(clause, name, 1)
     pieces = [text]
     opening = _OPENING_PARTICIPLE.match(text)
     if opening:
         rest = opening.group("rest")
         clause = main_verb(rest)
         if clause and clause.subject_end:
-            subject = rest[: clause.subject_end].strip()
+            subject = re.sub(r"\s(?:now|also|still|today|already)$", "", rest[: clause.subject_end].strip())
             what = opening.group("what")
             verb = "is" if what.split()[0] in ("Based", "Headquartered") else "was"
+            subject, rest = subject[0].upper() + subject[1:], rest[0].upper() + rest[1:]
             pieces = [f"{subject} {verb} {what[0].lower()}{what[1:]}.", rest]
     result = []
     for piece in pieces:
         parts = _WHILE.split(piece.rstrip("."))
         result += [part.rstrip(".") + "." for part in parts]
-    return result
+    return result + [does for _, does in people_do]  # '..., who chairs ...': what that person does
+
+
+# '"People in Harrowgate have waited ...," said Marguerite Oyelaran, chief executive of Fennwick Transit, at
+# the opening ceremony.' and '"...," she says.': a quotation and who said it.
+_QUOTATION = re.compile(
+    r"^[\"“](?P<quote>[^\"“”]+?)[,.!?]?[\"”]\s"
+    r"(?:(?P<verb>said|says)\s(?P<speaker>[^,]+?)|(?P<before>[Hh]e|[Ss]he|[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){0,2})\s(?P<after>said|says))"
+    r"(?P<tail>,\s.+?)?\.?$"
+)
+_PERSON = re.compile(r"[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}")
+# A quotation in the first or second person ('We were lucky ...') says nothing of anyone by name.
+_FIRST_PERSON = re.compile(r"\b(?:I|we|our|ours|us|me|my|you|your)\b", re.I)
+_LOWER_OPENERS = {"the", "these", "this", "those", "that", "every", "each", "some", "many", "most", "all", "it"}
+_LOWER_OPENERS |= {"there", "people", "a", "an", "no", "nothing", "everyone", "nobody", "paper", "big"}
+
+
+def _quoted(text: str) -> list[str] | None:
+    """A quotation as what the speaker said ('Marguerite Oyelaran said that people in Harrowgate have
+    waited ...'), and who the speaker is ('Marguerite Oyelaran is chief executive of Fennwick Transit.');
+    None when the sentence quotes no one."""
+    if re.fullmatch(r"[\"“][^\"“”]+[.!?]?[\"”]?\.?", text):
+        return []  # '"This line is theirs now."': the quotation goes on, and says nothing of anyone by name
+    match = _QUOTATION.match(text)
+    if not match:
+        return None
+    speaker, verb = match.group("speaker") or match.group("before"), match.group("verb") or match.group("after")
+    tail = [part.strip() for part in (match.group("tail") or "").split(",") if part.strip()]
+    said: list[str] = []
+    if tail and _PERSON.fullmatch(tail[0]) and not _PERSON.fullmatch(speaker):
+        # 'said the museum's director, Marguerite Allsop': the role first, then the name
+        said.append(f"{tail[0]} is {speaker}.")
+        speaker, tail = tail[0], tail[1:]
+    if _PERSON.fullmatch(speaker):
+        for part in tail:
+            if part.startswith("who "):
+                said.append(f"{speaker} {part[4:]}.")
+            elif re.match(r"(?:the\s|a\s|an\s|[a-z]+(?:\s[a-z]+)*\sof\s)", part) and main_verb(f"X is {part}."):
+                said.append(f"{speaker} is {part}.")
+    elif speaker.lower() in ("he", "she"):
+        speaker = speaker.capitalize()
+    else:
+        return said
+    quote = match.group("quote").strip()
+    if not _FIRST_PERSON.search(quote) and salient_spans(quote[1:]):  # a quotation that names something
+        first, _, rest = quote.partition(" ")
+        opening = first.lower() if first.lower() in _LOWER_OPENERS else first
+        said.insert(0, f"{speaker} {verb} that {opening} {rest}.")
+    return said
 
 
 _SURNAME = re.compile(r"(?<![\w'-])[A-Z][\w'-]+\b(?!\s[A-Z])")

@@ -231,11 +231,25 @@ _PREPOSITIONS = {
     "via",
     "against",
     "among",
+    "alongside",
+    "beside",
+    "behind",
+    "beyond",
+    "near",
 }
 _PERSON_TITLES = {"pope", "cardinal", "bishop", "president", "dr", "professor", "sir"}
 # Words that, as part of a capitalised span, name a place, group or thing rather than a person.
 NOT_PERSON_WORDS = {
     "square",
+    "road",
+    "street",
+    "avenue",
+    "bridge",
+    "station",
+    "depot",
+    "centre",
+    "center",
+    "museum",
     "states",
     "chapel",
     "church",
@@ -544,6 +558,32 @@ _APPROXIMATORS = ("about", "around", "roughly", "nearly", "almost", "some", "ove
 _ROUGHLY = re.compile(rf"(?:^|(?<=\s))(?:{'|'.join(_APPROXIMATORS)})\s$", re.I)
 
 
+def _role_before(before: str) -> int | None:
+    """Where the role said before a person's name starts ('by the surveyor ', 'alongside councillor ',
+    'by the authority's data lead '): a question for the person asks 'who' in its place."""
+    words = [(m.group(0), m.start()) for m in re.finditer(r"\S+", before)]
+    if not words or not before.endswith(" "):
+        return None
+    noun = words[-1][0]
+    if not re.fullmatch(r"[a-z-]{4,}", noun) or noun in _PREPOSITIONS | {"name", "names", "title"}:
+        return None
+    if verb_lemma(noun) is not None or not _noun(noun):
+        return None
+    for back in range(2, 5):  # 'the surveyor', 'the authority's data lead': a determiner, then two words at most
+        if back > len(words):
+            break
+        word = words[-back][0]
+        if word.lower() in ("the", "a", "an") or word.endswith("'s"):
+            owner = len(words) - back
+            if word.endswith("'s") and owner > 0 and words[owner - 1][0].lower() == "the":
+                return words[owner - 1][1]
+            return words[owner][1]
+        if word.lower() in _PREPOSITIONS or not re.fullmatch(r"[a-z-]+", word) or verb_lemma(word) is not None:
+            break
+    previous = words[-2][0].lower() if len(words) >= 2 else ""
+    return words[-1][1] if previous in _PREPOSITIONS else None
+
+
 def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     """The wh-phrase that asks for the span, and the region of the statement it replaces."""
     start, end = span.start, span.end
@@ -673,6 +713,9 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
             if not acronym and (
                 all(_is_person(p) for p in people) or (start == 0 and verb and verb.group(1) in _PERSON_VERBS)
             ):
+                # 'by the surveyor Harriet Quillmoor', 'alongside councillor Tomasz Redfern': who, the role too
+                if is_first_name(span.text.split()[0]) and (role := _role_before(before)):
+                    return "who", role, end
                 return "who", start, end
             place = re.search(r"(?:^|(?<=\s))(?P<at>in|at|from)\s(?:the\s)?$", before) or re.search(
                 r"\b(?:coming|going|moving|travelling|traveling|returning|comes|goes|moves|returns)\s(?P<at>to)\s$",
@@ -984,7 +1027,7 @@ def askable_spans(text: str) -> list[Span]:
                 r"\s+((?:[\w'-]+\s+){0,6}?[\w'-]+)(?=\s+(?:to|for|with|in|on|by|from|as|into|through|so|because|and)\b|[,.;:]|$)",
                 part[clause.verb_end :],
             )
-            if phrase and phrase.group(1).split()[0].lower() not in _PREPOSITIONS | {"no", "nothing", "none"}:
+            if phrase and phrase.group(1).split()[0].lower() not in _PREPOSITIONS | {"no", "nothing", "none", "that"}:
                 phrases.append((clause.verb_end + phrase.start(1), phrase.group(1)))
         subject = part[: clause.subject_end].strip()  # a described subject: 'A real-time router'
         while subject.split()[-1:] and subject.split()[-1] in _BASE_FORM_AFTER:
@@ -1588,8 +1631,10 @@ def questions_for(
         return _row_questions(text, header)
     asked: list[Asked] = []
     seen: set[str] = set()
-    for span in askable_spans(text):
+    spans = askable_spans(text)
+    for span in spans:
         worded = {form: ask(text, span, form, subject, lead) for form in FORMS}
+        rivals = _rivals(span, spans)
         whole = worded["fronted"] or worded["subject"]  # the question that asks for the span itself
         worded["synonym"] = worded["synonym"] or _other_adjective(whole)
         for form, question in worded.items():
@@ -1598,6 +1643,7 @@ def questions_for(
                 and len(question.split()) >= 4
                 and question.lower() not in seen
                 and span.text.lower() not in question.lower()
+                and (form != "short" or all(rival.lower() in question.lower() for rival in rivals))
             ):
                 seen.add(question.lower())
                 asked.append(Asked(question, span, form))
@@ -1607,6 +1653,22 @@ def questions_for(
         asked += _besides(span, whole, lead)
         asked += _ranked_object(text, span)
     return [Asked(q, a.span, a.form) for a in asked if (q := standalone(a.question))]
+
+
+def _rivals(span: Span, spans: list[Span]) -> list[str]:
+    """The statement's other dates (for a date) or amounts of money (for an amount): a short question
+    that cuts one away asks for either ('When did the first passengers ride the extension?' of a
+    sentence with the opening date and the promised one), so it is not made."""
+    money = MONEY.fullmatch(span.text) is not None
+    return [
+        other.text
+        for other in spans
+        if other is not span
+        and (
+            (span.kind in ("date", "time") and other.kind in ("date", "time"))
+            or (money and MONEY.fullmatch(other.text) is not None)
+        )
+    ]
 
 
 # A pronoun whose antecedent is in another sentence: 'What can existing crates move to it by running?',

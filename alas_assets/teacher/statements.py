@@ -427,14 +427,25 @@ def _descriptions(text: str, subject: str, previous: str) -> str:
     return text
 
 
+_FULL_NAME = r"[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}"
+_SPEAKER = re.compile(rf"[,\"”]\s(?:said|says)\s(?P<after>{_FULL_NAME})|(?P<before>{_FULL_NAME})\s(?:said|says)\b")
+
+
 def _person(text: str, person: str) -> str:
-    """The person later 'He'/'She' stands for: a person that opens the statement, else the one before."""
+    """The person later 'He'/'She' stands for: a person that opens the statement, the one it quotes, the
+    first one it names by a first name, else the one before."""
     names = [s for s in salient_spans(text) if s.kind == "name" and s.text.split()[-1].lower() not in NOT_PERSON_WORDS]
     opening = [s for s in names if s.start == 0]
     if opening and (len(opening[0].text.split()) >= 2 or opening[0].text in person):
         return opening[0].text if len(opening[0].text.split()) >= 2 else person
+    speaker = _SPEAKER.search(text)
+    if speaker:  # '"...," said Marguerite Oyelaran': the one quoted is the 'She' that follows
+        return speaker.group("after") or speaker.group("before")
+    people = [s.text for s in names if len(s.text.split()) >= 2 and not s.text.endswith("'s")]
+    named = [name for name in people if is_first_name(name.split()[0])]
+    if named:  # 'The opening keynote will be given by Anouk Verhaegen': the 'She' of the next sentence
+        return named[0]
     if not person:
-        people = [s.text for s in names if len(s.text.split()) >= 2 and not s.text.endswith("'s")]
         return people[0] if people else ""
     return person
 

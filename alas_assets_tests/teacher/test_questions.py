@@ -681,6 +681,44 @@ def test_a_news_article_reads_as_the_facts_it_states():
     assert "09:30" in asked.values() and "12 September" in asked.values()
 
 
+def test_a_quotation_says_who_spoke_and_who_they_are_and_she_is_the_one_quoted():
+    title = "Tarnbeck ferry link opens to passengers"
+    body = (
+        "The new ferry link to Tarnbeck Quay opened on 4 May 2026.\n\n"
+        '"People in Tarnbeck have waited a long time for this crossing," said Maren Castell, chief executive '
+        'of Loch Ferries, at the opening. "This boat is theirs now." She cut the ribbon alongside councillor '
+        "Idris Vane, who chairs the city's harbour committee.\n\n"
+        "Founded in 1961 by the engineer Hanna Ruud, who left her fleet of 1,200 boats to the town, "
+        "the Loch Ferries company now runs 14 routes.\n\n"
+        '"We were lucky that nothing sank," said Tova Lind, the company\'s safety lead.'
+    )
+    texts = _texts(title, body)
+    assert "Maren Castell said that people in Tarnbeck have waited a long time for this crossing." in texts
+    assert "Maren Castell is chief executive of Loch Ferries." in texts
+    assert "Maren Castell cut the ribbon alongside councillor Idris Vane." in texts  # not 'Tarnbeck Quay'
+    assert "Idris Vane chairs the city's harbour committee." in texts
+    assert "Hanna Ruud left her fleet of 1,200 boats to the town." in texts
+    assert "The Loch Ferries company was founded in 1961 by the engineer Hanna Ruud." in texts
+    assert "Tova Lind is the company's safety lead." in texts
+    assert not any("We were lucky" in t or "theirs now" in t for t in texts)  # nothing said of anyone by name
+    asked = _asked_each(texts)
+    assert asked["Who is chief executive of Loch Ferries?"] == "Maren Castell"
+    assert asked["Who chairs the city's harbour committee?"] == "Idris Vane"
+    assert not any(q.startswith("What did Maren Castell say") for q in asked)  # 'that people ...' is no object
+
+
+def test_a_short_question_keeps_the_other_date_it_would_cut_away():
+    asked = _asked(
+        "The first passengers rode the new ferry on Monday 18 May 2026, nearly five months after the "
+        "December 2025 date the company had promised."
+    )
+    # cut short, the question for the promised date would ask when the passengers rode: 18 May
+    assert not any(span == "December 2025" and "18 May" not in q for q, span in asked.items())
+    assert any(span == "December 2025" for span in asked.values())
+    ticket = _asked("A ticket costs £15, or £7.50 for students.")
+    assert ticket["How much does a ticket cost?"] == "£15"  # two amounts of one fact stay askable apart
+
+
 def test_whose_asks_for_an_owner_and_its_after_a_person_is_the_owner_said_before():
     asked = _asked(
         "Marja Lehtonen is Halyard Data's chief executive, and Tobias Reinholt is its chief technology officer."
