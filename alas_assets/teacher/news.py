@@ -13,6 +13,10 @@ _DATELINE = re.compile(
     rf"^[A-Z][A-Z .'-]+,\s(?:[A-Z][a-z]+,\s)?"
     rf"(?:\d{{1,2}}\s(?:{MONTHS})(?:\s\d{{4}})?|(?:{MONTHS})\s\d{{1,2}}(?:,\s\d{{4}})?)\s[—–-]\s"
 )
+# 'Under the agreement, Mereway will contribute ...': a framing phrase the fact reads (and is asked) without.
+_FRAMING = re.compile(
+    r"^(?:Under|According to|As part of|In a statement|In addition|As a result|For now)\b[^,]{0,60},\s(?=[A-Z])"
+)
 # An FAQ answer's opening 'Yes.' or 'No.'.
 _ANSWER_WORD = re.compile(r"^(?:Yes|No)[.!,]\s+(?=[A-Z])")
 # 'Founded in 2014 by A and B, Mereway employs ...': what was done to the subject, said before it.
@@ -24,6 +28,11 @@ _OPENING_PARTICIPLE = re.compile(
 _WHO = re.compile(
     r"(?P<name>[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}),\swho\s(?P<does>[a-z](?:[^,;]|,(?=\d{3}))+?)(?=,(?!\d{3})|\.?$)"
 )
+# '... the number 23 bus, which the authority will withdraw on 28 June 2026.': what someone does to the thing.
+_DONE_TO = re.compile(
+    r"(?P<thing>(?<![\w'])(?:the|a|an)\s[\w\s'-]+?),\swhich\s(?P<doer>the\s[a-z]+|[A-Z][\w-]+(?:\s[A-Z][\w-]+)*)\s"
+    r"(?P<will>(?:will|would|can|could|must|has|had|plans\sto|intends\sto)\s[a-z]+)(?P<rest>[^,]*?)\.?$"
+)
 # '..., while Lindqvist-Tan leads ...': a second statement about someone else.
 _WHILE = re.compile(r",\s(?:while|whereas)\s(?=[A-Z])")
 
@@ -31,22 +40,15 @@ _WHILE = re.compile(r",\s(?:while|whereas)\s(?=[A-Z])")
 def news_clauses(text: str, people: dict[str, str]) -> list[str]:
     """The statements a news-style sentence makes: its dateline (or an FAQ's 'Yes.') dropped, a later
     surname as the full name, an opening participle as a statement of its own ('Mereway was founded in
-    2014 by ...'), and a '..., while B ...' clause apart, and what a person does in '..., who ...'."""
-    text = _ANSWER_WORD.sub("", _DATELINE.sub("", text))
+    2014 by ...'), a '..., while B ...' clause apart, and its relative clauses as statements of their own."""
+    text = _FRAMING.sub("", _ANSWER_WORD.sub("", _DATELINE.sub("", text)))
     text = text[0].upper() + text[1:]
     if people:
         text = _SURNAME.sub(lambda m: _full_name(m, people), text)
     quoted = _quoted(text)
     if quoted is not None:
         return quoted
-    people_do = [
-        (who.group(0), f"{who.group('name')} {who.group('does')}.")
-        for who in _WHO.finditer(text)
-        if is_first_name(who.group("name").split()[0])
-    ]
-    for clause, _ in people_do:  # the sentence without it: 'Founded in 1961 by the surveyor Harriet Quillmoor, the ...'
-        name = clause.split(",")[0]
-        text = text.replace(clause, name, 1)
+    text, relatives = _relative_clauses(text)
     pieces = [text]
     opening = _OPENING_PARTICIPLE.match(text)
     if opening:
@@ -62,7 +64,24 @@ def news_clauses(text: str, people: dict[str, str]) -> list[str]:
     for piece in pieces:
         parts = _WHILE.split(piece.rstrip("."))
         result += [part.rstrip(".") + "." for part in parts]
-    return result + [does for _, does in people_do]  # '..., who chairs ...': what that person does
+    return result + relatives
+
+
+def _relative_clauses(text: str) -> tuple[str, list[str]]:
+    """The sentence without its '..., who ...' and '..., which the authority will ...' clauses, and the
+    statement each makes: 'Tomasz Redfern chairs the city's transport committee.', 'The authority will
+    withdraw the number 23 bus on 28 June 2026.'"""
+    said = []
+    for who in _WHO.finditer(text):
+        if is_first_name(who.group("name").split()[0]):
+            said.append(f"{who.group('name')} {who.group('does')}.")
+            text = text.replace(who.group(0), who.group("name"), 1)
+    done_to = _DONE_TO.search(text)
+    if done_to:
+        doer, thing = done_to.group("doer"), done_to.group("thing")
+        said.append(f"{doer[0].upper()}{doer[1:]} {done_to.group('will')} {thing}{done_to.group('rest')}.")
+        text = text[: done_to.start()] + thing + text[done_to.end() :].rstrip(".") + "."
+    return text, said
 
 
 # '"People in Harrowgate have waited ...," said Marguerite Oyelaran, chief executive of Fennwick Transit, at

@@ -387,6 +387,8 @@ def _takes_base_form(before: str, after: str) -> bool:
         r"\s+[a-z]+ing\b", after
     ):
         return True  # 'Microsoft 365 Apps on Windows 10 keep receiving': the plural before its place is the subject
+    if re.fullmatch(r"(?:The\s+)?[A-Z]?[a-z]+[^s]s\s+(?:on|in|at|of|for|from|with)\s+(?:the\s+|a\s+)?[\w'-]+", before):
+        return True  # 'Trams on the extension run every 8 minutes': a plural subject, its place after it
     plural = re.fullmatch(r"[a-z]+[^s]s", last) is not None and last not in _NOT_PLURAL
     return plural and re.match(r"\s+(?:to|the|a|an|on|in|for|with|from|by|at|`)\b", after) is not None
 
@@ -631,6 +633,9 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     labelled = re.search(r"(?:^|(?<=\s))(?P<noun>[a-z]{3,})\s$", before) if span.kind == "number" else None
     if labelled and _labels_a_number(labelled.group("noun"), text[end:]):
         return f"which {labelled.group('noun')}", labelled.start("noun"), end  # 'listens on port 7461': which port
+    every = re.match(r"\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|s|min|h)\b", text[end:])
+    if span.kind == "number" and every and before.endswith("every "):  # 'polls the feed every 20 seconds'
+        return "how often", start - len("every "), end + every.end()
     if span.kind == "number":
         scale = re.match(r"\s+(?:million|billion|thousand)\b", text[end:])
         end = end + (scale.end() if scale else 0)
@@ -648,6 +653,14 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
             )
             return wh, (about.start() if about else start), measured.end()
         counted = re.match(r"\s+((?:[A-Z][\w-]*\s+){0,3}[a-z][a-z-]+)", text[end:])
+        compound = re.match(r"\s+([a-z][a-z-]+\s([a-z][a-z-]+))\b", text[end:])
+        if (
+            counted
+            and compound
+            and not is_plural_noun(compound.group(1).split()[0])
+            and is_plural_noun(compound.group(2))
+        ):
+            counted = compound  # 'around 9,500 weekday trips': how many weekday trips
         if counted and counted.group(1).split()[-1] not in _FOLLOWERS | {"percent"}:
             about = _ROUGHLY.search(before)
             return f"how many {counted.group(1)}", (about.start() if about else start), end + counted.end()
@@ -1007,6 +1020,7 @@ def askable_spans(text: str) -> list[Span]:
         and not is_modifier(text, s)
         and not _sentence_initial_word(s)
         and not _rank_of_what_follows(text, s)
+        and not (s.kind == "number" and re.search(r"\bnumber\s$", text[: s.start]))  # 'the number 23 bus': a label
     ]
     body = text.rstrip(".")
     cuts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(body)]
@@ -1122,6 +1136,8 @@ def _cleft_head(wh: str, past: bool) -> str:
         return f"Who {be} the person who"
     if wh == "where":
         return f"What {be} the place where"
+    if wh == "how often":
+        return f"What {be} the interval at which"
     if wh == "how much":
         return f"What {be} the amount that"
     if wh.startswith("how much "):  # 'how much latency': 'What is the amount of latency that'

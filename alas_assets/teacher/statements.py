@@ -405,9 +405,13 @@ _THIS_CODE = re.compile(r"^(?:This|That|The) (?:command|function|method|call|opt
 
 
 def _named_code(text: str, before: str) -> str:
-    """'Run `x check`.' then 'This command prints ...': the command just given, also across a paragraph."""
+    """'Run `x check`.' then 'This command prints ...' (or 'This prints ...'): the command just given, also
+    across a paragraph."""
     named = _THIS_CODE.match(text)
     code = re.findall(r"`[^`]+`", before) if named else []
+    if not named:  # 'Check your points with `vellumkit check ...`. This prints ...': the command does it
+        named = re.match(r"^This(?=\s[a-z]+s\b)", text)
+        code = re.findall(r"`[a-z][\w.-]*\s[^`=]+`", before) if named else []
     return f"{code[-1]}{text[named.end() :]}" if code else text
 
 
@@ -617,11 +621,21 @@ _PARTICIPLE = re.compile(
 )
 
 
+# 'Trams run every 8 minutes at peak times and every 12 minutes in the evening': two frequencies, each a fact.
+_TWO_FREQUENCIES = re.compile(
+    r"^(?P<head>.+?\s)(?P<first>every\s\d[\d.,]*\s[a-z]+\b[^,]*?),?\sand\s(?P<second>every\s\d[\d.,]*\s[a-z]+\b.*?)\.$"
+)
+
+
 def _conjoined_predicates(text: str) -> list[str]:
     """'A real-time router looks at each request and chooses between ...' says two things of one
     subject: 'A real-time router looks at each request.' and 'A real-time router chooses between ...'
     (each asked with its subject). The second verb must be finite in the first one's tense, in the
     same clause, and what follows it must not need the first half for a pronoun."""
+    frequencies = _TWO_FREQUENCIES.match(text)
+    if frequencies:
+        head = frequencies.group("head")
+        return [f"{head}{frequencies.group('first')}.", f"{head}{frequencies.group('second')}."]
     clause = main_verb(text)
     if clause is not None and clause.subject_end and (person := _person_clause(text, clause.subject_end)):
         return person
@@ -696,8 +710,9 @@ def _appositions(text: str) -> list[str]:
     name = match.group("name")
     said = f"{name} {match.group('rest')}"
     clause = main_verb(said)
-    if clause is None or clause.subject_end != len(name) + 1:
-        return [text]
+    between = said[len(name) + 1 : clause.subject_end] if clause is not None else ""
+    if clause is None or not re.fullmatch(r"(?:(?:today|also|now|recently|yesterday|formally|officially)\s)*", between):
+        return [text]  # 'Mereway Labs, a maker of ..., today announced ...': the name is the subject
     return [said, *described(name, match.group("description"))]
 
 

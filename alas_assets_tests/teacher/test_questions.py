@@ -690,7 +690,9 @@ def test_a_quotation_says_who_spoke_and_who_they_are_and_she_is_the_one_quoted()
         "Idris Vane, who chairs the city's harbour committee.\n\n"
         "Founded in 1961 by the engineer Hanna Ruud, who left her fleet of 1,200 boats to the town, "
         "the Loch Ferries company now runs 14 routes.\n\n"
-        '"We were lucky that nothing sank," said Tova Lind, the company\'s safety lead.'
+        '"We were lucky that nothing sank," said Tova Lind, the company\'s safety lead.\n\n'
+        "The crossing takes 19 minutes, compared with 41 minutes on the old ferry, which the company will "
+        "withdraw on 28 June 2026."
     )
     texts = _texts(title, body)
     assert "Maren Castell said that people in Tarnbeck have waited a long time for this crossing." in texts
@@ -701,6 +703,8 @@ def test_a_quotation_says_who_spoke_and_who_they_are_and_she_is_the_one_quoted()
     assert "The Loch Ferries company was founded in 1961 by the engineer Hanna Ruud." in texts
     assert "Tova Lind is the company's safety lead." in texts
     assert not any("We were lucky" in t or "theirs now" in t for t in texts)  # nothing said of anyone by name
+    assert "The company will withdraw the old ferry on 28 June 2026." in texts
+    assert "The crossing takes 19 minutes, compared with 41 minutes on the old ferry." in texts
     asked = _asked_each(texts)
     assert asked["Who is chief executive of Loch Ferries?"] == "Maren Castell"
     assert asked["Who chairs the city's harbour committee?"] == "Idris Vane"
@@ -717,6 +721,25 @@ def test_a_short_question_keeps_the_other_date_it_would_cut_away():
     assert any(span == "December 2025" for span in asked.values())
     ticket = _asked("A ticket costs £15, or £7.50 for students.")
     assert ticket["How much does a ticket cost?"] == "£15"  # two amounts of one fact stay askable apart
+
+
+def test_a_frequency_is_asked_how_often_and_two_frequencies_are_two_facts():
+    texts = _texts(
+        "Ferry times", "Ferries on the loop run every 8 minutes at peak times and every 12 minutes at night."
+    )
+    assert texts == [
+        "Ferries on the loop run every 8 minutes at peak times.",
+        "Ferries on the loop run every 12 minutes at night.",
+    ]
+    asked = _asked_each(texts)
+    assert asked["How often do ferries on the loop run at peak times?"] == "8"
+    assert asked["How often do ferries on the loop run at night?"] == "12"
+    assert (
+        _asked("The harbour expects around 9,500 weekday trips in its first year.")[
+            "How many weekday trips does the harbour expect in its first year?"
+        ]
+        == "9,500"
+    )
 
 
 def test_whose_asks_for_an_owner_and_its_after_a_person_is_the_owner_said_before():
