@@ -17,6 +17,8 @@ _DATELINE = re.compile(
 _FRAMING = re.compile(
     r"^(?:Under|According to|As part of|In a statement|In addition|As a result|For now)\b[^,]{0,60},\s(?=[A-Z])"
 )
+_SO_FAR = re.compile(r"^So far,?\s(?P<rest>.+)$")
+_ONLY_COUNT = re.compile(r"^(?:[Oo]nly|[Jj]ust)\s(?=\d)")  # 'Only 1,150 of the charts ...': the count is the fact
 # An FAQ answer's opening 'Yes.' or 'No.'.
 _ANSWER_WORD = re.compile(r"^(?:Yes|No)[.!,]\s+(?=[A-Z])")
 # 'Founded in 2014 by A and B, Mereway employs ...': what was done to the subject, said before it.
@@ -33,6 +35,9 @@ _DONE_TO = re.compile(
     r"(?P<thing>(?<![\w'])(?:the|a|an)\s[\w\s'-]+?),\swhich\s(?P<doer>the\s[a-z]+|[A-Z][\w-]+(?:\s[A-Z][\w-]+)*)\s"
     r"(?P<will>(?:will|would|can|could|must|has|had|plans\sto|intends\sto)\s[a-z]+)(?P<rest>[^,]*?)\.?$"
 )
+_NAME_WHICH = re.compile(
+    r"^(?P<name>[A-Z][\w'-]*(?:\s(?:and|of|the|[A-Z][\w'-]*)){0,5}),\swhich\s(?P<does>[a-z][^,]+),\s(?P<rest>[a-z].+)$"
+)
 # '..., while Lindqvist-Tan leads ...': a second statement about someone else.
 _WHILE = re.compile(r",\s(?:while|whereas)\s(?=[A-Z])")
 
@@ -42,6 +47,10 @@ def news_clauses(text: str, people: dict[str, str]) -> list[str]:
     surname as the full name, an opening participle as a statement of its own ('Mereway was founded in
     2014 by ...'), a '..., while B ...' clause apart, and its relative clauses as statements of their own."""
     text = _FRAMING.sub("", _ANSWER_WORD.sub("", _DATELINE.sub("", text)))
+    so_far = _SO_FAR.match(text)
+    if so_far:  # 'So far only 1,150 of them have been digitised.': '1,150 of them have been digitised so far.'
+        text = f"{so_far.group('rest').rstrip('.')} so far."
+    text = _ONLY_COUNT.sub("", text)
     text = text[0].upper() + text[1:]
     if people:
         text = _SURNAME.sub(lambda m: _full_name(m, people), text)
@@ -68,7 +77,8 @@ def news_clauses(text: str, people: dict[str, str]) -> list[str]:
 
 
 def _relative_clauses(text: str) -> tuple[str, list[str]]:
-    """The sentence without its '..., who ...' and '..., which the authority will ...' clauses, and the
+    """The sentence without its '..., who ...', '<name>, which ...,' and '..., which the authority will ...'
+    clauses, and the
     statement each makes: 'Tomasz Redfern chairs the city's transport committee.', 'The authority will
     withdraw the number 23 bus on 28 June 2026.'"""
     said = []
@@ -76,6 +86,10 @@ def _relative_clauses(text: str) -> tuple[str, list[str]]:
         if is_first_name(who.group("name").split()[0]):
             said.append(f"{who.group('name')} {who.group('does')}.")
             text = text.replace(who.group(0), who.group("name"), 1)
+    which = _NAME_WHICH.match(text)
+    if which:  # 'Salt and Ink, which shows 60 of the charts ..., opens on ...': what it is and does
+        said.append(f"{which.group('name')} {which.group('does')}.")
+        text = f"{which.group('name')} {which.group('rest')}"
     done_to = _DONE_TO.search(text)
     if done_to:
         doer, thing = done_to.group("doer"), done_to.group("thing")

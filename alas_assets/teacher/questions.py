@@ -427,7 +427,7 @@ def main_verb(text: str) -> _Clause | None:
                 return None
             continue
         previous = before.split()[-1].lower()
-        if previous in ("the", "a", "an", "its", "their", "his", "her", "of", "to", "new"):
+        if previous in ("the", "a", "an", "its", "their", "his", "her", "of", "to", "new", "first", "last"):
             continue
         if not word[0].islower():
             continue
@@ -633,6 +633,10 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     labelled = re.search(r"(?:^|(?<=\s))(?P<noun>[a-z]{3,})\s$", before) if span.kind == "number" else None
     if labelled and _labels_a_number(labelled.group("noun"), text[end:]):
         return f"which {labelled.group('noun')}", labelled.start("noun"), end  # 'listens on port 7461': which port
+    share = re.match(r"\s+of\s+(?:the|its|their|these)\s(?:[\w-]+\s){0,2}?[a-z-]+s\b", text[end:])
+    if span.kind == "number" and share and not MONEY.fullmatch(span.text):
+        about = _ROUGHLY.search(before)  # '1,150 of the charts have been digitised': how many of the charts
+        return f"how many{share.group(0)}", (about.start() if about else start), end + share.end()
     every = re.match(r"\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|s|min|h)\b", text[end:])
     if span.kind == "number" and every and before.endswith("every "):  # 'polls the feed every 20 seconds'
         return "how often", start - len("every "), end + every.end()
@@ -1088,8 +1092,8 @@ def _lower_first(text: str) -> str:
     head, _, rest = text.partition(" ")
     if head in _DETERMINERS or head in ("You", "We", "Our") or head.lower() in _APPROXIMATORS:
         return text[0].lower() + text[1:]
-    if not re.fullmatch(r"[A-Z][a-z]+", head) or re.match(r"[A-Z0-9`]", rest):
-        return text
+    if not re.fullmatch(r"[A-Z][a-z]+", head) or re.match(r"[A-Z0-9`]|and\s[A-Z]", rest):
+        return text  # 'Salt and Ink': a name
     return text[0].lower() + text[1:] if _common_word(head) else text
 
 
@@ -1752,6 +1756,12 @@ def _besides(span: Span, question: str | None, lead: int) -> list[Asked]:
     if not 1 <= len(cuts) <= 3 or not re.search(r"\b(?:and|or)\b", cuts[-1].group(0)):
         return []  # 'Ghent, Belgium' names one place; a list ends with 'and' or 'or'
 
+    singular = re.match(r"(?:What|Who)\s([a-z]+)\b", question)
+    verb = singular.group(1) if singular else ""
+    if span.start == 0 and (
+        verb in ("is", "was", "has") or (verb.endswith("s") and verb_lemma(verb) not in (None, verb))
+    ):
+        return []  # 'Salt and Ink opens on ...': the subject's singular verb makes the two words one name
     bounds = [0] + [c.end() for c in cuts], [c.start() for c in cuts] + [len(span.text)]
     items = [Span(span.text[a:b], span.kind, span.start + a, span.start + b) for a, b in zip(*bounds)]
     if any(not normalise(item.text) or item.text.count("`") % 2 for item in items):  # a comma inside code

@@ -392,6 +392,10 @@ def _resolve(text: str, subject: str, person: str, previous: str) -> str:
         return f"{count} {counted.group('noun')}{text[all_of_them.end() :]}"
     if person and not text.startswith(person):
         text = re.sub(r"(?<=\s)(?:him|her)(?=[\s,.])", person, text, count=1)
+    counted_before = re.search(r"\b\d[\d,.]*\s(?P<noun>[a-z]+s)\b", previous)
+    if counted_before and is_plural_noun(counted_before.group("noun")):
+        # 'So far only 1,150 of them ...' after '... the scanning of 4,300 charts ...': of the charts
+        text = re.sub(r"(?<=\d\s)of them\b", f"of the {counted_before.group('noun')}", text, count=1)
     if re.search(r"(?<=\s)them(?=[\s,.:;])", text) and not text.startswith("They "):
         # '... stabilized them for ...' after 'Let chains arrived ...': what 'them' stands for
         people = _PEOPLE.search(previous)
@@ -516,8 +520,8 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
                 continue
             if kind == "item" and intro and number == 0:  # "Consumers can enrol in one of several ways: buy ..."
                 text = _item_with_intro(intro, text)
-            text = _imperative(_counted_list(text[0].upper() + text[1:]) + ".")
-            for piece in news_clauses(text, people):
+            text = _counted_list(text[0].upper() + text[1:]) + "."
+            for piece in map(_imperative, news_clauses(text, people)):
                 resolved = _resolve(_named_code(piece, previous or carried), subject, person, previous)
                 if company and company.group("name") not in resolved:
                     resolved = _THE_COMPANY.sub(lambda m: company.group("name") + (m.group("owner") or ""), resolved, 1)
@@ -749,8 +753,11 @@ def _imperative(text: str) -> str:
     text = text[0].upper() + text[1:]
     first = text.split()[0]
     second = text.split()[1] if len(text.split()) > 1 else ""
+    third = text.split()[2] if len(text.split()) > 2 else ""
     if not (first[:1].isupper() and first[1:].islower() and is_base_verb(first)) or second[:1].isupper():
         return text  # 'Google Cloud Storage is planned': a name, not an instruction
+    if second == "and" and third[:1].isupper():
+        return text  # 'Salt and Ink opens on ...': a name of two words, not an instruction
     if second[:1].isdigit():
         return text  # 'Rust 1.85.0 stabilizes ...': a release, not an instruction
     stated = main_verb(text)

@@ -742,6 +742,25 @@ def test_a_frequency_is_asked_how_often_and_two_frequencies_are_two_facts():
     )
 
 
+def test_a_share_of_a_count_a_named_thing_with_which_and_a_command_that_prints():
+    body = (
+        "The money will pay for the scanning of 4,300 charts over three years. So far only 1,150 of them "
+        "have been digitised.\n\n"
+        "Salt and Ink, which shows 60 of the charts, opens on 21 March 2026.\n\n"
+        "Check your points with `vellumkit check QM-1187.tif`. This prints each point's residual."
+    )
+    texts = _texts("Quillmoor wins a grant", body)
+    assert "1,150 of the charts have been digitised so far." in texts
+    assert "Salt and Ink opens on 21 March 2026." in texts
+    assert "Salt and Ink shows 60 of the charts." in texts
+    assert "`vellumkit check QM-1187.tif` prints each point's residual." in texts
+    asked = _asked_each(texts)
+    assert asked["How many of the charts have been digitised so far?"] == "1,150"
+    assert asked["When does Salt and Ink open?"] == "21 March 2026"
+    assert asked["How many of the charts does Salt and Ink show?"] == "60"
+    assert not any(q.startswith("Besides Salt") for q in asked)  # one name, not a list
+
+
 def test_whose_asks_for_an_owner_and_its_after_a_person_is_the_owner_said_before():
     asked = _asked(
         "Marja Lehtonen is Halyard Data's chief executive, and Tobias Reinholt is its chief technology officer."
