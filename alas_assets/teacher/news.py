@@ -35,6 +35,7 @@ _DONE_TO = re.compile(
     r"(?P<thing>(?<![\w'])(?:the|a|an)\s[\w\s'-]+?),\swhich\s(?P<doer>the\s[a-z]+|[A-Z][\w-]+(?:\s[A-Z][\w-]+)*)\s"
     r"(?P<will>(?:will|would|can|could|must|has|had|plans\sto|intends\sto)\s[a-z]+)(?P<rest>[^,]*?)\.?$"
 )
+_CODE_WHICH = re.compile(r"(?P<code>`[^`]+`),\swhich\s(?P<does>[a-z](?:[^,;`]|,(?=\d{3}))+?)(?=,(?!\d{3})|\.?$)")
 _NAME_WHICH = re.compile(
     r"^(?P<name>[A-Z][\w'-]*(?:\s(?:and|of|the|[A-Z][\w'-]*)){0,5}),\swhich\s(?P<does>[a-z][^,]+),\s(?P<rest>[a-z].+)$"
 )
@@ -42,10 +43,11 @@ _NAME_WHICH = re.compile(
 _WHILE = re.compile(r",\s(?:while|whereas)\s(?=[A-Z])")
 
 
-def news_clauses(text: str, people: dict[str, str]) -> list[str]:
+def news_clauses(text: str, people: dict[str, str]) -> tuple[list[str], list[str]]:
     """The statements a news-style sentence makes: its dateline (or an FAQ's 'Yes.') dropped, a later
     surname as the full name, an opening participle as a statement of its own ('Mereway was founded in
-    2014 by ...'), a '..., while B ...' clause apart, and its relative clauses as statements of their own."""
+    2014 by ...'), a '..., while B ...' clause apart; and, apart, the statements its relative clauses make
+    ('Tomasz Redfern chairs ...'), asides that no pronoun after the sentence stands for."""
     text = _FRAMING.sub("", _ANSWER_WORD.sub("", _DATELINE.sub("", text)))
     so_far = _SO_FAR.match(text)
     if so_far:  # 'So far only 1,150 of them have been digitised.': '1,150 of them have been digitised so far.'
@@ -56,7 +58,7 @@ def news_clauses(text: str, people: dict[str, str]) -> list[str]:
         text = _SURNAME.sub(lambda m: _full_name(m, people), text)
     quoted = _quoted(text)
     if quoted is not None:
-        return quoted
+        return quoted, []
     text, relatives = _relative_clauses(text)
     pieces = [text]
     opening = _OPENING_PARTICIPLE.match(text)
@@ -73,7 +75,7 @@ def news_clauses(text: str, people: dict[str, str]) -> list[str]:
     for piece in pieces:
         parts = _WHILE.split(piece.rstrip("."))
         result += [part.rstrip(".") + "." for part in parts]
-    return result + relatives
+    return result, relatives
 
 
 def _relative_clauses(text: str) -> tuple[str, list[str]]:
@@ -86,6 +88,9 @@ def _relative_clauses(text: str) -> tuple[str, list[str]]:
         if is_first_name(who.group("name").split()[0]):
             said.append(f"{who.group('name')} {who.group('does')}.")
             text = text.replace(who.group(0), who.group("name"), 1)
+    for code in _CODE_WHICH.finditer(text):  # '`stale_after`, which defaults to 180 seconds,': the setting's default
+        said.append(f"{code.group('code')} {code.group('does')}.")
+        text = text.replace(code.group(0), code.group("code"), 1)
     which = _NAME_WHICH.match(text)
     if which:  # 'Salt and Ink, which shows 60 of the charts ..., opens on ...': what it is and does
         said.append(f"{which.group('name')} {which.group('does')}.")

@@ -149,6 +149,9 @@ _NOT_VERBS = {
 # Nouns that name what a code identifier is, when one stands next to it.
 _HEADS = {
     "module",
+    "key",
+    "warning",
+    "exception",
     "function",
     "method",
     "setting",
@@ -438,7 +441,8 @@ def main_verb(text: str) -> _Clause | None:
         if re.match(r"\s+(?:" + "|".join(_AUX) + r")\b", text[match.end() :]):
             continue  # 'crates can move': the word before an auxiliary is its subject
         lemma = verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
-        if lemma and _plural_before_its_verb(word, text[match.end() :]):
+        named = re.fullmatch(r"(?:[A-Z][\w.+-]*\s?)+", before) is not None and not _lemmas(before.split()[-1].lower())
+        if lemma and not named and _plural_before_its_verb(word, text[match.end() :]):
             continue  # 'Exported files now default to': 'files' is the subject's noun
         if lemma and _reduced_relative(word, text[match.end() :]):
             continue  # 'The cardinals gathered in the Sistine Chapel elected ...': 'elected' is the verb
@@ -620,6 +624,19 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         named = re.sub(r"^Version", "version", versions.group(0).strip())  # 'Version 22H2 was ...' opens it
         return f"which {named}", versions.start(), end
     bare_version = re.fullmatch(r"\d+\.\d+(?:\.\d+)*(?:\.x)?|\d+\.x", span.text)
+    product = re.search(r"(?:^|(?<=\s))(?P<in>(?:in|from|since|with|to|until)\s)?(?P<name>[a-z][\w-]{2,})\s$", before)
+    function_word = product and product.group("name") in _PREPOSITIONS | _AUX | {
+        "the",
+        "a",
+        "an",
+        "its",
+        "until",
+        "and",
+        "or",
+    }
+    if span.kind == "number" and bare_version and product and not function_word and not _lemmas(product.group("name")):
+        # 'added in routekit 2.9': a release of the product a lowercase name names, 'in which routekit version'
+        return f"{product.group('in') or ''}which {product.group('name')} version", product.start(), end
     if (
         span.kind == "number"
         and bare_version

@@ -520,17 +520,21 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
                 continue
             if kind == "item" and intro and number == 0:  # "Consumers can enrol in one of several ways: buy ..."
                 text = _item_with_intro(intro, text)
-            text = _counted_list(text[0].upper() + text[1:]) + "."
-            for piece in map(_imperative, news_clauses(text, people)):
-                resolved = _resolve(_named_code(piece, previous or carried), subject, person, previous)
+            # '...; vehicle positions and service alerts are ignored': a clause of the sentence, its first word no name
+            joined = number > 0 and kind == "text" and text[:1].islower()
+            text = _counted_list(text if joined else text[0].upper() + text[1:]) + "."
+            pieces, asides = news_clauses(text, people)
+            for piece, aside in [(p, False) for p in pieces] + [(a, True) for a in asides]:
+                resolved = _resolve(_named_code(_imperative(piece), previous or carried), subject, person, previous)
                 if company and company.group("name") not in resolved:
                     resolved = _THE_COMPANY.sub(lambda m: company.group("name") + (m.group("owner") or ""), resolved, 1)
                 for part in _conjoined_predicates(resolved):
                     for said in _appositions(part):
                         result.append(Statement(text=said, quote=_raw_quote(clause), section=section))
-                person = _person(resolved, person)
                 people.update(full_names(resolved))
-                previous = resolved
+                if not aside and not joined:  # 'It' after '...; b ...' or after an aside is still the sentence's
+                    person = _person(resolved, person)
+                    previous = resolved
         if kind == "text":
             intro = inline_text(line).rstrip().rstrip(":") if line.rstrip().endswith(":") else ""
             intro = split_clauses(intro)[-1] if intro else ""
@@ -610,6 +614,10 @@ _APPOSITION = re.compile(
 )
 
 
+_ONE_NAMED = re.compile(r"^(?P<head>.+?)\s(?:only\s)?(?:one|a|an|the)\s(?P<noun>[a-z]+),\s(?P<code>`[^`]+`)\.$")
+_CALLED_NAME = re.compile(
+    r"^(?P<head>(?:The|Its|Their|A|An)\s[^,]+),\s(?:called|named|known as)\s(?P<name>[A-Z`][^,]+),\s(?P<rest>[a-z].+)$"
+)
 _NAMED_ROLE = re.compile(
     r"^(?P<role>The\s[a-z][^,]{2,60}),\s(?P<name>[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}),\s(?P<rest>[a-z].+)$"
 )
@@ -699,6 +707,13 @@ def _person_clause(text: str, subject_end: int) -> list[str] | None:
 def _appositions(text: str) -> list[str]:
     """'WrenFest, the annual conference for ..., is coming to Ghent.' -> 'WrenFest is coming to
     Ghent.' and 'WrenFest is the annual conference for ...': each says one fact with its name."""
+    one = _ONE_NAMED.match(text)
+    if one:  # 'Tideline needs only one key, `feed_url`.': 'Tideline needs the key `feed_url`.'
+        return [f"{one.group('head')} the {one.group('noun')} {one.group('code')}."]
+    called = _CALLED_NAME.match(text)
+    if called:  # 'Its realtime layer, called Tideline, lets it ...': what the name does, and what it names
+        name, head = called.group("name"), called.group("head")
+        return [f"{name} {called.group('rest')}", f"{head} is called {name}."]
     participle = _PARTICIPLE.match(text)
     if participle:  # 'Rust 1.88.0, released on 26 June 2025, stabilized ...': two facts of one name
         name = participle.group("name")
@@ -732,7 +747,7 @@ def described(name: str, description: str) -> list[str]:
 
 
 _CONDITION = re.compile(
-    r"^(?P<condition>(?:If|When|Once|Unless|Before|After|Until|To)\s[^,]{1,80}),\s(?P<rest>[a-z].*)\.$"
+    r"^(?P<condition>(?:If|When|Once|Unless|Before|After|Until|To)\s[^,]{1,80}),\s(?P<rest>(?:[a-z]|[A-Z][\w-]*\s[a-z]+s\b).*)\.$"
 )
 
 
@@ -745,7 +760,7 @@ def _imperative(text: str) -> str:
     server and run `x --check`.'; a condition before it goes last ('If you cannot upgrade, set ...'
     -> 'You set ... if you cannot upgrade.')."""
     condition = _CONDITION.match(text)
-    pronoun = condition and re.match(r"(?:it|they)\s[a-z]", condition.group("rest"))
+    pronoun = condition and re.match(r"(?:it|they|[A-Z][\w-]*\s[a-z]+s\b)", condition.group("rest"))
     if condition and (is_base_verb(condition.group("rest").split()[0]) or pronoun):
         rest, lead = condition.group("rest"), condition.group("condition")
         text = f"{rest[0].upper()}{rest[1:]} {lead[0].lower()}{lead[1:]}."

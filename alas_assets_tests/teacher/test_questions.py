@@ -761,6 +761,28 @@ def test_a_share_of_a_count_a_named_thing_with_which_and_a_command_that_prints()
     assert not any(q.startswith("Besides Salt") for q in asked)  # one name, not a list
 
 
+def test_a_settings_page_states_each_setting_and_it_after_an_aside_is_the_subject():
+    body = (
+        "Its realtime layer, called Tideline, reads live delays from a feed.\n\n"
+        "Tideline needs only one key, `feed_url`.\n\n"
+        "When the newest update is older than `stale_after`, which defaults to 180 seconds, Tideline drops "
+        "all delays. It logs a warning named `RT_STALE` when this happens.\n\n"
+        "Tideline was added in routekit 2.9; vehicle positions are ignored. It keeps at most 5,000 trips in memory."
+    )
+    texts = _texts("Using realtime delays in routekit", body)
+    assert "Its realtime layer is called Tideline." in texts
+    assert "Tideline reads live delays from a feed." in texts
+    assert "Tideline needs the key `feed_url`." in texts
+    assert "`stale_after` defaults to 180 seconds." in texts
+    assert "Tideline drops all delays when the newest update is older than `stale_after`." in texts
+    assert "Tideline logs a warning named `RT_STALE` when this happens." in texts  # not `stale_after`
+    assert "Tideline keeps at most 5,000 trips in memory." in texts  # not 'Vehicle'
+    asked = _asked_each(texts)
+    assert asked["Which key does Tideline need?"] == "`feed_url`"
+    assert asked["How many seconds does `stale_after` default to?"] == "180"
+    assert asked["In which routekit version was Tideline added?"] == "2.9"  # a lowercase product's release
+
+
 def test_whose_asks_for_an_owner_and_its_after_a_person_is_the_owner_said_before():
     asked = _asked(
         "Marja Lehtonen is Halyard Data's chief executive, and Tobias Reinholt is its chief technology officer."
