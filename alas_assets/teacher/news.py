@@ -36,11 +36,15 @@ _DONE_TO = re.compile(
     r"(?P<will>(?:will|would|can|could|must|has|had|plans\sto|intends\sto)\s[a-z]+)(?P<rest>[^,]*?)\.?$"
 )
 _CODE_WHICH = re.compile(r"(?P<code>`[^`]+`),\swhich\s(?P<does>[a-z](?:[^,;`]|,(?=\d{3}))+?)(?=,(?!\d{3})|\.?$)")
+_WHOSE = re.compile(r",\swhose\s[^,]+,(?=\s[a-z])")
+_CLAUSE_WHICH = re.compile(r"(?<=\d),\swhich\s(?:fixed|solved|resolved|meant|means|caused|causes)\s[^,]+,")
 _NAME_WHICH = re.compile(
     r"^(?P<name>[A-Z][\w'-]*(?:\s(?:and|of|the|[A-Z][\w'-]*)){0,5}),\swhich\s(?P<does>[a-z][^,]+),\s(?P<rest>[a-z].+)$"
 )
-# '..., while Lindqvist-Tan leads ...': a second statement about someone else.
-_WHILE = re.compile(r",\s(?:while|whereas)\s(?=[A-Z])")
+# '..., while Lindqvist-Tan leads ...', '..., but the departure boards needed ...': a second statement.
+_WHILE = re.compile(
+    r",\s(?:while|whereas)\s(?=[A-Z])|,\sbut\s(?=(?:the|a|an|its|their|our)\s(?:[a-z]+\s){1,3}[a-z]+ed\b)"
+)
 
 
 def news_clauses(text: str, people: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -74,7 +78,7 @@ def news_clauses(text: str, people: dict[str, str]) -> tuple[list[str], list[str
     result = []
     for piece in pieces:
         parts = _WHILE.split(piece.rstrip("."))
-        result += [part.rstrip(".") + "." for part in parts]
+        result += [part[0].upper() + part[1:].rstrip(".") + "." for part in parts]
     return result, relatives
 
 
@@ -91,6 +95,8 @@ def _relative_clauses(text: str) -> tuple[str, list[str]]:
     for code in _CODE_WHICH.finditer(text):  # '`stale_after`, which defaults to 180 seconds,': the setting's default
         said.append(f"{code.group('code')} {code.group('does')}.")
         text = text.replace(code.group(0), code.group("code"), 1)
+    text = _WHOSE.sub("", text)  # 'Lines 3, 12 and 15, whose first departures fell ..., were ...'
+    text = _CLAUSE_WHICH.sub(",", text)  # '... at 07:20, which fixed the app, but ...': of the whole clause
     which = _NAME_WHICH.match(text)
     if which:  # 'Salt and Ink, which shows 60 of the charts ..., opens on ...': what it is and does
         said.append(f"{which.group('name')} {which.group('does')}.")

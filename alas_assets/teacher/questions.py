@@ -432,6 +432,13 @@ def main_verb(text: str) -> _Clause | None:
         previous = before.split()[-1].lower()
         if previous in ("the", "a", "an", "its", "their", "his", "her", "of", "to", "new", "first", "last"):
             continue
+        modal = r"\b(?:can|could|will|would|must|should|may|might)\b"
+        if (
+            re.search(r"\s(?:who|that)\b", before)
+            and not re.fullmatch(modal, word)
+            and re.search(modal, text[match.start() :])
+        ):
+            continue  # 'Passengers who took a taxi because of this can claim ...': the verb after the relative clause
         if not word[0].islower():
             continue
         if word in _AUX and not _possessive_have(word, text[match.end() :]):
@@ -466,14 +473,13 @@ def _reduced_relative(word: str, after: str) -> bool:
 
 def _plural_before_its_verb(word: str, after: str) -> bool:
     """A word that is a plural noun or a verb ('files', 'drops'), followed by an adverb that comes
-    before a verb ('now', 'also', 'no longer'): the noun."""
+    before a verb ('now', 'also', 'no longer') or by a past tense ('The departure boards needed ...'): the noun."""
     following = re.match(r"\s+([a-z]+)", after)
-    return (
-        word.endswith("s")
-        and "NOUN" in _lemmas(word.lower())
-        and following is not None
-        and following.group(1) in _BASE_FORM_AFTER | {"no"}
-    )
+    if not (word.endswith("s") and "NOUN" in _lemmas(word.lower()) and following is not None):
+        return False
+    then = following.group(1)
+    past = then.endswith("ed") and verb_lemma(then) is not None and not re.match(r"\s+[a-z]+\s+by\b", after)
+    return then in _BASE_FORM_AFTER | {"no"} or past
 
 
 @lru_cache(maxsize=4096)
@@ -604,8 +610,9 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
     owned = re.match(r"\s((?:[a-z-]+\s){0,3}[a-z-]+)(?=[\s,.;]|$)", text[end:]) if span.text.endswith("'s") else None
     if owned:  # 'is Halyard Data's chief executive': whose chief executive
         return f"whose {owned.group(1)}", start, end + owned.end()
-    if span.kind == "number" and MONEY.fullmatch(span.text):  # '£86 million'
-        return "how much", start, end
+    if span.kind == "number" and MONEY.fullmatch(span.text):  # '£86 million', 'up to £25'
+        about = _ROUGHLY.search(before)
+        return "how much", (about.start() if about else start), end
     if (
         span.kind == "number"
         and re.search(r"\bdefaults?\sto\s$", before)
@@ -806,7 +813,7 @@ def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
 # Where a clause ends: what follows is another statement about something else.
 _CLAUSE_BREAK = re.compile(
     r":\s|;\s|,\s(?:so|which|who|and|because|but|while|showing|even though|so that)\s"
-    r"|\s(?:so that|because|even though)\s"
+    r"|\s(?:so that|because(?! of)|even though)\s"
 )
 _OWN_SUBJECT = re.compile(r"(?:he|she|it|they)\b", re.I)
 # An opening adverbial ('On 8 May 2025', 'From 2015 to 2023', 'For people who cannot move yet,') that

@@ -28,7 +28,9 @@ from alas_assets.teacher.questions import (
 from alas_assets.teacher.spans import salient_spans
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "No.", "Inc.", "Ltd.", "approx.")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[*_)\"”’]*\s+(?=[\"“*_(`A-ZÀ-Þ0-9])|;\s+(?=[a-zA-Z`])")
+# A sentence ends before a capital, a digit or a quote, or before a lowercase product's release ('... kept
+# winter time. routekit 3.2.0 is not affected.'); a ';' ends a clause.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[*_)\"”’]*\s+(?=[\"“*_(`A-ZÀ-Þ0-9]|[a-z][\w-]*\s\d+\.\d)|;\s+(?=[a-zA-Z`])")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _LABEL = re.compile(r"^\*\*(?P<label>[^*]+?)\*\*[:.]?\s*")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}")

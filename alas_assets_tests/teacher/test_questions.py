@@ -783,6 +783,23 @@ def test_a_settings_page_states_each_setting_and_it_after_an_aside_is_the_subjec
     assert asked["In which routekit version was Tideline added?"] == "2.9"  # a lowercase product's release
 
 
+def test_an_incident_report_reads_as_the_facts_it_states():
+    body = (
+        "Lines 3, 12 and 15, whose first departures fell inside the missing hour, were the worst affected.\n\n"
+        "Our planner had run without a restart since 12 March. routekit 3.2.0 is not affected.\n\n"
+        "She restarted the planner at 07:20, which fixed the app, but the departure boards needed a separate "
+        "cache flush.\n\n"
+        "Passengers who took a taxi because of this can claim back up to £25 until 30 April 2026."
+    )
+    texts = _texts("Post-incident report", body)
+    assert "Lines 3, 12 and 15 were the worst affected." in texts
+    assert "Routekit 3.2.0 is not affected." in texts  # a sentence of its own
+    assert "The departure boards needed a separate cache flush." in texts
+    asked = _asked_each(texts)
+    assert asked["What did the departure boards need?"] == "a separate cache flush"
+    assert asked["How much can passengers who took a taxi because of this claim back until 30 April 2026?"] == "£25"
+
+
 def test_whose_asks_for_an_owner_and_its_after_a_person_is_the_owner_said_before():
     asked = _asked(
         "Marja Lehtonen is Halyard Data's chief executive, and Tobias Reinholt is its chief technology officer."
