@@ -293,6 +293,9 @@ def _antecedent(previous: str, subject: str) -> str:
         phrase = introduced.group("object").strip()
         phrase = re.split(r"\s(?:to|for|in|on|with|from|by|as|which|that|so)\s", phrase)[0]
         return re.sub(r"^(?:a|an)\s", "the ", phrase)
+    equated = _EQUATED.match(previous)
+    if equated:  # 'The headline of this release is Slipway, ...': 'It' is Slipway
+        return equated.group("name")
     head = _subject_of(previous)
     if (
         previous.startswith(("You ", "We ")) and "`" in previous
@@ -304,6 +307,9 @@ def _antecedent(previous: str, subject: str) -> str:
     if head and not head.lower().startswith(("it ", "they ", "this ", "these ", "there ")) and len(head.split()) <= 8:
         return head[0].lower() + head[1:] if head.split()[0] in ("The", "A", "An") else head
     return subject
+
+
+_EQUATED = re.compile(r"(?:The|Its)\s[a-z][^,]*?\s(?:is|was)\s(?P<name>[A-Z][\w.+-]*(?:\s[A-Z0-9][\w.+-]*)*)")
 
 
 # An opening adverbial before the subject: 'From 2015 to 2023 he served ...', 'At the same time it ...'.
@@ -367,7 +373,10 @@ def _resolve(text: str, subject: str, person: str, previous: str) -> str:
         tail = text[lead.start("pronoun") :]
         opening = tail[0].upper() + tail[1:]
         resolved = _resolve(opening, subject, person, previous)
-        return text if resolved == opening else text[: lead.start("pronoun")] + resolved
+        if resolved == opening:
+            return text
+        adverbial = lead.group("lead").strip().rstrip(",")  # 'On the network it answers ...': '... on the network.'
+        return f"{resolved.rstrip('.')} {adverbial[0].lower()}{adverbial[1:]}."
     if subject and subject.lower() not in text.lower():
         text = _RELEASE_MENTION.sub(subject, text, count=1)
     possible = _POSSIBLE.match(text)

@@ -800,6 +800,17 @@ def test_an_incident_report_reads_as_the_facts_it_states():
     assert asked["How much can passengers who took a taxi because of this claim back until 30 April 2026?"] == "£25"
 
 
+def test_it_after_the_headline_is_the_name_and_an_opening_place_goes_last():
+    body = (
+        "The headline of this release is Slipway, a new transfer search. On the Fennwick network it answers "
+        "typical queries 3.5 times faster than the planner in 3.1."
+    )
+    texts = _texts("routekit 3.2 release notes", body)
+    assert "Slipway answers typical queries 3.5 times faster than the planner in 3.1 on the Fennwick network." in texts
+    asked = _asked_each(texts)
+    assert asked["How many times does Slipway answer typical queries faster than the planner?"] == "3.5"
+
+
 def test_whose_asks_for_an_owner_and_its_after_a_person_is_the_owner_said_before():
     asked = _asked(
         "Marja Lehtonen is Halyard Data's chief executive, and Tobias Reinholt is its chief technology officer."
