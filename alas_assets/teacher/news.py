@@ -36,6 +36,7 @@ _DONE_TO = re.compile(
     r"(?P<will>(?:will|would|can|could|must|has|had|plans\sto|intends\sto)\s[a-z]+)(?P<rest>[^,]*?)\.?$"
 )
 _CODE_WHICH = re.compile(r"(?P<code>`[^`]+`),\swhich\s(?P<does>[a-z](?:[^,;`]|,(?=\d{3}))+?)(?=,(?!\d{3})|\.?$)")
+_AS_ROLE = re.compile(r"^As\s(?P<role>(?:the\s)?[a-z][\w\s'-]{2,80}?),\s(?P<pronoun>he|she|they)\b")
 _WHOSE = re.compile(r",\swhose\s[^,]+,(?=\s[a-z])")
 _CLAUSE_WHICH = re.compile(r"(?<=\d),\swhich\s(?:fixed|solved|resolved|meant|means|caused|causes)\s[^,]+,")
 _NAME_WHICH = re.compile(
@@ -64,6 +65,12 @@ def news_clauses(text: str, people: dict[str, str]) -> tuple[list[str], list[str
     if quoted is not None:
         return quoted, []
     text, relatives = _relative_clauses(text)
+    role = _AS_ROLE.match(text)
+    if role:  # 'As head of digitisation at the museum, she runs ...': who she is, and what she does
+        pronoun = role.group("pronoun")
+        be = "are" if pronoun == "they" else "is"
+        relatives.append(f"{pronoun.capitalize()} {be} {role.group('role')}.")
+        text = pronoun.capitalize() + text[role.end() :]
     pieces = [text]
     opening = _OPENING_PARTICIPLE.match(text)
     if opening:
@@ -88,10 +95,9 @@ def _relative_clauses(text: str) -> tuple[str, list[str]]:
     statement each makes: 'Tomasz Redfern chairs the city's transport committee.', 'The authority will
     withdraw the number 23 bus on 28 June 2026.'"""
     said = []
-    for who in _WHO.finditer(text):
-        if is_first_name(who.group("name").split()[0]):
-            said.append(f"{who.group('name')} {who.group('does')}.")
-            text = text.replace(who.group(0), who.group("name"), 1)
+    for who in _WHO.finditer(text):  # ', who' says the name is a person's
+        said.append(f"{who.group('name')} {who.group('does')}.")
+        text = text.replace(who.group(0), who.group("name"), 1)
     for code in _CODE_WHICH.finditer(text):  # '`stale_after`, which defaults to 180 seconds,': the setting's default
         said.append(f"{code.group('code')} {code.group('does')}.")
         text = text.replace(code.group(0), code.group("code"), 1)

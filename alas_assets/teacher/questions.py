@@ -415,6 +415,9 @@ class _Clause:
     lemma: str
 
 
+_ING_VERBS = {"bring", "sing", "ring", "spring", "sting", "swing", "fling", "cling", "sling", "wring"}
+
+
 @lru_cache(maxsize=4096)
 def main_verb(text: str) -> _Clause | None:
     """The statement's first finite verb after a subject of one to twelve words (never a word of a
@@ -425,6 +428,9 @@ def main_verb(text: str) -> _Clause | None:
         if match.start() == 0 or any(start < match.start() < end for start, end in code):
             continue
         before = text[: match.start()].strip()
+        closed = before.endswith(",") and before.count(",") == 2 and word in ("is", "was", "are", "were", "has", "will")
+        if closed:  # 'The next version, Vellumkit 2.4, is planned ...': the verb after an apposition
+            return _Clause(match.start(), word, match.end(), True, word.lower())
         if not before or before.endswith((",", ":", "(")) or len(before.split()) > 12:
             if len(before.split()) > 12:
                 return None
@@ -447,6 +453,8 @@ def main_verb(text: str) -> _Clause | None:
             return _Clause(match.start(), word, match.end(), False, "have")
         if re.match(r"\s+(?:" + "|".join(_AUX) + r")\b", text[match.end() :]):
             continue  # 'crates can move': the word before an auxiliary is its subject
+        if word.endswith("ing") and word not in _ING_VERBS:
+            continue  # 'The Lantern Street reading room will close ...': a participle is no finite verb
         lemma = verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
         named = re.fullmatch(r"(?:[A-Z][\w.+-]*\s?)+", before) is not None and not _lemmas(before.split()[-1].lower())
         if lemma and not named and _plural_before_its_verb(word, text[match.end() :]):

@@ -314,7 +314,7 @@ _EQUATED = re.compile(r"(?:The|Its)\s[a-z][^,]*?\s(?:is|was)\s(?P<name>[A-Z][\w.
 
 # An opening adverbial before the subject: 'From 2015 to 2023 he served ...', 'At the same time it ...'.
 _LEAD = re.compile(
-    r"^(?P<lead>(?:At|In|On|From|Since|After|Before|By|During|Until|Later)\b[^,]{0,40}?,?\s)(?P<pronoun>he|she|it)\b"
+    r"^(?P<lead>(?:At|In|On|From|Since|After|Before|By|During|Until|Later|As)\b[^,]{0,60}?,?\s)(?P<pronoun>he|she|it)\b"
 )
 _THEY = re.compile(r"^(?:They|The three|The two|Both)(?=\s)")
 _PEOPLE = re.compile(
@@ -389,6 +389,8 @@ def _resolve(text: str, subject: str, person: str, previous: str) -> str:
         return antecedent[0].upper() + antecedent[1:] + text[2:]
     if person and _PERSON_PRONOUNS.match(text):
         text = _PERSON_PRONOUNS.sub(person, text, count=1)
+    if person and re.match(r"(?:His|Her)\s[a-z]", text):  # 'Her book, ...': the person's book
+        text = f"{person}'s {text.split(' ', 1)[1]}"
     if _THEY.match(text):  # 'They' after a list of people: the people; else the plural said before
         people = _PEOPLE.search(previous)
         if people:
@@ -402,7 +404,11 @@ def _resolve(text: str, subject: str, person: str, previous: str) -> str:
         count = "Both" if counted.group("count") == "two" else f"All {counted.group('count')}"
         return f"{count} {counted.group('noun')}{text[all_of_them.end() :]}"
     if person and not text.startswith(person):
-        text = re.sub(r"(?<=\s)(?:him|her)(?=[\s,.])", person, text, count=1)
+        owner = re.search(r"(?<=\s)her\s(?=[a-z]+)(?!(?:the|a|an|to|as|for|with|in|on|at|by|from|that)\b)", text)
+        if owner:  # 'which took her team three days': her team is the person's
+            text = f"{text[: owner.start()]}{person}'s {text[owner.end() :]}"
+        else:
+            text = re.sub(r"(?<=\s)(?:him|her)(?=[\s,.])", person, text, count=1)
     counted_before = re.search(r"\b\d[\d,.]*\s(?P<noun>[a-z]+s)\b", previous)
     if counted_before and is_plural_noun(counted_before.group("noun")):
         # 'So far only 1,150 of them ...' after '... the scanning of 4,300 charts ...': of the charts
@@ -456,7 +462,7 @@ def _person(text: str, person: str) -> str:
     names = [s for s in salient_spans(text) if s.kind == "name" and s.text.split()[-1].lower() not in NOT_PERSON_WORDS]
     opening = [s for s in names if s.start == 0]
     if opening and (len(opening[0].text.split()) >= 2 or opening[0].text in person):
-        return opening[0].text if len(opening[0].text.split()) >= 2 else person
+        return re.sub(r"'s$", "", opening[0].text) if len(opening[0].text.split()) >= 2 else person
     speaker = _SPEAKER.search(text)
     if speaker:  # '"...," said Marguerite Oyelaran': the one quoted is the 'She' that follows
         return speaker.group("after") or speaker.group("before")
@@ -540,6 +546,8 @@ def statements(title: str, body: str, min_words: int = 4) -> list[Statement]:
                 if company and company.group("name") not in resolved:
                     resolved = _THE_COMPANY.sub(lambda m: company.group("name") + (m.group("owner") or ""), resolved, 1)
                 for part in _conjoined_predicates(resolved):
+                    if person:  # '..., and she gave the prize money to ...': she is the person said before
+                        part = _PERSON_PRONOUNS.sub(person, part, count=1)
                     for said in _appositions(part):
                         result.append(Statement(text=said, quote=_raw_quote(clause), section=section))
                 people.update(full_names(resolved))
@@ -632,6 +640,10 @@ _CALLED_NAME = re.compile(
 _NAMED_ROLE = re.compile(
     r"^(?P<role>The\s[a-z][^,]{2,60}),\s(?P<name>[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}),\s(?P<rest>[a-z].+)$"
 )
+_DESCRIBED_NAME = re.compile(
+    r"^(?P<role>(?:The|A|An)\s[a-z][^,]{2,60}),\s(?P<name>[A-Z][\w'-]*(?:\s(?:[A-Z][\w'-]*|\d[\w.]*)){0,2}),\s"
+    r"(?P<rest>[a-z].+)$"
+)
 _RELATIVE = re.compile(r"^(?P<what>(?:the|a|an)\s[^,]+?)\s(?:that|which|who)\s(?P<does>[a-z][^,]+)$")
 
 
@@ -667,6 +679,15 @@ def _conjoined_predicates(text: str) -> list[str]:
         # 'It is the first major release since 3.0 and the work of 212 contributors': two things it is
         head = f"{both.group('subject')} {both.group('be')}"
         return [f"{head} {both.group('first')}.", f"{head} {both.group('second')}"]
+    if clause is not None and clause.aux and clause.subject_end:
+        # 'The next release is planned for August 2026 and will add support for ...': two things it does
+        second = re.search(r"\sand\s(?=(?:will|can|would|could|must|is|was|has|had)\s[a-z])", text[clause.verb_end :])
+        if second and "," not in text[clause.verb_end : clause.verb_end + second.start()]:
+            subject = text[: clause.subject_end].strip()
+            first = text[: clause.verb_end + second.start()].rstrip(",")
+            rest = text[clause.verb_end + second.end() :]
+            if not re.search(r"\b(?:him|her|it|them)\b", rest):
+                return [f"{first}.", f"{subject} {rest}"]
     if clause is None or clause.aux or not clause.subject_end:
         return [text]
     code = [m.span() for m in re.finditer(r"`[^`]*`", text)]
@@ -734,6 +755,13 @@ def _appositions(text: str) -> list[str]:
         # 'The on-call engineer, Henrike Osei, was paged ...': what she did, and who she is
         name, role = named.group("name"), named.group("role")
         return [f"{name} {named.group('rest')}", f"{name} is {role[0].lower()}{role[1:]}."]
+    described_name = _DESCRIBED_NAME.match(text)
+    if described_name:  # 'A new tiling backend, Marlpit, writes ...', 'The next version, Vellumkit 2.4, is planned ...'
+        name, role = described_name.group("name"), described_name.group("role")
+        said = f"{name} {described_name.group('rest')}"
+        clause = main_verb(said)
+        if clause is not None and clause.subject_end == len(name) + 1:
+            return [said, f"{name} is {role[0].lower()}{role[1:]}."]
     match = _APPOSITION.match(text)
     if not match:
         return [text]
@@ -786,8 +814,10 @@ def _imperative(text: str) -> str:
         return text  # 'Salt and Ink opens on ...': a name of two words, not an instruction
     if second[:1].isdigit():
         return text  # 'Rust 1.85.0 stabilizes ...': a release, not an instruction
-    stated = main_verb(text)
-    finite = stated and stated.verb != stated.lemma and not is_plural_noun(stated.verb)  # 'Replace calls to': a noun
+    main = re.split(r"\s(?:if|when|unless|because|before|after|until|once|so that|that)\s", text)[0]  # no clause's
+    stated = main_verb(main if main.endswith(".") else main + ".")
+    # 'Replace calls to': a noun, not a finite verb; 'Control points can now be read': 'can' is
+    finite = stated and (stated.aux or stated.verb != stated.lemma and not is_plural_noun(stated.verb))
     if finite and not re.search(r"\b(?:that|which|who)\s$", text[: stated.subject_end]):
         return text  # 'Let chains arrived ...': the sentence has its own finite verb
     candidate = f"You {first.lower()}{text[len(first) :]}"

@@ -811,6 +811,24 @@ def test_it_after_the_headline_is_the_name_and_an_opening_place_goes_last():
     assert asked["How many times does Slipway answer typical queries faster than the planner?"] == "3.5"
 
 
+def test_a_profile_says_who_she_is_and_whose_things_are_hers():
+    body = (
+        "Ines Varga joined the museum in 2009.\n\n"
+        "As head of digitisation at the museum, she runs a team of eleven. Her favourite object is a chart "
+        "that took her team three days to capture.\n\n"
+        "A new tiling backend, Marlpit, writes tiles 2.7 times faster. The next version, Vellumkit 2.4, is "
+        "planned for 8 September 2026 and will add support for atlases."
+    )
+    texts = _texts("A profile of Ines Varga", body)
+    assert "Ines Varga runs a team of eleven." in texts
+    assert "Ines Varga is head of digitisation at the museum." in texts
+    assert "Ines Varga's favourite object is a chart that took her team three days to capture." in texts
+    assert "Marlpit writes tiles 2.7 times faster." in texts
+    assert "Marlpit is a new tiling backend." in texts
+    assert "Vellumkit 2.4 is planned for 8 September 2026." in texts
+    assert "Vellumkit 2.4 will add support for atlases." in texts
+
+
 def test_whose_asks_for_an_owner_and_its_after_a_person_is_the_owner_said_before():
     asked = _asked(
         "Marja Lehtonen is Halyard Data's chief executive, and Tobias Reinholt is its chief technology officer."
