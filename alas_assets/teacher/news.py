@@ -17,6 +17,9 @@ _DATELINE = re.compile(
 _FRAMING = re.compile(
     r"^(?:Under|According to|As part of|In a statement|In addition|As a result|For now)\b[^,]{0,60},\s(?=[A-Z])"
 )
+_OPENING_TIME = re.compile(
+    rf"^(?P<when>(?:In|On|During|By)\s(?:(?:\d{{1,2}}\s)?(?:{MONTHS})\s)?(?:19|20)\d\d),?\s(?P<rest>(?:the|its|our|[A-Z])\S*\s[a-z].+)$"
+)
 _SO_FAR = re.compile(r"^So far,?\s(?P<rest>.+)$")
 _ONLY_COUNT = re.compile(r"^(?:[Oo]nly|[Jj]ust)\s(?=\d)")  # 'Only 1,150 of the charts ...': the count is the fact
 # An FAQ answer's opening 'Yes.' or 'No.'.
@@ -54,6 +57,11 @@ def news_clauses(text: str, people: dict[str, str]) -> tuple[list[str], list[str
     2014 by ...'), a '..., while B ...' clause apart; and, apart, the statements its relative clauses make
     ('Tomasz Redfern chairs ...'), asides that no pronoun after the sentence stands for."""
     text = _FRAMING.sub("", _ANSWER_WORD.sub("", _DATELINE.sub("", text)))
+    when = _OPENING_TIME.match(text)
+    if when:  # 'In 2025 the museum welcomed 212,400 visitors, up from ...': '... 212,400 visitors in 2025, up from ...'
+        rest, lead = when.group("rest"), when.group("when")
+        head, comma, tail = rest.rstrip(".").partition(", ")
+        text = f"{rest[0].upper()}{head[1:]} {lead[0].lower()}{lead[1:]}{comma}{tail}."
     so_far = _SO_FAR.match(text)
     if so_far:  # 'So far only 1,150 of them have been digitised.': '1,150 of them have been digitised so far.'
         text = f"{so_far.group('rest').rstrip('.')} so far."

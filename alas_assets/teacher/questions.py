@@ -913,6 +913,8 @@ def _one_of_two_amounts(clause: str, span: Span) -> str:
             or first[-1].start < clause.rfind(", ", 0, join.start())
         ):
             continue
+        if span.kind != "number":
+            continue  # a date after both amounts: its question keeps both ('for 3 hours and 40 minutes')
         if span.text in clause[first[-1].start : join.start()]:
             return clause[: join.start()]
         if span.text in clause[join.end() :]:
@@ -1253,7 +1255,7 @@ def _passive(text: str, span: Span, wh: str) -> str | None:
         return None
     body = text.rstrip(".")
     name = r"[A-Z0-9`][\w.+`-]*(?:\s(?:of\s)?[A-Z0-9][\w.+'-]*){0,4}"
-    match = re.match(rf"\s+((?:the\s)?{name})(?=[\s,.]|$)", body[clause.verb_end :])
+    match = re.match(rf"\s+((?:the\s)?{name})(?=[\s,.]|$)(?!,\d)", body[clause.verb_end :])
     if not match or span.text in match.group(1) or clause.verb_end + match.end() > span.start:
         return None
     _, r_start, r_end = wh_phrase(text, span)

@@ -581,7 +581,7 @@ def _field_statements(field: str, subject: str, value: str) -> list[str]:
 _IS_COMPANY = re.compile(
     r"(?P<name>[A-Z][\w.-]*(?:\s[A-Z][\w.-]*){0,3}) is (?:the|a|an) (?:[a-z-]+ ){0,3}(?:company|firm|startup|vendor)\b"
 )
-_THE_COMPANY = re.compile(r"(?<=\s)the (?:company|firm|startup|vendor)(?P<owner>'s)?(?=[\s,.])")
+_THE_COMPANY = re.compile(r"(?:(?<=\s)the|^The) (?:company|firm|startup|vendor)(?P<owner>'s)?(?=[\s,.])")
 
 
 _REFERENCE = re.compile(

@@ -506,7 +506,7 @@ def test_the_company_and_a_labelled_list_item_are_said_by_name():
         "- **Vellum Sync**, a hosted service that mirrors journals for customers."
     )
     texts = _texts("About Quillworks", body)
-    assert "In May 2024 Quillworks raised 9 million euros." in texts
+    assert "Quillworks raised 9 million euros in May 2024." in texts  # the opening date goes after the object
     assert "Quillworks uses the money to hire engineers." in texts  # 'It': the subject, not its date
     assert "Vellum Sync is a hosted service." in texts
     assert "Vellum Sync mirrors journals for customers." in texts
