@@ -18,6 +18,7 @@ _WEEKDAY = r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),?\s
 _DATE = re.compile(
     rf"\b{_WEEKDAY}\d{{1,2}} (?:{MONTHS}) \d{{4}}\b|\b(?:{MONTHS}) \d{{1,2}}, \d{{4}}\b|\b(?:{MONTHS}) \d{{4}}\b"
     rf"|\b{_WEEKDAY}\d{{1,2}} (?:{MONTHS})\b|\b(?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?\b(?!,? \d)"  # '31 March': no year
+    rf"|(?<=\b(?:in|by) )(?:{MONTHS})\b(?! \d)"  # 'present its work in October': a month alone
 )
 # An amount of money: '£86 million', '€2.4m', '$30', 'EUR 1,200'.
 MONEY = re.compile(r"(?:[£€$¥]|\b(?:EUR|USD|GBP) ?)\d[\d,]*(?:\.\d+)?(?: ?(?:million|billion|thousand|bn|m|k)\b)?")

@@ -36,6 +36,7 @@ def test_identifiers_in_backticks_are_whole_spans():
         ("Microsoft ended support for Windows 10 on 14 October 2025.", "14 October 2025"),
         ("The release shipped on October 7, 2025, after a delay.", "October 7, 2025"),
         ("The survey starts in March 2026 at the latest.", "March 2026"),
+        ("The winning team presents its work at the board meeting in October.", "October"),
     ],
 )
 def test_dates_in_every_written_form(sentence, date):
