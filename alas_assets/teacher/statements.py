@@ -637,9 +637,6 @@ _ONE_NAMED = re.compile(r"^(?P<head>.+?)\s(?:only\s)?(?:one|a|an|the)\s(?P<noun>
 _CALLED_NAME = re.compile(
     r"^(?P<head>(?:The|Its|Their|A|An)\s[^,]+),\s(?:called|named|known as)\s(?P<name>[A-Z`][^,]+),\s(?P<rest>[a-z].+)$"
 )
-_NAMED_ROLE = re.compile(
-    r"^(?P<role>The\s[a-z][^,]{2,60}),\s(?P<name>[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}),\s(?P<rest>[a-z].+)$"
-)
 _DESCRIBED_NAME = re.compile(
     r"^(?P<role>(?:The|A|An)\s[a-z][^,]{2,60}),\s(?P<name>[A-Z][\w'-]*(?:\s(?:[A-Z][\w'-]*|\d[\w.]*)){0,2}),\s"
     r"(?P<rest>[a-z].+)$"
@@ -750,13 +747,10 @@ def _appositions(text: str) -> list[str]:
     if participle:  # 'Rust 1.88.0, released on 26 June 2025, stabilized ...': two facts of one name
         name = participle.group("name")
         return [f"{name} {participle.group('rest')}", f"{name} was {participle.group('participle')}."]
-    named = _NAMED_ROLE.match(text)
-    if named and is_first_name(named.group("name").split()[0]):
-        # 'The on-call engineer, Henrike Osei, was paged ...': what she did, and who she is
-        name, role = named.group("name"), named.group("role")
-        return [f"{name} {named.group('rest')}", f"{name} is {role[0].lower()}{role[1:]}."]
     described_name = _DESCRIBED_NAME.match(text)
-    if described_name:  # 'A new tiling backend, Marlpit, writes ...', 'The next version, Vellumkit 2.4, is planned ...'
+    if described_name:
+        # 'The on-call engineer, Henrike Osei, was paged ...', 'A new tiling backend, Marlpit, writes ...': what the
+        # name does, and what it is
         name, role = described_name.group("name"), described_name.group("role")
         said = f"{name} {described_name.group('rest')}"
         clause = main_verb(said)
