@@ -29,16 +29,20 @@ _OPENING_PARTICIPLE = re.compile(
     r"^(?P<what>(?:Founded|Established|Launched|Created|Formed|Opened|Started|Built|Born|Based|Headquartered|"
     r"Released|Introduced|Developed|Designed|Written|Named|Elected|Appointed)\s[^,]+),\s(?P<rest>(?:[A-Z]|the\s).+)$"
 )
-# '... alongside councillor Tomasz Redfern, who chairs the city's transport committee.': a fact of the person.
-_WHO = re.compile(
-    r"(?P<name>[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}),\swho\s(?P<does>[a-z](?:[^,;]|,(?=\d{3}))+?)(?=,(?!\d{3})|\.?$)"
-)
+# A person's full name: two or three capitalised words ('Marguerite Oyelaran').
+FULL_NAME = r"[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}"
+# What a relative clause says, up to the comma that ends it (a thousands comma, as in '8,000', does not);
+# the characters in {} do not occur in it.
+_UNTIL_COMMA = r"(?P<does>[a-z](?:[^,;{}]|,(?=\d{{3}}))+?)(?=,(?!\d{{3}})|\.?$)"
+# '... alongside councillor Tomasz Redfern, who chairs the city's transport committee.': a fact of the person;
+# '`stale_after`, which defaults to 180 seconds,': the setting's (no other code span in it).
+_WHO = re.compile(rf"(?P<name>{FULL_NAME}),\swho\s" + _UNTIL_COMMA.format(""))
+_CODE_WHICH = re.compile(r"(?P<name>`[^`]+`),\swhich\s" + _UNTIL_COMMA.format("`"))
 # '... the number 23 bus, which the authority will withdraw on 28 June 2026.': what someone does to the thing.
 _DONE_TO = re.compile(
     r"(?P<thing>(?<![\w'])(?:the|a|an)\s[\w\s'-]+?),\swhich\s(?P<doer>the\s[a-z]+|[A-Z][\w-]+(?:\s[A-Z][\w-]+)*)\s"
     r"(?P<will>(?:will|would|can|could|must|has|had|plans\sto|intends\sto)\s[a-z]+)(?P<rest>[^,]*?)\.?$"
 )
-_CODE_WHICH = re.compile(r"(?P<code>`[^`]+`),\swhich\s(?P<does>[a-z](?:[^,;`]|,(?=\d{3}))+?)(?=,(?!\d{3})|\.?$)")
 _AS_ROLE = re.compile(r"^As\s(?P<role>(?:the\s)?[a-z][\w\s'-]{2,80}?),\s(?P<pronoun>he|she|they)\b")
 _WHOSE = re.compile(r",\swhose\s[^,]+,(?=\s[a-z])")
 _CLAUSE_WHICH = re.compile(r"(?<=\d),\swhich\s(?:fixed|solved|resolved|meant|means|caused|causes)\s[^,]+,")
@@ -99,16 +103,13 @@ def news_clauses(text: str, people: dict[str, str]) -> tuple[list[str], list[str
 
 def _relative_clauses(text: str) -> tuple[str, list[str]]:
     """The sentence without its '..., who ...', '<name>, which ...,' and '..., which the authority will ...'
-    clauses, and the
-    statement each makes: 'Tomasz Redfern chairs the city's transport committee.', 'The authority will
-    withdraw the number 23 bus on 28 June 2026.'"""
+    clauses, and the statement each makes: 'Tomasz Redfern chairs the city's transport committee.', 'The
+    authority will withdraw the number 23 bus on 28 June 2026.'"""
     said = []
-    for who in _WHO.finditer(text):  # ', who' says the name is a person's
-        said.append(f"{who.group('name')} {who.group('does')}.")
-        text = text.replace(who.group(0), who.group("name"), 1)
-    for code in _CODE_WHICH.finditer(text):  # '`stale_after`, which defaults to 180 seconds,': the setting's default
-        said.append(f"{code.group('code')} {code.group('does')}.")
-        text = text.replace(code.group(0), code.group("code"), 1)
+    for pattern in (_WHO, _CODE_WHICH):  # ', who' says the name is a person's
+        for relative in pattern.finditer(text):
+            said.append(f"{relative.group('name')} {relative.group('does')}.")
+            text = text.replace(relative.group(0), relative.group("name"), 1)
     text = _WHOSE.sub("", text)  # 'Lines 3, 12 and 15, whose first departures fell ..., were ...'
     text = _CLAUSE_WHICH.sub(",", text)  # '... at 07:20, which fixed the app, but ...': of the whole clause
     which = _NAME_WHICH.match(text)
@@ -130,11 +131,11 @@ _QUOTATION = re.compile(
     r"(?:(?P<verb>said|says)\s(?P<speaker>[^,]+?)|(?P<before>[Hh]e|[Ss]he|[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){0,2})\s(?P<after>said|says))"
     r"(?P<tail>,\s.+?)?\.?$"
 )
-_PERSON = re.compile(r"[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}")
+_PERSON = re.compile(FULL_NAME)
 # A quotation in the first or second person ('We were lucky ...') says nothing of anyone by name.
 _FIRST_PERSON = re.compile(r"\b(?:I|we|our|ours|us|me|my|you|your)\b", re.I)
 _LOWER_OPENERS = {"the", "these", "this", "those", "that", "every", "each", "some", "many", "most", "all", "it"}
-_LOWER_OPENERS |= {"there", "people", "a", "an", "no", "nothing", "everyone", "nobody", "paper", "big"}
+_LOWER_OPENERS |= {"there", "people", "a", "an", "no", "nothing", "everyone", "nobody"}
 
 
 def _quoted(text: str) -> list[str] | None:
@@ -157,7 +158,7 @@ def _quoted(text: str) -> list[str] | None:
         for part in tail:
             if part.startswith("who "):
                 said.append(f"{speaker} {part[4:]}.")
-            elif re.match(r"(?:the\s|a\s|an\s|[a-z]+(?:\s[a-z]+)*\sof\s)", part) and main_verb(f"X is {part}."):
+            elif re.match(r"(?:the\s|a\s|an\s|[a-z]+(?:\s[a-z]+)*\sof\s)", part):
                 said.append(f"{speaker} is {part}.")
     elif speaker.lower() in ("he", "she"):
         speaker = speaker.capitalize()

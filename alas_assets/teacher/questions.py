@@ -416,6 +416,14 @@ class _Clause:
 
 
 _ING_VERBS = {"bring", "sing", "ring", "spring", "sting", "swing", "fling", "cling", "sling", "wring"}
+_MODALS = {"can", "could", "will", "would", "must", "should", "may", "might"}
+_MODAL = re.compile(rf"\b(?:{'|'.join(_MODALS)})\b")
+_RELATIVE_PRONOUN = re.compile(r"\s(?:who|that)\b")
+
+
+def _is_name(words: str) -> bool:
+    """Capitalised words the dictionary does not know the last of: 'Tideline', 'Vellumkit 2.4'."""
+    return re.fullmatch(r"(?:[A-Z][\w.+-]*\s?)+", words) is not None and not _lemmas(words.split()[-1].lower())
 
 
 @lru_cache(maxsize=4096)
@@ -438,12 +446,7 @@ def main_verb(text: str) -> _Clause | None:
         previous = before.split()[-1].lower()
         if previous in ("the", "a", "an", "its", "their", "his", "her", "of", "to", "new", "first", "last"):
             continue
-        modal = r"\b(?:can|could|will|would|must|should|may|might)\b"
-        if (
-            re.search(r"\s(?:who|that)\b", before)
-            and not re.fullmatch(modal, word)
-            and re.search(modal, text[match.start() :])
-        ):
+        if _RELATIVE_PRONOUN.search(before) and word not in _MODALS and _MODAL.search(text, match.start()):
             continue  # 'Passengers who took a taxi because of this can claim ...': the verb after the relative clause
         if not word[0].islower():
             continue
@@ -456,9 +459,8 @@ def main_verb(text: str) -> _Clause | None:
         if word.endswith("ing") and word not in _ING_VERBS:
             continue  # 'The Lantern Street reading room will close ...': a participle is no finite verb
         lemma = verb_lemma(word, base=_takes_base_form(before, text[match.end() :]))
-        named = re.fullmatch(r"(?:[A-Z][\w.+-]*\s?)+", before) is not None and not _lemmas(before.split()[-1].lower())
-        if lemma and not named and _plural_before_its_verb(word, text[match.end() :]):
-            continue  # 'Exported files now default to': 'files' is the subject's noun
+        if lemma and _plural_before_its_verb(word, text[match.end() :]) and not _is_name(before):
+            continue  # 'Exported files now default to': 'files' is the subject's noun; 'Tideline drops': a verb
         if lemma and _reduced_relative(word, text[match.end() :]):
             continue  # 'The cardinals gathered in the Sistine Chapel elected ...': 'elected' is the verb
         if lemma:
@@ -640,15 +642,7 @@ def wh_phrase(text: str, span: Span) -> tuple[str, int, int]:
         return f"which {named}", versions.start(), end
     bare_version = re.fullmatch(r"\d+\.\d+(?:\.\d+)*(?:\.x)?|\d+\.x", span.text)
     product = re.search(r"(?:^|(?<=\s))(?P<in>(?:in|from|since|with|to|until)\s)?(?P<name>[a-z][\w-]{2,})\s$", before)
-    function_word = product and product.group("name") in _PREPOSITIONS | _AUX | {
-        "the",
-        "a",
-        "an",
-        "its",
-        "until",
-        "and",
-        "or",
-    }
+    function_word = product and product.group("name") in _PREPOSITIONS | _AUX | {"the", "its", "and"}
     if span.kind == "number" and bare_version and product and not function_word and not _lemmas(product.group("name")):
         # 'added in routekit 2.9': a release of the product a lowercase name names, 'in which routekit version'
         return f"{product.group('in') or ''}which {product.group('name')} version", product.start(), end
@@ -902,6 +896,8 @@ def clause_of(text: str, span: Span) -> tuple[str, Span]:
 def _one_of_two_amounts(clause: str, span: Span) -> str:
     """'cost 1.25 US dollars per million input tokens and 10 US dollars per million output tokens':
     a question about one amount says only its own conjunct, so it does not give the other away."""
+    if span.kind != "number":
+        return clause  # a date after both amounts: its question keeps both ('for 3 hours and 40 minutes')
     inner = main_verb(clause + ".")
     numbers = [s for s in salient_spans(clause) if s.kind == "number"]
     for join in re.finditer(r"\sand\s|,?\sor\s", clause):
@@ -913,8 +909,6 @@ def _one_of_two_amounts(clause: str, span: Span) -> str:
             or first[-1].start < clause.rfind(", ", 0, join.start())
         ):
             continue
-        if span.kind != "number":
-            continue  # a date after both amounts: its question keeps both ('for 3 hours and 40 minutes')
         if span.text in clause[first[-1].start : join.start()]:
             return clause[: join.start()]
         if span.text in clause[join.end() :]:

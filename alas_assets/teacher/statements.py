@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from alas_assets.research.corpus import inline_text
-from alas_assets.teacher.news import full_names, news_clauses
+from alas_assets.teacher.news import FULL_NAME, full_names, news_clauses
 from alas_assets.teacher.questions import (
     NOT_PERSON_WORDS,
     VERSION_LIST,
@@ -452,8 +452,7 @@ def _descriptions(text: str, subject: str, previous: str) -> str:
     return text
 
 
-_FULL_NAME = r"[A-Z][\w'-]+(?:\s[A-Z][\w'-]+){1,2}"
-_SPEAKER = re.compile(rf"[,\"”]\s(?:said|says)\s(?P<after>{_FULL_NAME})|(?P<before>{_FULL_NAME})\s(?:said|says)\b")
+_SPEAKER = re.compile(rf"[,\"”]\s(?:said|says)\s(?P<after>{FULL_NAME})|(?P<before>{FULL_NAME})\s(?:said|says)\b")
 
 
 def _person(text: str, person: str) -> str:
